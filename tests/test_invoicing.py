@@ -1,0 +1,206 @@
+from dataclasses import replace
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xero_sales_orders.core.invoicing import (
+	InvalidQtyError,
+	NothingToInvoiceError,
+	OrderLine,
+	OverInvoicingError,
+	UnknownLineError,
+	parse_requested,
+	plan_invoice,
+)
+from xero_sales_orders.core.money import EXCLUSIVE, INCLUSIVE, LINE_AMOUNT_TYPES, NO_TAX, ZERO
+from xero_sales_orders.core.pricing import LineInput, price_line, totals
+from xero_sales_orders.core.status import (
+	CLOSED,
+	DRAFT,
+	FULLY_INVOICED,
+	OPEN,
+	PARTIALLY_INVOICED,
+	OrderStateError,
+	derive_status,
+	ensure_can_invoice,
+	ensure_can_reopen,
+)
+
+
+def make_line(name, qty, unit, discount="0", tax="15", lat=EXCLUSIVE):
+	line = LineInput(D(qty), D(unit), D(discount), D(tax))
+	p = price_line(line, lat)
+	return OrderLine(name, line.qty, line.unit_price, line.discount_rate, line.tax_rate, p.line_amount, p.tax_amount)
+
+
+def apply(lines, plan):
+	"""Books a plan onto the lines, as the order does after an invoice is created."""
+	booked = {p.order_line.name: p for p in plan.lines}
+	out = []
+	for line in lines:
+		p = booked.get(line.name)
+		if p:
+			line = replace(
+				line,
+				invoiced_qty=line.invoiced_qty + p.qty,
+				invoiced_amount=line.invoiced_amount + p.line_amount,
+				invoiced_tax=line.invoiced_tax + p.tax_amount,
+			)
+		out.append(line)
+	return out
+
+
+def test_last_invoice_of_a_line_takes_the_remainder():
+	lines = [make_line("a", "3", "0.3333")]  # line amount 1.00, tax 0.15
+	first = plan_invoice(lines, [("a", D(1))])
+	assert first.lines[0].line_amount == D("0.33")
+	lines = apply(lines, first)
+	second = plan_invoice(lines, [("a", D(1))])
+	lines = apply(lines, second)
+	last = plan_invoice(lines, [("a", D(1))])
+	assert last.lines[0].line_amount == D("0.34")
+	assert first.lines[0].tax_amount + second.lines[0].tax_amount + last.lines[0].tax_amount == D("0.15")
+
+
+def test_no_lines_means_everything_outstanding():
+	lines = [make_line("a", "2", "10"), make_line("b", "5", "3")]
+	lines = apply(lines, plan_invoice(lines, [("a", D(2))]))
+	plan = plan_invoice(lines)
+	assert [(p.order_line.name, p.qty) for p in plan.lines] == [("b", D(5))]
+	lines = apply(lines, plan)
+	with pytest.raises(NothingToInvoiceError):
+		plan_invoice(lines)
+
+
+def test_bad_requests_are_refused_with_reasons():
+	lines = [make_line("a", "2", "10")]
+	with pytest.raises(UnknownLineError, match="not a line of this order"):
+		plan_invoice(lines, [("zzz", D(1))])
+	with pytest.raises(InvalidQtyError, match="greater than 0"):
+		plan_invoice(lines, [("a", D(0))])
+	with pytest.raises(InvalidQtyError, match="greater than 0"):
+		plan_invoice(lines, [("a", D(-1))])
+	with pytest.raises(OverInvoicingError, match="only 2 of 2 is outstanding"):
+		plan_invoice(lines, [("a", D("2.0001"))])
+	with pytest.raises(InvalidQtyError, match="more than once"):
+		plan_invoice(lines, [("a", D(1)), ("a", D(1))])
+	with pytest.raises(NothingToInvoiceError):
+		plan_invoice(lines, [])
+
+
+@pytest.mark.parametrize(
+	"requested, message",
+	[
+		("a", "must be a list"),
+		({"item": "a"}, "must be a list"),
+		([["a", 1]], "expected"),
+		([{"item": 5, "qty": 1}], "item must be"),
+		([{"item": "a", "qty": "many"}], "qty must be a number"),
+		([{"item": "a", "qty": True}], "qty must be a number"),
+	],
+)
+def test_parse_requested_explains_wrong_shapes(requested, message):
+	with pytest.raises(InvalidQtyError, match=message):
+		parse_requested(requested)
+
+
+def test_parse_requested_reads_numbers_and_text():
+	assert parse_requested([{"item": "a", "qty": 1.5}, {"item": "b", "qty": "2"}]) == [("a", D("1.5")), ("b", D(2))]
+
+
+def test_status_lifecycle():
+	assert derive_status(0, False, [(D(1), ZERO)]) == DRAFT
+	assert derive_status(1, False, [(D(2), ZERO), (D(1), ZERO)]) == OPEN
+	assert derive_status(1, False, [(D(2), D(1)), (D(1), ZERO)]) == PARTIALLY_INVOICED
+	assert derive_status(1, False, [(D(2), D(2)), (D(1), ZERO)]) == PARTIALLY_INVOICED
+	assert derive_status(1, False, [(D(2), D(2)), (D(1), D(1))]) == FULLY_INVOICED
+	assert derive_status(1, True, [(D(2), D(1))]) == CLOSED
+	assert derive_status(2, False, [(D(2), D(1))]) == "Cancelled"
+	for status in (DRAFT, CLOSED, FULLY_INVOICED, "Cancelled"):
+		with pytest.raises(OrderStateError):
+			ensure_can_invoice(status)
+	ensure_can_invoice(OPEN)
+	with pytest.raises(OrderStateError):
+		ensure_can_reopen(OPEN)
+
+
+qty_st = st.decimals(min_value=D("0.0001"), max_value=D("500"), places=4)
+unit_st = st.decimals(min_value=D("0"), max_value=D("5000"), places=4)
+disc_st = st.sampled_from([D(0), D(0), D("5"), D("12.5"), D("33.3333"), D("100")])
+tax_st = st.sampled_from([D(0), D("15"), D("12.5"), D("20"), D("7.75")])
+
+
+@st.composite
+def orders(draw):
+	lat = draw(st.sampled_from(LINE_AMOUNT_TYPES))
+	n = draw(st.integers(min_value=1, max_value=6))
+	lines = [
+		make_line(f"r{i}", draw(qty_st), draw(unit_st), draw(disc_st), draw(tax_st), lat) for i in range(n)
+	]
+	return lat, lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(orders(), st.data())
+def test_random_partial_invoices_never_drift_and_never_over_invoice(order, data):
+	lat, lines = order
+	order_totals = totals([price_line(LineInput(l.qty, l.unit_price, l.discount_rate, l.tax_rate), lat) for l in lines], lat)
+	invoice_totals = []
+	for _ in range(40):
+		open_lines = [l for l in lines if l.outstanding_qty > 0]
+		if not open_lines:
+			break
+		chosen = data.draw(st.lists(st.sampled_from(open_lines), min_size=1, unique_by=lambda l: l.name))
+		requested = []
+		for line in chosen:
+			# Either the whole remainder or a random 4 dp part of it.
+			q = data.draw(
+				st.one_of(
+					st.just(line.outstanding_qty),
+					st.decimals(min_value=D("0.0001"), max_value=line.outstanding_qty, places=4),
+				)
+			)
+			requested.append((line.name, q))
+		plan = plan_invoice(lines, requested, lat)
+		for p in plan.lines:
+			assert p.line_amount >= 0 and p.tax_amount >= 0
+		invoice_totals.append(plan.totals)
+		lines = apply(lines, plan)
+		for line in lines:
+			assert line.invoiced_qty <= line.qty
+			assert line.invoiced_amount <= line.line_amount
+			assert line.invoiced_tax <= line.tax_amount
+	# Finish whatever is left in one invoice, then every cent must add up.
+	if any(l.outstanding_qty > 0 for l in lines):
+		plan = plan_invoice(lines, None, lat)
+		invoice_totals.append(plan.totals)
+		lines = apply(lines, plan)
+	for line in lines:
+		assert line.invoiced_qty == line.qty
+		assert line.invoiced_amount == line.line_amount
+		assert line.invoiced_tax == line.tax_amount
+	assert sum(t.subtotal for t in invoice_totals) == order_totals.subtotal
+	assert sum(t.total_tax for t in invoice_totals) == order_totals.total_tax
+	assert sum(t.grand_total for t in invoice_totals) == order_totals.grand_total
+	with pytest.raises((NothingToInvoiceError, OverInvoicingError)):
+		plan_invoice(lines, [(lines[0].name, D("0.0001"))], lat)
+
+
+@settings(max_examples=200, deadline=None)
+@given(orders(), st.data())
+def test_over_invoicing_is_always_refused(order, data):
+	lat, lines = order
+	line = data.draw(st.sampled_from(lines))
+	extra = data.draw(st.decimals(min_value=D("0.0001"), max_value=D("10"), places=4))
+	with pytest.raises(OverInvoicingError):
+		plan_invoice(lines, [(line.name, line.qty + extra)], lat)
+
+
+def test_inclusive_and_notax_plans():
+	lines = [make_line("a", "3", "10", tax="15", lat=INCLUSIVE)]
+	plan = plan_invoice(lines, [("a", D(1))], INCLUSIVE)
+	assert plan.totals.grand_total == D("10.00") and plan.totals.total_tax == D("1.30")
+	lines = [make_line("a", "3", "10", tax="15", lat=NO_TAX)]
+	assert plan_invoice(lines, None, NO_TAX).totals.total_tax == 0

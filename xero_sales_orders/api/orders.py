@@ -1,0 +1,63 @@
+"""Whitelisted order actions: thin wrappers that check permissions and call the invoicing service."""
+
+import frappe
+
+from xero_sales_orders.services import invoicing
+
+MANAGER_ROLES = ("Xero Sales Manager", "System Manager")
+
+
+def _check_order_access(sales_order, ptype="read"):
+	if not isinstance(sales_order, str) or not sales_order:
+		frappe.throw(frappe._("sales_order must be the name of a Xero Sales Order"), frappe.ValidationError)
+	if not frappe.db.exists(invoicing.ORDER, sales_order):
+		raise frappe.DoesNotExistError(frappe._("Xero Sales Order {0} not found").format(sales_order))
+	frappe.has_permission(invoicing.ORDER, ptype, sales_order, throw=True)
+
+
+@frappe.whitelist(methods=["POST"])
+def create_invoice(sales_order, lines=None):
+	"""Raises an invoice for ``lines`` ([{"item": <order item row>, "qty": <qty>}]) or everything outstanding."""
+	_check_order_access(sales_order)
+	frappe.has_permission(invoicing.INVOICE, "create", throw=True)
+	invoice = invoicing.create_invoice(sales_order, lines)
+	return invoice.as_dict(no_default_fields=False)
+
+
+@frappe.whitelist(methods=["POST"])
+def close(sales_order):
+	"""Short-closes an order: nothing more will be invoiced on it."""
+	_check_order_access(sales_order)
+	frappe.only_for(MANAGER_ROLES)
+	return invoicing.close_order(sales_order).as_dict()
+
+
+@frappe.whitelist(methods=["POST"])
+def reopen(sales_order):
+	_check_order_access(sales_order)
+	frappe.only_for(MANAGER_ROLES)
+	return invoicing.reopen_order(sales_order).as_dict()
+
+
+@frappe.whitelist()
+def invoices(sales_order):
+	"""The order's invoices with their Xero and push states, for the order form."""
+	_check_order_access(sales_order)
+	return frappe.get_all(
+		invoicing.INVOICE,
+		filters={"sales_order": sales_order},
+		fields=[
+			"name",
+			"invoice_number",
+			"status",
+			"push_state",
+			"total",
+			"amount_paid",
+			"amount_due",
+			"currency",
+			"last_error",
+			"online_url",
+			"creation",
+		],
+		order_by="creation asc",
+	)

@@ -1,0 +1,145 @@
+"""Invoice plans: which quantity of which order line an invoice bills, and for how much.
+
+A partial invoice prices its quantity as Xero would on its own. The invoice that completes a line
+takes what is left of the line's amount and tax, so the invoices of a fully invoiced order add up
+to the order's totals cent for cent however the order was split.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .money import EXCLUSIVE, ZERO, gross_amount, line_amount, line_tax, to_decimal
+from .pricing import PricedLine, Totals, totals
+
+
+class InvoicingError(ValueError):
+	"""A requested invoice that cannot be raised."""
+
+
+class UnknownLineError(InvoicingError):
+	pass
+
+
+class InvalidQtyError(InvoicingError):
+	pass
+
+
+class OverInvoicingError(InvoicingError):
+	pass
+
+
+class NothingToInvoiceError(InvoicingError):
+	pass
+
+
+@dataclass(frozen=True)
+class OrderLine:
+	name: str
+	qty: Decimal
+	unit_price: Decimal
+	discount_rate: Decimal
+	tax_rate: Decimal
+	line_amount: Decimal
+	tax_amount: Decimal
+	invoiced_qty: Decimal = ZERO
+	invoiced_amount: Decimal = ZERO
+	invoiced_tax: Decimal = ZERO
+	label: str = ""
+
+	@property
+	def outstanding_qty(self) -> Decimal:
+		return max(self.qty - self.invoiced_qty, ZERO)
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+	order_line: OrderLine
+	qty: Decimal
+	line_amount: Decimal
+	tax_amount: Decimal
+	discount_amount: Decimal
+
+	@property
+	def completes_line(self) -> bool:
+		return self.order_line.invoiced_qty + self.qty >= self.order_line.qty
+
+	def priced(self) -> PricedLine:
+		return PricedLine(self.line_amount, self.tax_amount, self.discount_amount)
+
+
+@dataclass(frozen=True)
+class InvoicePlan:
+	lines: tuple[PlannedLine, ...]
+	totals: Totals
+
+
+def parse_requested(requested: Iterable[dict] | None) -> list[tuple[str, Decimal]] | None:
+	"""Turns ``[{"item": row name, "qty": q}]`` into (row, Decimal qty) pairs with clear errors."""
+	if requested is None:
+		return None
+	if isinstance(requested, dict | str) or not isinstance(requested, Iterable):
+		raise InvalidQtyError('lines must be a list of {"item": <order item row>, "qty": <qty>}')
+	pairs = []
+	for index, entry in enumerate(requested, start=1):
+		if not isinstance(entry, dict) or "item" not in entry:
+			raise InvalidQtyError(f'Line {index}: expected {{"item": <order item row>, "qty": <qty>}}, got {entry!r}')
+		item = entry["item"]
+		if not isinstance(item, str) or not item:
+			raise InvalidQtyError(f"Line {index}: item must be the name of an order item row, not {item!r}")
+		try:
+			qty = to_decimal(entry.get("qty"), "qty")
+		except ValueError as e:
+			raise InvalidQtyError(f"Line {index} ({item}): {e}") from None
+		pairs.append((item, qty))
+	return pairs
+
+
+def _plan_line(line: OrderLine, qty: Decimal, line_amount_type: str) -> PlannedLine:
+	gross = gross_amount(qty, line.unit_price)
+	remaining_amount = line.line_amount - line.invoiced_amount
+	remaining_tax = line.tax_amount - line.invoiced_tax
+	if line.invoiced_qty + qty >= line.qty:
+		amount, tax = remaining_amount, remaining_tax
+	else:
+		amount = min(line_amount(qty, line.unit_price, line.discount_rate), remaining_amount)
+		tax = min(line_tax(amount, line.tax_rate, line_amount_type), remaining_tax)
+	return PlannedLine(line, qty, amount, tax, gross - amount)
+
+
+def plan_invoice(
+	lines: Sequence[OrderLine],
+	requested: Iterable[tuple[str, Decimal]] | None = None,
+	line_amount_type: str = EXCLUSIVE,
+) -> InvoicePlan:
+	"""Plans an invoice for ``requested`` (row, qty) pairs, or for everything outstanding if None."""
+	by_name = {line.name: line for line in lines}
+	if requested is None:
+		wanted = [(line.name, line.outstanding_qty) for line in lines if line.outstanding_qty > 0]
+		if not wanted:
+			raise NothingToInvoiceError("Nothing is left to invoice on this order")
+	else:
+		wanted = list(requested)
+		if not wanted:
+			raise NothingToInvoiceError("Choose at least one line and a quantity to invoice")
+
+	seen: set[str] = set()
+	planned = []
+	for name, qty in wanted:
+		line = by_name.get(name)
+		if line is None:
+			raise UnknownLineError(f"Line {name!r} is not a line of this order")
+		label = line.label or name
+		if name in seen:
+			raise InvalidQtyError(f"Line {label} is listed more than once")
+		seen.add(name)
+		if qty <= 0:
+			raise InvalidQtyError(f"Quantity to invoice for {label} must be greater than 0, not {qty}")
+		if qty != qty.quantize(Decimal("0.0001")):
+			raise InvalidQtyError(f"Quantity to invoice for {label} has more than 4 decimal places")
+		if qty > line.outstanding_qty:
+			raise OverInvoicingError(
+				f"Cannot invoice {qty} of {label}: only {line.outstanding_qty} of {line.qty} is outstanding"
+			)
+		planned.append(_plan_line(line, qty, line_amount_type))
+	return InvoicePlan(tuple(planned), totals((p.priced() for p in planned), line_amount_type))

@@ -1,0 +1,25 @@
+"""Frappe errors of the app; each carries the HTTP status REST callers see."""
+
+import frappe
+
+
+class InvalidOrderError(frappe.ValidationError):
+	"""An order whose header or lines Xero would refuse (417, Frappe's status for validation)."""
+
+
+class InvalidInvoiceRequestError(frappe.ValidationError):
+	"""Malformed arguments to an API method: unknown line, wrong type, qty <= 0."""
+
+	http_status_code = 400
+
+
+class OverInvoicingError(frappe.ValidationError):
+	"""More than the outstanding quantity was asked for, possibly by a concurrent request."""
+
+	http_status_code = 409
+
+
+class OrderStateError(frappe.ValidationError):
+	"""The order's status does not allow the action (invoice a Closed order, cancel with live invoices)."""
+
+	http_status_code = 409

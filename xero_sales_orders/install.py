@@ -1,0 +1,19 @@
+import frappe
+
+# Roles of DESIGN.md: users raise orders and invoices; managers also close, cancel and import.
+APP_ROLES = ("Xero Sales User", "Xero Sales Manager")
+
+
+def after_install():
+	for role in APP_ROLES:
+		if not frappe.db.exists("Role", role):
+			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(
+				ignore_permissions=True
+			)
+
+
+def before_uninstall():
+	for role in APP_ROLES:
+		if frappe.db.exists("Role", role):
+			frappe.db.delete("Has Role", {"role": role})
+			frappe.delete_doc("Role", role, force=True, ignore_permissions=True)

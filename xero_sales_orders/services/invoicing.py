@@ -1,0 +1,273 @@
+"""Line-item invoicing of Xero Sales Orders inside Frappe.
+
+The arithmetic and rules live in ``xero_sales_orders.core``; this module loads rows, locks the
+order row so that concurrent requests cannot over-invoice, and writes the results.
+"""
+
+import uuid
+
+import frappe
+from frappe import _
+from frappe.utils import flt, nowdate
+
+from xero_sales_orders.core import invoicing as plans
+from xero_sales_orders.core.money import ZERO, round_money, round_qty, to_decimal
+from xero_sales_orders.core.status import (
+	DEAD_INVOICE_STATUSES,
+	INVOICE_STATUSES,
+	OrderStateError as CoreOrderStateError,
+	ensure_can_close,
+	ensure_can_invoice,
+	ensure_can_reopen,
+)
+from xero_sales_orders.exceptions import (
+	InvalidInvoiceRequestError,
+	OrderStateError,
+	OverInvoicingError,
+)
+
+ORDER = "Xero Sales Order"
+INVOICE = "Xero Invoice"
+
+
+def money(value):
+	return round_money(to_decimal(value))
+
+
+def qty(value):
+	return round_qty(to_decimal(value))
+
+
+def order_line(row) -> plans.OrderLine:
+	return plans.OrderLine(
+		name=row.name,
+		qty=qty(row.qty),
+		unit_price=to_decimal(flt(row.unit_price, 4)),
+		discount_rate=to_decimal(flt(row.discount_rate, 4)),
+		tax_rate=to_decimal(flt(row.tax_rate, 4)),
+		line_amount=money(row.line_amount),
+		tax_amount=money(row.tax_amount),
+		invoiced_qty=qty(row.invoiced_qty),
+		invoiced_amount=money(row.invoiced_amount),
+		invoiced_tax=money(row.invoiced_tax),
+		label=f"row {row.idx} ({row.item_code or (row.description or '')[:40]})",
+	)
+
+
+def _throw_core_error(error: Exception):
+	if isinstance(error, plans.OverInvoicingError):
+		frappe.throw(str(error), OverInvoicingError, title=_("Over-invoicing refused"))
+	if isinstance(error, plans.NothingToInvoiceError | CoreOrderStateError):
+		frappe.throw(str(error), OrderStateError, title=_("Cannot invoice"))
+	frappe.throw(str(error), InvalidInvoiceRequestError, title=_("Invalid invoice request"))
+
+
+def parse_lines_argument(lines):
+	"""Accepts the REST ``lines`` argument as JSON text or a list; None or empty means everything outstanding."""
+	if lines in (None, "", "null"):
+		return None
+	if isinstance(lines, str):
+		try:
+			lines = frappe.parse_json(lines)
+		except ValueError:
+			frappe.throw(_("lines must be a JSON list"), InvalidInvoiceRequestError)
+	if isinstance(lines, list) and not lines:
+		return None
+	try:
+		return plans.parse_requested(lines)
+	except plans.InvoicingError as e:
+		_throw_core_error(e)
+
+
+def create_invoice(sales_order: str, lines=None):
+	"""Creates a Xero Invoice for chosen lines (or everything outstanding) of a submitted order.
+
+	The order row is locked (SELECT ... FOR UPDATE) before outstanding quantities are read, so
+	concurrent requests for the same order run one after another and re-check what is left.
+	"""
+	requested = parse_lines_argument(lines)
+	order = frappe.get_doc(ORDER, sales_order, for_update=True)
+	try:
+		ensure_can_invoice(order.status)
+		plan = plans.plan_invoice(
+			[order_line(row) for row in order.items], requested, order.line_amount_type
+		)
+	except (plans.InvoicingError, CoreOrderStateError) as e:
+		_throw_core_error(e)
+
+	invoice = frappe.new_doc(INVOICE)
+	invoice.update(
+		{
+			"sales_order": order.name,
+			"customer": order.customer,
+			"connection": order.connection,
+			"tenant_id": order.tenant_id,
+			"invoice_number": next_invoice_number(order.name),
+			"reference": order.po_number or order.name,
+			"invoice_date": nowdate(),
+			"currency": order.currency,
+			"line_amount_type": order.line_amount_type,
+			"status": "DRAFT",
+			"push_state": "Pending",
+			"idempotency_key": uuid.uuid4().hex,
+			"subtotal": plan.totals.subtotal,
+			"total_discount": plan.totals.total_discount,
+			"total_tax": plan.totals.total_tax,
+			"total": plan.totals.grand_total,
+			"amount_due": plan.totals.grand_total,
+		}
+	)
+	rows = {row.name: row for row in order.items}
+	for planned in plan.lines:
+		row = rows[planned.order_line.name]
+		invoice.append(
+			"items",
+			{
+				"sales_order_item": row.name,
+				"item_code": row.item_code,
+				"description": row.description,
+				"qty": planned.qty,
+				"unit_price": row.unit_price,
+				"discount_rate": row.discount_rate,
+				"discount_amount": planned.discount_amount,
+				"tax_type": row.tax_type,
+				"tax_rate": row.tax_rate,
+				"account_code": row.account_code,
+				"line_amount": planned.line_amount,
+				"tax_amount": planned.tax_amount,
+			},
+		)
+	invoice.flags.created_by_invoicing = True
+	invoice.insert(ignore_permissions=True)
+	refresh_order_invoicing(order)
+	return invoice
+
+
+def next_invoice_number(order_name: str) -> str:
+	"""The order's number with a suffix per invoice (XSO-00001-1, -2, ...), unique in Xero.
+
+	Called with the order row locked, so two requests never pick the same suffix.
+	"""
+	count = frappe.db.count(INVOICE, {"sales_order": order_name})
+	return f"{order_name}-{count + 1}"
+
+
+def refresh_order_invoicing(order) -> None:
+	"""Re-derives invoiced and outstanding figures and the status from the order's live invoices.
+
+	Sums are taken in SQL over every invoice that is not VOIDED or DELETED, so a void returns its
+	quantities without any bookkeeping of its own.
+	"""
+	if isinstance(order, str):
+		order = frappe.get_doc(ORDER, order)
+	invoice = frappe.qb.DocType(INVOICE)
+	item = frappe.qb.DocType("Xero Invoice Item")
+	Sum = frappe.qb.functions.Sum
+	sums = (
+		frappe.qb.from_(item)
+		.join(invoice)
+		.on(item.parent == invoice.name)
+		.select(
+			item.sales_order_item,
+			Sum(item.qty).as_("qty"),
+			Sum(item.line_amount).as_("amount"),
+			Sum(item.tax_amount).as_("tax"),
+		)
+		.where((invoice.sales_order == order.name) & (invoice.status.notin(list(DEAD_INVOICE_STATUSES))))
+		.groupby(item.sales_order_item)
+	).run(as_dict=True)
+	by_row = {s.sales_order_item: s for s in sums}
+
+	invoiced_total = ZERO
+	for row in order.items:
+		s = by_row.get(row.name) or {}
+		invoiced_qty = qty(s.get("qty"))
+		invoiced_amount = money(s.get("amount"))
+		invoiced_tax = money(s.get("tax"))
+		values = {
+			"invoiced_qty": invoiced_qty,
+			"invoiced_amount": invoiced_amount,
+			"invoiced_tax": invoiced_tax,
+			"outstanding_qty": max(qty(row.qty) - invoiced_qty, ZERO),
+			"outstanding_amount": money(row.line_amount) - invoiced_amount,
+		}
+		changed = {k: v for k, v in values.items() if to_decimal(row.get(k)) != v}
+		if changed:
+			row.update(changed)
+			frappe.db.set_value(row.doctype, row.name, {k: flt(v, 9) for k, v in changed.items()}, update_modified=False)
+		invoiced_total += invoiced_amount + (invoiced_tax if order.line_amount_type == "Exclusive" else ZERO)
+
+	grand_total = money(order.grand_total)
+	order.invoiced_amount = invoiced_total
+	order.outstanding_amount = grand_total - invoiced_total
+	order.per_invoiced = invoiced_percent(order, grand_total, invoiced_total)
+	order.set_status()
+	frappe.db.set_value(
+		ORDER,
+		order.name,
+		{
+			"invoiced_amount": flt(order.invoiced_amount, 2),
+			"outstanding_amount": flt(order.outstanding_amount, 2),
+			"per_invoiced": order.per_invoiced,
+			"status": order.status,
+		},
+	)
+	order.notify_update()
+
+
+def invoiced_percent(order, grand_total, invoiced_total) -> float:
+	if grand_total > 0:
+		return flt(invoiced_total * 100 / grand_total, 2)
+	ordered = sum((qty(r.qty) for r in order.items), ZERO)
+	invoiced = sum((qty(r.invoiced_qty) for r in order.items), ZERO)
+	return flt(invoiced * 100 / ordered, 2) if ordered else 0.0
+
+
+def set_invoice_status(invoice_name: str, status: str) -> None:
+	"""Applies a Xero status to the local invoice; a void or delete returns its quantities to the order."""
+	if status not in INVOICE_STATUSES:
+		frappe.throw(
+			_("Invoice status must be one of {0}, not {1}").format(", ".join(INVOICE_STATUSES), status),
+			InvalidInvoiceRequestError,
+		)
+	invoice = frappe.get_doc(INVOICE, invoice_name)
+	order = frappe.get_doc(ORDER, invoice.sales_order, for_update=True)
+	if invoice.status == status:
+		return
+	invoice.db_set("status", status)
+	invoice.add_comment("Info", _("Xero status changed to {0}").format(status))
+	refresh_order_invoicing(order)
+
+
+def close_order(sales_order: str):
+	order = frappe.get_doc(ORDER, sales_order, for_update=True)
+	try:
+		ensure_can_close(order.status)
+	except CoreOrderStateError as e:
+		frappe.throw(str(e), OrderStateError, title=_("Cannot close"))
+	order.is_closed = 1
+	order.set_status()
+	frappe.db.set_value(ORDER, order.name, {"is_closed": 1, "status": order.status})
+	order.notify_update()
+	order.add_comment("Info", _("Closed; the remainder will not be invoiced"))
+	return order
+
+
+def reopen_order(sales_order: str):
+	order = frappe.get_doc(ORDER, sales_order, for_update=True)
+	try:
+		ensure_can_reopen(order.status)
+	except CoreOrderStateError as e:
+		frappe.throw(str(e), OrderStateError, title=_("Cannot re-open"))
+	order.is_closed = 0
+	order.set_status()
+	frappe.db.set_value(ORDER, order.name, {"is_closed": 0, "status": order.status})
+	order.notify_update()
+	order.add_comment("Info", _("Re-opened"))
+	return order
+
+
+def has_live_invoices(sales_order: str) -> bool:
+	return bool(
+		frappe.db.exists(INVOICE, {"sales_order": sales_order, "status": ["not in", list(DEAD_INVOICE_STATUSES)]})
+	)

@@ -1,0 +1,104 @@
+# Copyright (c) 2026, Xero Sales Orders developers
+# For license information, please see license.txt
+
+import re
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import getdate
+
+from xero_sales_orders.core.money import ZERO
+from xero_sales_orders.core.pricing import (
+	LineValidationError,
+	parse_line,
+	price_line,
+	totals,
+	validate_line_amount_type,
+)
+from xero_sales_orders.core.status import derive_status
+from xero_sales_orders.exceptions import InvalidOrderError, OrderStateError
+from xero_sales_orders.services.invoicing import has_live_invoices, qty
+
+CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+class XeroSalesOrder(Document):
+	def validate(self):
+		self.validate_header()
+		self.validate_items()
+		self.calculate_totals()
+		self.set_status()
+
+	def before_cancel(self):
+		self.validate_no_live_invoices()
+		# Dead (voided/deleted) invoices keep their link for the audit trail; they must not block.
+		self.ignore_linked_doctypes = ("Xero Invoice",)
+
+	def on_submit(self):
+		self.set_status(update=True)
+
+	def on_cancel(self):
+		self.set_status(update=True)
+
+	def validate_header(self):
+		self.currency = (self.currency or "").strip().upper()
+		if not CURRENCY_CODE.match(self.currency):
+			frappe.throw(
+				_("Currency must be a three-letter ISO code such as USD or NZD, not {0!r}").format(self.currency),
+				InvalidOrderError,
+			)
+		try:
+			validate_line_amount_type(self.line_amount_type)
+		except LineValidationError as e:
+			frappe.throw(str(e), InvalidOrderError)
+		if self.expected_date and getdate(self.expected_date) < getdate(self.order_date):
+			frappe.throw(_("Expected Date cannot be before the Order Date"), InvalidOrderError)
+
+	def validate_items(self):
+		if not self.items:
+			frappe.throw(_("Add at least one line to the order"), InvalidOrderError)
+		for row in self.items:
+			if not (row.item_code or row.description):
+				frappe.throw(_("Row {0}: give an item code or a description").format(row.idx), InvalidOrderError)
+			try:
+				line = parse_line(row.qty, row.unit_price, row.discount_rate, row.tax_rate, row.idx)
+			except LineValidationError as e:
+				frappe.throw(str(e), InvalidOrderError, title=_("Invalid order line"))
+			row.qty, row.unit_price = line.qty, line.unit_price
+			row.discount_rate, row.tax_rate = line.discount_rate, line.tax_rate
+
+	def calculate_totals(self):
+		priced = []
+		for row in self.items:
+			line = parse_line(row.qty, row.unit_price, row.discount_rate, row.tax_rate, row.idx)
+			p = price_line(line, self.line_amount_type)
+			priced.append(p)
+			row.line_amount = p.line_amount
+			row.tax_amount = p.tax_amount
+			if self.docstatus == 0:
+				row.invoiced_qty = row.invoiced_amount = row.invoiced_tax = 0
+				row.outstanding_qty = line.qty
+				row.outstanding_amount = p.line_amount
+		t = totals(priced, self.line_amount_type)
+		self.subtotal, self.total_discount = t.subtotal, t.total_discount
+		self.total_tax, self.grand_total = t.total_tax, t.grand_total
+		if self.docstatus == 0:
+			self.invoiced_amount = ZERO
+			self.outstanding_amount = t.grand_total
+			self.per_invoiced = 0
+
+	def set_status(self, update=False):
+		status = derive_status(
+			self.docstatus, bool(self.is_closed), [(qty(r.qty), qty(r.invoiced_qty)) for r in self.items]
+		)
+		if update and status != self.status:
+			self.db_set("status", status, update_modified=False)
+		self.status = status
+
+	def validate_no_live_invoices(self):
+		if has_live_invoices(self.name):
+			frappe.throw(
+				_("Cannot cancel {0}: it has invoices that are not voided or deleted in Xero").format(self.name),
+				OrderStateError,
+			)
