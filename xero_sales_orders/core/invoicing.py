@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .money import EXCLUSIVE, ZERO, gross_amount, line_amount, line_tax, to_decimal
+from .money import EXCLUSIVE, ZERO, gross_and_line_amount, line_tax, to_decimal
 from .pricing import PricedLine, Totals, totals
 
 
@@ -96,13 +96,13 @@ def parse_requested(requested: Iterable[dict] | None) -> list[tuple[str, Decimal
 
 
 def _plan_line(line: OrderLine, qty: Decimal, line_amount_type: str) -> PlannedLine:
-	gross = gross_amount(qty, line.unit_price)
+	gross, standalone_amount = gross_and_line_amount(qty, line.unit_price, line.discount_rate)
 	remaining_amount = line.line_amount - line.invoiced_amount
 	remaining_tax = line.tax_amount - line.invoiced_tax
 	if line.invoiced_qty + qty >= line.qty:
 		amount, tax = remaining_amount, remaining_tax
 	else:
-		amount = min(line_amount(qty, line.unit_price, line.discount_rate), remaining_amount)
+		amount = min(standalone_amount, remaining_amount)
 		tax = min(line_tax(amount, line.tax_rate, line_amount_type), remaining_tax)
 	return PlannedLine(line, qty, amount, tax, gross - amount)
 

@@ -9,7 +9,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 QTY_STEP = Decimal("0.0001")
-UNIT_STEP = Decimal("0.0001")
 RATE_STEP = Decimal("0.0001")
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -56,18 +55,30 @@ def round_qty(value: Decimal) -> Decimal:
 	return value.quantize(QTY_STEP, rounding=ROUND_HALF_UP)
 
 
-def round_unit(value: Decimal, unitdp: int = 4) -> Decimal:
-	step = UNIT_STEP if unitdp == 4 else CENT
-	return value.quantize(step, rounding=ROUND_HALF_UP)
+def gross_and_line_amount(
+	qty: Decimal, unit_price: Decimal, discount_rate: Decimal = ZERO, unitdp: int = 4
+) -> tuple[Decimal, Decimal]:
+	"""(Qty x UnitAmount, LineAmount = Qty x UnitAmount x (100 - DiscountRate) / 100), each rounded to 2 dp.
+
+	Quantities and unit amounts carry at most 4 dp (parse_line enforces it); without ``unitdp=4``
+	Xero first cuts UnitAmount to 2 dp. This is the hot path of pricing: one product, two roundings.
+	"""
+	if unitdp != 4:
+		unit_price = unit_price.quantize(CENT, rounding=ROUND_HALF_UP)
+	raw = qty * unit_price
+	gross = raw.quantize(CENT, rounding=ROUND_HALF_UP)
+	if not discount_rate:
+		return gross, gross
+	return gross, (raw * (HUNDRED - discount_rate) / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def line_amount(qty: Decimal, unit_price: Decimal, discount_rate: Decimal = ZERO, unitdp: int = 4) -> Decimal:
-	"""LineAmount = Qty x UnitAmount x (100 - DiscountRate) / 100, rounded to 2 dp.
+	return gross_and_line_amount(qty, unit_price, discount_rate, unitdp)[1]
 
-	Without ``unitdp=4`` Xero first cuts UnitAmount to 2 dp.
-	"""
-	gross = round_qty(qty) * round_unit(unit_price, unitdp)
-	return round_money(gross * (HUNDRED - discount_rate) / HUNDRED)
+
+def gross_amount(qty: Decimal, unit_price: Decimal, unitdp: int = 4) -> Decimal:
+	"""Qty x UnitAmount before discount, rounded to 2 dp (what the discount is taken from)."""
+	return gross_and_line_amount(qty, unit_price, ZERO, unitdp)[0]
 
 
 def line_tax(amount: Decimal, tax_rate: Decimal, line_amount_type: str = EXCLUSIVE) -> Decimal:
@@ -82,11 +93,6 @@ def line_tax(amount: Decimal, tax_rate: Decimal, line_amount_type: str = EXCLUSI
 	if line_amount_type == INCLUSIVE:
 		return round_money(amount * tax_rate / (HUNDRED + tax_rate))
 	raise MoneyError(f"line amount type must be one of {', '.join(LINE_AMOUNT_TYPES)}, not {line_amount_type!r}")
-
-
-def gross_amount(qty: Decimal, unit_price: Decimal, unitdp: int = 4) -> Decimal:
-	"""Qty x UnitAmount before discount, rounded to 2 dp (what the discount is taken from)."""
-	return round_money(round_qty(qty) * round_unit(unit_price, unitdp))
 
 
 def money_str(value: Decimal) -> str:

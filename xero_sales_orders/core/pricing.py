@@ -10,8 +10,7 @@ from .money import (
 	INCLUSIVE,
 	LINE_AMOUNT_TYPES,
 	ZERO,
-	gross_amount,
-	line_amount,
+	gross_and_line_amount,
 	line_tax,
 	to_decimal,
 )
@@ -95,12 +94,11 @@ def parse_line(qty, unit_price, discount_rate=None, tax_rate=None, row: int | No
 
 
 def price_line(line: LineInput, line_amount_type: str = EXCLUSIVE) -> PricedLine:
-	amount = line_amount(line.qty, line.unit_price, line.discount_rate)
-	return PricedLine(
-		line_amount=amount,
-		tax_amount=line_tax(amount, line.tax_rate, line_amount_type),
-		discount_amount=gross_amount(line.qty, line.unit_price) - amount,
-	)
+	"""Prices a validated line (see parse_line): the same figures as money.line_amount and line_tax.
+
+	"""
+	gross, amount = gross_and_line_amount(line.qty, line.unit_price, line.discount_rate)
+	return PricedLine(amount, line_tax(amount, line.tax_rate, line_amount_type), gross - amount)
 
 
 def totals(lines: Iterable[PricedLine], line_amount_type: str = EXCLUSIVE) -> Totals:

@@ -1,0 +1,417 @@
+#!/usr/bin/env python3
+"""Developer commands for Xero Sales Orders: set up a demo bench, run every test tier.
+
+    python3 tools/xso_dev.py setup   # bench + this app + demo site, then serve it
+    python3 tools/xso_dev.py test    # pure pytest, Frappe integration, HTTP and browser tiers
+
+Uses the bench at $XSO_BENCH or ~/frappe-bench. Only the standard library is used here, so the
+script runs before anything is installed.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+APP = "xero_sales_orders"
+VENV = Path(os.environ.get("XSO_VENV", Path.home() / ".cache" / "xso-venv"))
+DB_ROOT_PASSWORD = os.environ.get("XSO_DB_ROOT_PASSWORD", "root")
+ADMIN_PASSWORD = os.environ.get("XSO_ADMIN_PASSWORD", "admin")
+TEST_SITE = os.environ.get("XSO_TEST_SITE", "xso-test.localhost")
+DEMO_SITE = os.environ.get("XSO_DEMO_SITE", "xso.localhost")
+PURE_REQUIREMENTS = ["pytest>=8", "hypothesis>=6", "requests>=2.31", "playwright>=1.40"]
+REPORTS = CHECKOUT / "test-results"
+
+
+def say(message: str) -> None:
+	print(f"[xso] {message}", flush=True)
+
+
+def banner(message: str) -> None:
+	line = "!" * 78
+	print(f"\n{line}\n!! {message}\n{line}\n", flush=True)
+
+
+def run(cmd, check=True, **kwargs) -> subprocess.CompletedProcess:
+	say("$ " + " ".join(str(c) for c in cmd))
+	return subprocess.run([str(c) for c in cmd], check=check, **kwargs)
+
+
+# ---------------------------------------------------------------- bench and services
+
+
+def find_bench() -> Path | None:
+	candidate = Path(os.environ.get("XSO_BENCH", Path.home() / "frappe-bench")).expanduser()
+	if (candidate / "apps" / "frappe").is_dir() and (candidate / "env" / "bin" / "python").exists():
+		return candidate
+	return None
+
+
+def bench_cmd(bench: Path) -> list[str]:
+	found = shutil.which("bench")
+	if found:
+		return [found]
+	for path in (Path.home() / ".local/bin/bench", Path("/usr/local/bin/bench")):
+		if path.exists():
+			return [str(path)]
+	return [sys.executable, "-m", "bench"]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+	with socket.socket() as s:
+		s.settimeout(0.5)
+		return s.connect_ex((host, port)) == 0
+
+
+def ensure_mariadb() -> None:
+	if port_open(3306):
+		return
+	say("starting MariaDB")
+	if shutil.which("service"):
+		run(["service", "mariadb", "start"], check=False, stdout=subprocess.DEVNULL)
+	for _ in range(60):
+		if port_open(3306):
+			return
+		time.sleep(0.5)
+	raise SystemExit("MariaDB did not start: is mariadb-server installed and configured for Frappe (utf8mb4)?")
+
+
+def redis_ports(bench: Path) -> dict[str, int]:
+	config = json.loads((bench / "sites" / "common_site_config.json").read_text())
+	ports = {}
+	for key in ("redis_cache", "redis_queue"):
+		match = re.search(r":(\d+)", config.get(key, ""))
+		if match:
+			ports[key] = int(match.group(1))
+	return ports
+
+
+def ensure_redis(bench: Path) -> None:
+	for key, port in redis_ports(bench).items():
+		if port_open(port):
+			continue
+		conf = bench / "config" / f"{key}.conf"
+		say(f"starting {key} on port {port}")
+		args = ["redis-server", str(conf)] if conf.exists() else ["redis-server", "--port", str(port)]
+		run([*args, "--daemonize", "yes"], cwd=bench / "config", stdout=subprocess.DEVNULL)
+		for _ in range(40):
+			if port_open(port):
+				break
+			time.sleep(0.25)
+
+
+def link_app(bench: Path) -> None:
+	"""Makes the bench's app this checkout, so that every tier tests exactly the code at hand."""
+	target = bench / "apps" / APP
+	if target.is_symlink() and target.resolve() == CHECKOUT:
+		pass
+	else:
+		if target.is_symlink() or target.is_file():
+			target.unlink()
+		elif target.exists():
+			backup = bench / "apps" / f".{APP}.replaced-{int(time.time())}"
+			say(f"moving the bench's own copy of the app aside to {backup}")
+			target.rename(backup)
+		target.symlink_to(CHECKOUT, target_is_directory=True)
+	run(
+		[bench / "env" / "bin" / "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", CHECKOUT],
+		stdout=subprocess.DEVNULL,
+	)
+	apps_txt = bench / "sites" / "apps.txt"
+	apps = apps_txt.read_text().split() if apps_txt.exists() else ["frappe"]
+	if APP not in apps:
+		apps_txt.write_text("\n".join([*apps, APP]) + "\n")
+	assets = bench / "sites" / "assets"
+	if assets.is_dir():
+		public = assets / APP
+		if public.is_symlink() or public.exists():
+			if public.is_symlink():
+				public.unlink()
+			else:
+				shutil.rmtree(public)
+		public.symlink_to(CHECKOUT / APP / "public", target_is_directory=True)
+
+
+def site_exists(bench: Path, site: str) -> bool:
+	return (bench / "sites" / site / "site_config.json").exists()
+
+
+def fresh_site(bench: Path, site: str) -> None:
+	bench_bin = bench_cmd(bench)
+	if site_exists(bench, site):
+		run([*bench_bin, "drop-site", site, "--force", "--no-backup", "--db-root-password", DB_ROOT_PASSWORD], cwd=bench)
+	new_site(bench, site)
+
+
+def new_site(bench: Path, site: str) -> None:
+	bench_bin = bench_cmd(bench)
+	run(
+		[
+			*bench_bin,
+			"new-site",
+			site,
+			"--db-root-password",
+			DB_ROOT_PASSWORD,
+			"--admin-password",
+			ADMIN_PASSWORD,
+			"--no-mariadb-socket",
+			"--install-app",
+			APP,
+		],
+		cwd=bench,
+	)
+	run([*bench_bin, "--site", site, "set-config", "allow_tests", "true"], cwd=bench)
+
+
+def ensure_site(bench: Path, site: str) -> None:
+	bench_bin = bench_cmd(bench)
+	if not site_exists(bench, site):
+		new_site(bench, site)
+		return
+	installed = subprocess.run(
+		[*bench_bin, "--site", site, "list-apps"], cwd=bench, capture_output=True, text=True
+	).stdout
+	if APP not in installed:
+		run([*bench_bin, "--site", site, "install-app", APP], cwd=bench)
+	else:
+		run([*bench_bin, "--site", site, "migrate", "--skip-search-index"], cwd=bench)
+
+
+def start_server(bench: Path, site: str, port: int, log: Path) -> subprocess.Popen:
+	"""`bench serve` (werkzeug, threaded) serves /assets as well as the API, which gunicorn does not."""
+	say(f"serving {site} on http://127.0.0.1:{port} (log: {log})")
+	log.parent.mkdir(parents=True, exist_ok=True)
+	proc = subprocess.Popen(
+		[*bench_cmd(bench), "--site", site, "serve", "--port", str(port), "--noreload"],
+		cwd=bench / "sites",
+		stdout=log.open("w"),
+		stderr=subprocess.STDOUT,
+		start_new_session=True,
+	)
+	for _ in range(240):
+		try:
+			with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/method/ping", timeout=2) as r:
+				if r.status == 200:
+					return proc
+		except OSError:
+			pass
+		if proc.poll() is not None:
+			break
+		time.sleep(0.5)
+	raise SystemExit(f"the bench did not answer on port {port}; see {log}")
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+	if proc and proc.poll() is None:
+		try:
+			os.killpg(proc.pid, 15)
+			proc.wait(timeout=15)
+		except (ProcessLookupError, subprocess.TimeoutExpired):
+			os.killpg(proc.pid, 9)
+
+
+def free_port() -> int:
+	with socket.socket() as s:
+		s.bind(("127.0.0.1", 0))
+		return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- tiers
+
+
+class Tally:
+	def __init__(self):
+		self.passed = self.failed = self.skipped = 0
+		self.lines: list[str] = []
+
+	def add(self, tier: str, passed: int, failed: int, skipped: int = 0, note: str = "") -> None:
+		self.passed += passed
+		self.failed += failed
+		self.skipped += skipped
+		self.lines.append(f"  {tier:<34} {passed:>4} passed {failed:>4} failed {skipped:>4} skipped {note}")
+
+
+def ensure_venv() -> Path:
+	python = VENV / "bin" / "python"
+	if not python.exists():
+		run([sys.executable, "-m", "venv", VENV])
+	probe = subprocess.run(
+		[python, "-c", "import pytest, hypothesis, requests, playwright"], capture_output=True
+	)
+	if probe.returncode:
+		run([python, "-m", "pip", "install", "--quiet", *PURE_REQUIREMENTS])
+	return python
+
+
+def junit_counts(path: Path) -> tuple[int, int, int]:
+	if not path.exists():
+		return 0, 1, 0
+	root = ET.parse(path).getroot()
+	suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+	tests = sum(int(s.get("tests", 0)) for s in suites)
+	failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+	skipped = sum(int(s.get("skipped", 0)) for s in suites)
+	return tests - failed - skipped, failed, skipped
+
+
+def pytest_tier(tally: Tally, python: Path, name: str, args: list[str], env=None) -> None:
+	REPORTS.mkdir(exist_ok=True)
+	report = REPORTS / f"{name}.xml"
+	report.unlink(missing_ok=True)
+	result = run([python, "-m", "pytest", *args, f"--junitxml={report}"], check=False, cwd=CHECKOUT, env=env)
+	passed, failed, skipped = junit_counts(report)
+	if result.returncode not in (0, 5) and failed == 0:
+		failed = 1  # pytest itself failed (collection or usage error)
+	tally.add(name, passed, failed, skipped)
+
+
+def frappe_tier(tally: Tally, bench: Path) -> None:
+	bench_bin = bench_cmd(bench)
+	REPORTS.mkdir(exist_ok=True)
+	report = REPORTS / "frappe.xml"
+	report.unlink(missing_ok=True)
+	env = {**os.environ, "CI": "1"}  # without CI=1 run-tests exits 0 on failing tests
+	result = run(
+		[*bench_bin, "--site", TEST_SITE, "run-tests", "--app", APP, "--junit-xml-output", report],
+		check=False,
+		cwd=bench,
+		env=env,
+	)
+	passed, failed, skipped = junit_counts(report)
+	if result.returncode and failed == 0:
+		failed = 1
+	tally.add("frappe integration (bench run-tests)", passed, failed, skipped)
+
+
+def ensure_chromium() -> str | None:
+	path = os.environ.get("XSO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+	if path:
+		return path
+	if os.geteuid() == 0 and shutil.which("apt-get"):
+		run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, stdout=subprocess.DEVNULL)
+	return shutil.which("chromium")
+
+
+def command_test(args) -> int:
+	tally = Tally()
+	python = ensure_venv()
+	say("tier 1: pure Python (no Frappe)")
+	pytest_tier(tally, python, "pure python (pytest)", ["tests", "--ignore=tests/e2e"])
+
+	bench = find_bench()
+	if not bench:
+		banner(
+			"NO FRAPPE BENCH FOUND at $XSO_BENCH or ~/frappe-bench: SKIPPED the Frappe integration, "
+			"HTTP and browser tiers. Run `python3 tools/xso_dev.py setup` to build one."
+		)
+		tally.lines.append("  frappe integration, HTTP, browser   SKIPPED: no bench")
+	else:
+		ensure_mariadb()
+		ensure_redis(bench)
+		link_app(bench)
+		say(f"tier 2: Frappe integration tests on a fresh site {TEST_SITE}")
+		fresh_site(bench, TEST_SITE)
+		frappe_tier(tally, bench)
+
+		say("tier 3: end to end over HTTP and in a real browser")
+		port = free_port()
+		server = start_server(bench, TEST_SITE, port, REPORTS / "bench-serve.log")
+		try:
+			env = {
+				**os.environ,
+				"XSO_URL": f"http://127.0.0.1:{port}",
+				"XSO_ADMIN_PASSWORD": ADMIN_PASSWORD,
+				"XSO_BENCH_PATH": str(bench),
+				"XSO_SITE": TEST_SITE,
+			}
+			chromium = ensure_chromium()
+			if chromium:
+				env["XSO_CHROMIUM"] = chromium
+			else:
+				banner("Debian's chromium is not installed and could not be installed: browser tests will fail")
+			pytest_tier(tally, python, "end to end (HTTP + browser)", ["tests/e2e"], env=env)
+		finally:
+			stop(server)
+
+	print("\nxero_sales_orders test tiers:")
+	print("\n".join(tally.lines))
+	print(f"{tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped")
+	return 1 if tally.failed or tally.passed == 0 else 0
+
+
+# ---------------------------------------------------------------- setup
+
+
+def upstream_bench_init(target: Path) -> Path:
+	"""What a real user runs on a new machine (needs GitHub and the usual Frappe prerequisites)."""
+	banner(f"No bench at {target}: creating one with the standard upstream `bench init` (Frappe version-15)")
+	if os.geteuid() == 0 and shutil.which("apt-get"):
+		run(
+			["apt-get", "install", "-y", "-qq", "mariadb-server", "mariadb-client", "redis-server",
+			 "libmariadb-dev", "pkg-config", "git", "curl"],
+			check=False,
+		)
+	run([sys.executable, "-m", "pip", "install", "--quiet", "frappe-bench"])
+	if not shutil.which("yarn"):
+		run(["npm", "install", "-g", "yarn@1.22.22"], check=False)
+	result = run(
+		[*bench_cmd(target), "init", "--frappe-branch", "version-15", "--no-backups", str(target)], check=False
+	)
+	if result.returncode or not find_bench():
+		raise SystemExit(
+			"`bench init` failed (it needs github.com and the prerequisites of "
+			"https://frappeframework.com/docs/user/en/installation). Build a Frappe v15 bench, then run this again "
+			"with XSO_BENCH pointing at it."
+		)
+	return target
+
+
+def command_setup(args) -> int:
+	bench = find_bench() or upstream_bench_init(
+		Path(os.environ.get("XSO_BENCH", Path.home() / "frappe-bench")).expanduser()
+	)
+	ensure_mariadb()
+	ensure_redis(bench)
+	link_app(bench)
+	ensure_site(bench, DEMO_SITE)
+	run([*bench_cmd(bench), "--site", DEMO_SITE, "execute", f"{APP}.demo.make_demo_data"], cwd=bench)
+	if args.no_serve:
+		say(f"demo site {DEMO_SITE} is ready; serve it with: cd {bench} && bench --site {DEMO_SITE} serve --port {args.port}")
+		return 0
+	say(f"open http://127.0.0.1:{args.port}/app/xero-sales-order and log in as Administrator / {ADMIN_PASSWORD}")
+	say("Ctrl-C stops the server")
+	proc = subprocess.Popen(
+		[*bench_cmd(bench), "--site", DEMO_SITE, "serve", "--port", str(args.port), "--noreload"],
+		cwd=bench / "sites",
+	)
+	try:
+		return proc.wait()
+	except KeyboardInterrupt:
+		proc.terminate()
+		return 0
+
+
+def main() -> int:
+	parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+	sub = parser.add_subparsers(dest="command", required=True)
+	setup = sub.add_parser("setup", help="set up a bench with the app and demo data, then serve it")
+	setup.add_argument("--port", type=int, default=int(os.environ.get("XSO_PORT", 8000)))
+	setup.add_argument("--no-serve", action="store_true", help="set up only; do not start the server")
+	setup.set_defaults(func=command_setup)
+	test = sub.add_parser("test", help="run every test tier that this machine can run")
+	test.set_defaults(func=command_test)
+	args = parser.parse_args()
+	return args.func(args)
+
+
+if __name__ == "__main__":
+	sys.exit(main())

@@ -1,0 +1,38 @@
+"""Factory helpers for the Frappe integration tests."""
+
+import frappe
+
+
+def make_order(items=None, submit=True, **fields):
+	doc = frappe.get_doc(
+		{
+			"doctype": "Xero Sales Order",
+			"customer": fields.pop("customer", "Test Customer"),
+			"customer_name": "Test Customer Ltd",
+			"po_number": fields.pop("po_number", "PO-TEST"),
+			"currency": fields.pop("currency", "NZD"),
+			"line_amount_type": fields.pop("line_amount_type", "Exclusive"),
+			"items": items
+			or [
+				{"item_code": "WIDGET", "description": "Widget", "qty": 10, "unit_price": 12.5, "tax_rate": 15},
+				{"item_code": "GADGET", "description": "Gadget", "qty": 3, "unit_price": 0.3333, "tax_rate": 15},
+			],
+			**fields,
+		}
+	)
+	doc.insert()
+	if submit:
+		doc.submit()
+	return doc
+
+
+def make_user(email, roles):
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
+		)
+		user.insert(ignore_permissions=True)
+	user = frappe.get_doc("User", email)
+	user.remove_roles(*[r.role for r in user.roles if r.role not in roles])
+	user.add_roles(*roles)
+	return user

@@ -1,0 +1,133 @@
+// Copyright (c) 2026, Xero Sales Orders developers
+// For license information, please see license.txt
+
+const XSO_API = "xero_sales_orders.api.orders";
+const XSO_MANAGER_ROLES = ["Xero Sales Manager", "System Manager"];
+
+frappe.ui.form.on("Xero Sales Order", {
+	refresh(frm) {
+		if (frm.doc.docstatus !== 1) return;
+		const status = frm.doc.status;
+		const is_manager = XSO_MANAGER_ROLES.some((role) => frappe.user.has_role(role));
+		if (["Open", "Partially Invoiced"].includes(status)) {
+			frm.add_custom_button(__("Create Invoice"), () => xso_create_invoice_dialog(frm)).addClass(
+				"btn-primary"
+			);
+		}
+		if (is_manager && ["Open", "Partially Invoiced", "Fully Invoiced"].includes(status)) {
+			frm.add_custom_button(__("Close"), () =>
+				frappe.confirm(__("Close this order? Its remainder will not be invoiced."), () =>
+					xso_call(frm, "close")
+				)
+			);
+		}
+		if (is_manager && status === "Closed") {
+			frm.add_custom_button(__("Re-open"), () => xso_call(frm, "reopen"));
+		}
+		xso_render_invoices(frm);
+	},
+});
+
+function xso_call(frm, method, args = {}) {
+	return frappe
+		.call({
+			method: `${XSO_API}.${method}`,
+			args: { sales_order: frm.doc.name, ...args },
+			freeze: true,
+		})
+		.then((r) => {
+			frm.reload_doc();
+			return r.message;
+		});
+}
+
+function xso_create_invoice_dialog(frm) {
+	const lines = (frm.doc.items || [])
+		.filter((row) => flt(row.outstanding_qty) > 0)
+		.map((row) => ({
+			item: row.name,
+			idx: row.idx,
+			item_code: row.item_code,
+			description: row.description,
+			outstanding_qty: row.outstanding_qty,
+			qty: row.outstanding_qty,
+		}));
+	const dialog = new frappe.ui.Dialog({
+		title: __("Create Invoice"),
+		size: "large",
+		fields: [
+			{
+				fieldtype: "HTML",
+				options: `<p class="text-muted">${__(
+					"Set the quantity to invoice on each line; 0 leaves a line out."
+				)}</p>`,
+			},
+			{
+				fieldname: "lines",
+				fieldtype: "Table",
+				label: __("Lines"),
+				cannot_add_rows: true,
+				cannot_delete_rows: true,
+				in_place_edit: true,
+				data: lines,
+				fields: [
+					{ fieldname: "item", fieldtype: "Data", hidden: 1 },
+					{ fieldname: "idx", fieldtype: "Int", label: __("Row"), read_only: 1, in_list_view: 1, columns: 1 },
+					{ fieldname: "item_code", fieldtype: "Data", label: __("Item"), read_only: 1, in_list_view: 1, columns: 2 },
+					{ fieldname: "description", fieldtype: "Data", label: __("Description"), read_only: 1, in_list_view: 1, columns: 3 },
+					{ fieldname: "outstanding_qty", fieldtype: "Float", label: __("Outstanding"), read_only: 1, in_list_view: 1, columns: 2 },
+					{ fieldname: "qty", fieldtype: "Float", label: __("Qty to Invoice"), in_list_view: 1, columns: 2 },
+				],
+			},
+		],
+		primary_action_label: __("Create Invoice"),
+		primary_action(values) {
+			const chosen = (values.lines || [])
+				.filter((row) => flt(row.qty) > 0)
+				.map((row) => ({ item: row.item, qty: row.qty }));
+			if (!chosen.length) {
+				frappe.msgprint(__("Enter a quantity on at least one line."));
+				return;
+			}
+			xso_call(frm, "create_invoice", { lines: chosen }).then((invoice) => {
+				dialog.hide();
+				frappe.show_alert({
+					message: __("Invoice {0} created ({1})", [invoice.name, invoice.push_state]),
+					indicator: "green",
+				});
+			});
+		},
+	});
+	dialog.show();
+}
+
+function xso_render_invoices(frm) {
+	const field = frm.get_field("invoices_html");
+	if (!field) return;
+	frappe.call({ method: `${XSO_API}.invoices`, args: { sales_order: frm.doc.name } }).then((r) => {
+		const rows = r.message || [];
+		if (!rows.length) {
+			field.$wrapper.html(`<p class="text-muted">${__("No invoices yet.")}</p>`);
+			return;
+		}
+		const fmt = (v) => format_currency(v, frm.doc.currency);
+		const body = rows
+			.map(
+				(inv) => `<tr>
+				<td><a href="/app/xero-invoice/${encodeURIComponent(inv.name)}">${frappe.utils.escape_html(inv.name)}</a></td>
+				<td>${frappe.utils.escape_html(inv.status || "")}</td>
+				<td>${frappe.utils.escape_html(inv.push_state || "")}${
+					inv.last_error ? ` <span class="text-danger">${frappe.utils.escape_html(inv.last_error)}</span>` : ""
+				}</td>
+				<td class="text-right">${fmt(inv.total)}</td>
+				<td class="text-right">${fmt(inv.amount_paid)}</td>
+				<td class="text-right">${fmt(inv.amount_due)}</td>
+			</tr>`
+			)
+			.join("");
+		field.$wrapper.html(`<table class="table table-bordered table-sm xso-invoices">
+			<thead><tr><th>${__("Invoice")}</th><th>${__("Xero Status")}</th><th>${__("Push")}</th>
+			<th class="text-right">${__("Total")}</th><th class="text-right">${__("Paid")}</th>
+			<th class="text-right">${__("Due")}</th></tr></thead><tbody>${body}</tbody></table>`);
+	});
+}
