@@ -1,0 +1,91 @@
+"""A real browser (Debian's chromium driven by Playwright): create an order in the desk, submit it and
+raise a partial invoice through the Create Invoice dialog."""
+
+import os
+import uuid
+
+import pytest
+
+from .conftest import ADMIN_PASSWORD, BASE_URL
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM_FLAGS = [
+	"--no-sandbox",
+	"--disable-gpu",
+	"--disable-quic",
+	"--no-first-run",
+	"--disable-background-networking",
+	"--disable-component-update",
+	"--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def page():
+	executable = os.environ.get("XSO_CHROMIUM", "/usr/bin/chromium")
+	with sync_api.sync_playwright() as pw:
+		browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+		context = browser.new_context(viewport={"width": 1400, "height": 1000})
+		page = context.new_page()
+		page.set_default_timeout(30_000)
+		page.goto(f"{BASE_URL}/login")
+		page.fill("#login_email", "Administrator")
+		page.fill("#login_password", ADMIN_PASSWORD)
+		page.click(".btn-login")
+		page.wait_for_url("**/app**")
+		yield page
+		context.close()
+		browser.close()
+
+
+def shot(page, name):
+	folder = os.path.join(os.path.dirname(__file__), "..", "..", "test-results")
+	os.makedirs(folder, exist_ok=True)
+	page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
+def fill_grid_cell(page, grid, row, fieldname, value):
+	cell = page.locator(f'{grid} .grid-body .grid-row[data-idx="{row}"] [data-fieldname="{fieldname}"]').first
+	cell.click()
+	field = cell.locator("input, textarea").first
+	field.fill(str(value))
+	field.press("Tab")
+
+
+def test_create_order_and_partial_invoice_in_the_desk(page, admin):
+	po = f"BROWSER-{uuid.uuid4().hex[:6]}"
+	page.goto(f"{BASE_URL}/app/xero-sales-order/new")
+	page.locator('.frappe-control[data-fieldname="customer"] input').fill("Browser Customer")
+	page.locator('.frappe-control[data-fieldname="po_number"] input').fill(po)
+	page.locator('.frappe-control[data-fieldname="currency"] input').fill("NZD")
+	grid = '.frappe-control[data-fieldname="items"]'
+	page.locator(f"{grid} .grid-add-row").click()
+	fill_grid_cell(page, grid, 1, "item_code", "BRW-1")
+	fill_grid_cell(page, grid, 1, "qty", "8")
+	fill_grid_cell(page, grid, 1, "unit_price", "12.5")
+	fill_grid_cell(page, grid, 1, "tax_rate", "15")
+	page.keyboard.press("Control+s")
+	page.wait_for_url("**/app/xero-sales-order/XSO-*")
+	page.locator(".indicator-pill", has_text="Draft").first.wait_for()
+
+	page.locator(".page-actions .primary-action", has_text="Submit").click()
+	page.locator(".modal.show .btn-primary", has_text="Yes").click()
+	page.locator(".indicator-pill", has_text="Open").first.wait_for()
+	name = page.url.rstrip("/").split("/")[-1]
+
+	page.locator(".page-actions button", has_text="Create Invoice").click()
+	dialog = page.locator(".modal.show")
+	dialog.locator(".modal-title", has_text="Create Invoice").wait_for()
+	fill_grid_cell(page, ".modal.show", 1, "qty", "3")
+	shot(page, "create-invoice-dialog")
+	dialog.locator(".btn-primary", has_text="Create Invoice").click()
+	page.locator(".indicator-pill", has_text="Partially Invoiced").first.wait_for()
+	page.locator(".xso-invoices", has_text=f"{name}-1").wait_for()
+	shot(page, "order-partially-invoiced")
+
+	order = admin.order(name)
+	assert order["po_number"] == po
+	assert order["status"] == "Partially Invoiced"
+	assert order["items"][0]["invoiced_qty"] == 3
+	assert order["items"][0]["outstanding_qty"] == 5
