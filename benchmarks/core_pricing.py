@@ -1,6 +1,6 @@
 """Prints how many order lines per second the pure core prices (target: >= 200,000 lines/s).
 
-    python3 benchmarks/core_pricing.py [--lines 200000]
+python3 benchmarks/core_pricing.py [--lines 200000]
 """
 
 import argparse
@@ -40,7 +40,9 @@ def main():
 				totals([price_line(line, lat) for line in lines[i : i + 10]], lat)
 			best = min(best, time.perf_counter() - start)
 	rate = len(lines) / best
-	print(f"core pricing: {len(lines)} lines in {best:.3f} s (best of {args.repeat * 2}) = {rate:,.0f} lines/s")
+	print(
+		f"core pricing: {len(lines)} lines in {best:.3f} s (best of {args.repeat * 2}) = {rate:,.0f} lines/s"
+	)
 	print(f"target >= 200,000 lines/s: {'met' if rate >= 200_000 else 'NOT met'}")
 
 

@@ -58,7 +58,9 @@ class Api:
 		self.url = url.rstrip("/")
 		self.s = requests.Session()
 		self.s.headers["Accept"] = "application/json"
-		self.s.post(f"{self.url}/api/method/login", json={"usr": user, "pwd": password}, timeout=30).raise_for_status()
+		self.s.post(
+			f"{self.url}/api/method/login", json={"usr": user, "pwd": password}, timeout=30
+		).raise_for_status()
 
 	def call(self, verb, path, payload=None):
 		r = self.s.request(verb, f"{self.url}{path}", json=payload, timeout=120)
@@ -118,7 +120,15 @@ def make_bare_doctypes(api):
 			"fields": [{"fieldname": f, "fieldtype": t, "label": f} for f, t in HEADER_FIELDS]
 			+ [{"fieldname": "items", "fieldtype": "Table", "options": BARE_ITEM, "label": "Items"}],
 			"permissions": [
-				{"role": "System Manager", "read": 1, "write": 1, "create": 1, "submit": 1, "cancel": 1, "delete": 1}
+				{
+					"role": "System Manager",
+					"read": 1,
+					"write": 1,
+					"create": 1,
+					"submit": 1,
+					"cancel": 1,
+					"delete": 1,
+				}
 			],
 		},
 	)
@@ -135,7 +145,9 @@ def percentile(values, pct):
 
 
 def main():
-	parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+	parser = argparse.ArgumentParser(
+		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+	)
 	parser.add_argument("--url", default="http://127.0.0.1:8000")
 	parser.add_argument("--user", default="Administrator")
 	parser.add_argument("--password", default="admin")
@@ -148,7 +160,10 @@ def main():
 
 	# Warm up both paths so that neither pays for first-request caches.
 	make_bare_doctypes(api)
-	for path, doc in (("/api/resource/Xero Sales Order", payloads[0]), (f"/api/resource/{BARE}", payloads[0])):
+	for path, doc in (
+		("/api/resource/Xero Sales Order", payloads[0]),
+		(f"/api/resource/{BARE}", payloads[0]),
+	):
 		name = api.call("POST", path, doc)["data"]["name"]
 		api.call("PUT", f"{path}/{name}", {"docstatus": 1})
 
@@ -156,13 +171,18 @@ def main():
 	orders = []
 	for doc in payloads:
 		created = api.call("POST", "/api/resource/Xero Sales Order", doc)["data"]
-		submitted = api.call("PUT", f"/api/resource/Xero Sales Order/{created['name']}", {"docstatus": 1})["data"]
+		submitted = api.call("PUT", f"/api/resource/Xero Sales Order/{created['name']}", {"docstatus": 1})[
+			"data"
+		]
 		orders.append(submitted)
 	app_seconds = time.perf_counter() - start
 
 	start = time.perf_counter()
 	for doc in payloads:
-		bare = {**doc, "items": [{**line, "line_amount": 0, "outstanding_qty": line["qty"]} for line in doc["items"]]}
+		bare = {
+			**doc,
+			"items": [{**line, "line_amount": 0, "outstanding_qty": line["qty"]} for line in doc["items"]],
+		}
 		created = api.call("POST", f"/api/resource/{BARE}", bare)["data"]
 		api.call("PUT", f"/api/resource/{BARE}/{created['name']}", {"docstatus": 1})
 	bare_seconds = time.perf_counter() - start
@@ -176,8 +196,7 @@ def main():
 				lines = [{"item": row["name"], "qty": row["qty"] // 2} for row in order["items"]]
 			else:
 				lines = [
-					{"item": row["name"], "qty": row["qty"] - row["qty"] // 2}
-					for row in order["items"][::2]
+					{"item": row["name"], "qty": row["qty"] - row["qty"] // 2} for row in order["items"][::2]
 				]
 			t = time.perf_counter()
 			api.call(

@@ -32,7 +32,9 @@ from xero_sales_orders.core.status import (
 def make_line(name, qty, unit, discount="0", tax="15", lat=EXCLUSIVE):
 	line = LineInput(D(qty), D(unit), D(discount), D(tax))
 	p = price_line(line, lat)
-	return OrderLine(name, line.qty, line.unit_price, line.discount_rate, line.tax_rate, p.line_amount, p.tax_amount)
+	return OrderLine(
+		name, line.qty, line.unit_price, line.discount_rate, line.tax_rate, p.line_amount, p.tax_amount
+	)
 
 
 def apply(lines, plan):
@@ -107,7 +109,10 @@ def test_parse_requested_explains_wrong_shapes(requested, message):
 
 
 def test_parse_requested_reads_numbers_and_text():
-	assert parse_requested([{"item": "a", "qty": 1.5}, {"item": "b", "qty": "2"}]) == [("a", D("1.5")), ("b", D(2))]
+	assert parse_requested([{"item": "a", "qty": 1.5}, {"item": "b", "qty": "2"}]) == [
+		("a", D("1.5")),
+		("b", D(2)),
+	]
 
 
 def test_status_lifecycle():
@@ -146,13 +151,16 @@ def orders(draw):
 @given(orders(), st.data())
 def test_random_partial_invoices_never_drift_and_never_over_invoice(order, data):
 	lat, lines = order
-	order_totals = totals([price_line(LineInput(l.qty, l.unit_price, l.discount_rate, l.tax_rate), lat) for l in lines], lat)
+	order_totals = totals(
+		[price_line(LineInput(ln.qty, ln.unit_price, ln.discount_rate, ln.tax_rate), lat) for ln in lines],
+		lat,
+	)
 	invoice_totals = []
 	for _ in range(40):
-		open_lines = [l for l in lines if l.outstanding_qty > 0]
+		open_lines = [ln for ln in lines if ln.outstanding_qty > 0]
 		if not open_lines:
 			break
-		chosen = data.draw(st.lists(st.sampled_from(open_lines), min_size=1, unique_by=lambda l: l.name))
+		chosen = data.draw(st.lists(st.sampled_from(open_lines), min_size=1, unique_by=lambda ln: ln.name))
 		requested = []
 		for line in chosen:
 			# Either the whole remainder or a random 4 dp part of it.
@@ -173,7 +181,7 @@ def test_random_partial_invoices_never_drift_and_never_over_invoice(order, data)
 			assert line.invoiced_amount <= line.line_amount
 			assert line.invoiced_tax <= line.tax_amount
 	# Finish whatever is left in one invoice, then every cent must add up.
-	if any(l.outstanding_qty > 0 for l in lines):
+	if any(ln.outstanding_qty > 0 for ln in lines):
 		plan = plan_invoice(lines, None, lat)
 		invoice_totals.append(plan.totals)
 		lines = apply(lines, plan)

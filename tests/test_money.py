@@ -17,7 +17,9 @@ from xero_sales_orders.core.pricing import LineInput, LineValidationError, parse
 
 def test_xero_rounding_example_taxes_each_line_then_sums():
 	# Xero's rounding guide: 15 % on three lines gives 11.44, not 15 % of the total (11.45).
-	lines = [price_line(LineInput(D(1), amount, D(0), D(15))) for amount in (D("25.06"), D("25.61"), D("25.63"))]
+	lines = [
+		price_line(LineInput(D(1), amount, D(0), D(15))) for amount in (D("25.06"), D("25.61"), D("25.63"))
+	]
 	assert [p.tax_amount for p in lines] == [D("3.76"), D("3.84"), D("3.84")]
 	t = totals(lines)
 	assert t.subtotal == D("76.30")

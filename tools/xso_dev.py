@@ -82,7 +82,9 @@ def ensure_mariadb() -> None:
 		if port_open(3306):
 			return
 		time.sleep(0.5)
-	raise SystemExit("MariaDB did not start: is mariadb-server installed and configured for Frappe (utf8mb4)?")
+	raise SystemExit(
+		"MariaDB did not start: is mariadb-server installed and configured for Frappe (utf8mb4)?"
+	)
 
 
 def redis_ports(bench: Path) -> dict[str, int]:
@@ -123,7 +125,15 @@ def link_app(bench: Path) -> None:
 			target.rename(backup)
 		target.symlink_to(CHECKOUT, target_is_directory=True)
 	run(
-		[bench / "env" / "bin" / "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", CHECKOUT],
+		[
+			bench / "env" / "bin" / "pip",
+			"install",
+			"--quiet",
+			"--no-deps",
+			"--no-build-isolation",
+			"-e",
+			CHECKOUT,
+		],
 		stdout=subprocess.DEVNULL,
 	)
 	apps_txt = bench / "sites" / "apps.txt"
@@ -148,7 +158,10 @@ def site_exists(bench: Path, site: str) -> bool:
 def fresh_site(bench: Path, site: str) -> None:
 	bench_bin = bench_cmd(bench)
 	if site_exists(bench, site):
-		run([*bench_bin, "drop-site", site, "--force", "--no-backup", "--db-root-password", DB_ROOT_PASSWORD], cwd=bench)
+		run(
+			[*bench_bin, "drop-site", site, "--force", "--no-backup", "--db-root-password", DB_ROOT_PASSWORD],
+			cwd=bench,
+		)
 	new_site(bench, site)
 
 
@@ -170,6 +183,7 @@ def new_site(bench: Path, site: str) -> None:
 		cwd=bench,
 	)
 	run([*bench_bin, "--site", site, "set-config", "allow_tests", "true"], cwd=bench)
+	run([*bench_bin, "--site", site, "execute", f"{APP}.demo.complete_setup"], cwd=bench)
 
 
 def ensure_site(bench: Path, site: str) -> None:
@@ -337,7 +351,9 @@ def command_test(args) -> int:
 			if chromium:
 				env["XSO_CHROMIUM"] = chromium
 			else:
-				banner("Debian's chromium is not installed and could not be installed: browser tests will fail")
+				banner(
+					"Debian's chromium is not installed and could not be installed: browser tests will fail"
+				)
 			pytest_tier(tally, python, "end to end (HTTP + browser)", ["tests/e2e"], env=env)
 		finally:
 			stop(server)
@@ -356,15 +372,27 @@ def upstream_bench_init(target: Path) -> Path:
 	banner(f"No bench at {target}: creating one with the standard upstream `bench init` (Frappe version-15)")
 	if os.geteuid() == 0 and shutil.which("apt-get"):
 		run(
-			["apt-get", "install", "-y", "-qq", "mariadb-server", "mariadb-client", "redis-server",
-			 "libmariadb-dev", "pkg-config", "git", "curl"],
+			[
+				"apt-get",
+				"install",
+				"-y",
+				"-qq",
+				"mariadb-server",
+				"mariadb-client",
+				"redis-server",
+				"libmariadb-dev",
+				"pkg-config",
+				"git",
+				"curl",
+			],
 			check=False,
 		)
 	run([sys.executable, "-m", "pip", "install", "--quiet", "frappe-bench"])
 	if not shutil.which("yarn"):
 		run(["npm", "install", "-g", "yarn@1.22.22"], check=False)
 	result = run(
-		[*bench_cmd(target), "init", "--frappe-branch", "version-15", "--no-backups", str(target)], check=False
+		[*bench_cmd(target), "init", "--frappe-branch", "version-15", "--no-backups", str(target)],
+		check=False,
 	)
 	if result.returncode or not find_bench():
 		raise SystemExit(
@@ -385,9 +413,13 @@ def command_setup(args) -> int:
 	ensure_site(bench, DEMO_SITE)
 	run([*bench_cmd(bench), "--site", DEMO_SITE, "execute", f"{APP}.demo.make_demo_data"], cwd=bench)
 	if args.no_serve:
-		say(f"demo site {DEMO_SITE} is ready; serve it with: cd {bench} && bench --site {DEMO_SITE} serve --port {args.port}")
+		say(
+			f"demo site {DEMO_SITE} is ready; serve it with: cd {bench} && bench --site {DEMO_SITE} serve --port {args.port}"
+		)
 		return 0
-	say(f"open http://127.0.0.1:{args.port}/app/xero-sales-order and log in as Administrator / {ADMIN_PASSWORD}")
+	say(
+		f"open http://127.0.0.1:{args.port}/app/xero-sales-order and log in as Administrator / {ADMIN_PASSWORD}"
+	)
 	say("Ctrl-C stops the server")
 	proc = subprocess.Popen(
 		[*bench_cmd(bench), "--site", DEMO_SITE, "serve", "--port", str(args.port), "--noreload"],
@@ -401,7 +433,9 @@ def command_setup(args) -> int:
 
 
 def main() -> int:
-	parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+	parser = argparse.ArgumentParser(
+		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+	)
 	sub = parser.add_subparsers(dest="command", required=True)
 	setup = sub.add_parser("setup", help="set up a bench with the app and demo data, then serve it")
 	setup.add_argument("--port", type=int, default=int(os.environ.get("XSO_PORT", 8000)))

@@ -7,11 +7,39 @@ from xero_sales_orders.services import invoicing
 DEMO_PO = "DEMO-PO-"
 
 DEMO_ORDERS = [
-	("Ridgeway University", "NZD", "Exclusive", [("DESK-OAK", "Oak standing desk", 12, 849.0, 5, 15), ("CHAIR-ERG", "Ergonomic chair", 24, 389.5, 0, 15)]),
-	("City Limousines", "NZD", "Exclusive", [("SRV-HOUR", "Consulting hour", 37.5, 165.0, 0, 15), ("TRAVEL", "Travel (km)", 412, 0.79, 0, 15)]),
+	(
+		"Ridgeway University",
+		"NZD",
+		"Exclusive",
+		[
+			("DESK-OAK", "Oak standing desk", 12, 849.0, 5, 15),
+			("CHAIR-ERG", "Ergonomic chair", 24, 389.5, 0, 15),
+		],
+	),
+	(
+		"City Limousines",
+		"NZD",
+		"Exclusive",
+		[("SRV-HOUR", "Consulting hour", 37.5, 165.0, 0, 15), ("TRAVEL", "Travel (km)", 412, 0.79, 0, 15)],
+	),
 	("Bayside Club", "AUD", "Inclusive", [("CATER-PP", "Catering per person", 140, 42.0, 10, 10)]),
-	("Marine Systems", "USD", "NoTax", [("PUMP-3", "Bilge pump Mk3", 6, 1250.0, 2.5, 0), ("SEAL-KIT", "Seal kit", 18, 0.3333, 0, 0)]),
+	(
+		"Marine Systems",
+		"USD",
+		"NoTax",
+		[("PUMP-3", "Bilge pump Mk3", 6, 1250.0, 2.5, 0), ("SEAL-KIT", "Seal kit", 18, 0.3333, 0, 0)],
+	),
 ]
+
+
+def complete_setup():
+	"""Finishes Frappe's setup wizard without creating a user, so the desk opens on a new site."""
+	from frappe.desk.page.setup_wizard.setup_wizard import setup_complete
+
+	setup_complete(
+		{"language": "English", "country": "New Zealand", "timezone": "Pacific/Auckland", "currency": "NZD"}
+	)
+	frappe.db.commit()
 
 
 def make_demo_data():
@@ -29,7 +57,14 @@ def make_demo_data():
 				"currency": currency,
 				"line_amount_type": lat,
 				"items": [
-					{"item_code": c, "description": d, "qty": q, "unit_price": p, "discount_rate": disc, "tax_rate": tax}
+					{
+						"item_code": c,
+						"description": d,
+						"qty": q,
+						"unit_price": p,
+						"discount_rate": disc,
+						"tax_rate": tax,
+					}
 					for c, d, q, p, disc, tax in lines
 				],
 			}

@@ -23,3 +23,9 @@ class OrderStateError(frappe.ValidationError):
 	"""The order's status does not allow the action (invoice a Closed order, cancel with live invoices)."""
 
 	http_status_code = 409
+
+
+def throw(message: str, exc: type[Exception] = frappe.ValidationError, title: str | None = None):
+	"""frappe.throw for expected refusals: the caller gets the message and status, not a traceback."""
+	frappe.local.flags.disable_traceback = True
+	frappe.throw(message, exc, title=title)

@@ -4,7 +4,6 @@ app_publisher = "Xero Sales Orders developers"
 app_description = "Sales orders with line-item invoicing for businesses whose books are in Xero"
 app_email = "dev@example.com"
 app_license = "mit"
-required_apps = ["frappe"]
 
 after_install = "xero_sales_orders.install.after_install"
 before_uninstall = "xero_sales_orders.install.before_uninstall"

@@ -15,7 +15,14 @@ def money(value):
 def test_order_lifecycle_over_rest(admin):
 	order = admin.create_order(
 		[
-			{"item_code": "DESK", "description": "Desk", "qty": 4, "unit_price": 849, "discount_rate": 5, "tax_rate": 15},
+			{
+				"item_code": "DESK",
+				"description": "Desk",
+				"qty": 4,
+				"unit_price": 849,
+				"discount_rate": 5,
+				"tax_rate": 15,
+			},
 			{"item_code": "BOLT", "description": "Bolt", "qty": 3, "unit_price": 0.3333, "tax_rate": 15},
 		]
 	)
@@ -23,10 +30,18 @@ def test_order_lifecycle_over_rest(admin):
 	assert money(order["grand_total"]) == money("3711.28")  # 3226.20 + 1.00 + tax 483.93 + 0.15
 	desk, bolt = order["items"]
 
-	r = admin.method(CREATE_INVOICE, sales_order=order["name"], lines=[{"item": desk["name"], "qty": 1}, {"item": bolt["name"], "qty": 2}])
+	r = admin.method(
+		CREATE_INVOICE,
+		sales_order=order["name"],
+		lines=[{"item": desk["name"], "qty": 1}, {"item": bolt["name"], "qty": 2}],
+	)
 	assert r.status_code == 200, r.text
 	first = r.json()["message"]
-	assert (first["push_state"], first["status"], first["invoice_number"]) == ("Pending", "DRAFT", f"{order['name']}-1")
+	assert (first["push_state"], first["status"], first["invoice_number"]) == (
+		"Pending",
+		"DRAFT",
+		f"{order['name']}-1",
+	)
 	assert admin.order(order["name"])["status"] == "Partially Invoiced"
 
 	r = admin.method(CREATE_INVOICE, sales_order=order["name"], lines=[{"item": desk["name"], "qty": 4}])
@@ -51,7 +66,10 @@ def test_order_lifecycle_over_rest(admin):
 def test_short_close_stops_invoicing(admin):
 	order = admin.create_order([{"description": "Service", "qty": 10, "unit_price": 100, "tax_rate": 15}])
 	line = order["items"][0]["name"]
-	assert admin.method(CREATE_INVOICE, sales_order=order["name"], lines=[{"item": line, "qty": 3}]).status_code == 200
+	assert (
+		admin.method(CREATE_INVOICE, sales_order=order["name"], lines=[{"item": line, "qty": 3}]).status_code
+		== 200
+	)
 	assert admin.method("xero_sales_orders.api.orders.close", sales_order=order["name"]).status_code == 200
 	r = admin.method(CREATE_INVOICE, sales_order=order["name"])
 	assert r.status_code == 409 and "Closed" in server_message(r)
@@ -60,13 +78,29 @@ def test_short_close_stops_invoicing(admin):
 
 
 def test_bad_input_gets_specific_errors_and_writes_nothing(admin):
-	r = admin.post(admin.resource(ORDER), {"customer": "X", "currency": "NZD", "items": [{"description": "x", "qty": 0, "unit_price": 5}]})
+	r = admin.post(
+		admin.resource(ORDER),
+		{"customer": "X", "currency": "NZD", "items": [{"description": "x", "qty": 0, "unit_price": 5}]},
+	)
 	assert r.status_code == 417 and "Quantity must be greater than 0" in server_message(r)
-	r = admin.post(admin.resource(ORDER), {"customer": "X", "currency": "NZD", "items": [{"description": "x", "qty": 1, "unit_price": -5}]})
+	r = admin.post(
+		admin.resource(ORDER),
+		{"customer": "X", "currency": "NZD", "items": [{"description": "x", "qty": 1, "unit_price": -5}]},
+	)
 	assert r.status_code == 417 and "Unit price cannot be negative" in server_message(r)
-	r = admin.post(admin.resource(ORDER), {"customer": "X", "currency": "NZD", "items": [{"description": "x", "qty": 1, "unit_price": 5, "discount_rate": 101}]})
+	r = admin.post(
+		admin.resource(ORDER),
+		{
+			"customer": "X",
+			"currency": "NZD",
+			"items": [{"description": "x", "qty": 1, "unit_price": 5, "discount_rate": 101}],
+		},
+	)
 	assert r.status_code == 417 and "between 0 and 100" in server_message(r)
-	r = admin.post(admin.resource(ORDER), {"customer": "X", "currency": "NZD", "items": [{"description": "x", "qty": "ten", "unit_price": 5}]})
+	r = admin.post(
+		admin.resource(ORDER),
+		{"customer": "X", "currency": "NZD", "items": [{"description": "x", "qty": "ten", "unit_price": 5}]},
+	)
 	assert r.status_code == 417 and "Quantity must be a number" in server_message(r)
 
 	draft = admin.create_order([{"description": "Draft line", "qty": 2, "unit_price": 5}], submit=False)
@@ -90,7 +124,9 @@ def test_bad_input_gets_specific_errors_and_writes_nothing(admin):
 	r = admin.method(CREATE_INVOICE, sales_order="XSO-NOPE")
 	assert r.status_code == 404
 	assert admin.order(order["name"])["status"] == "Open"
-	r = admin.get(admin.resource("Xero Invoice"), params={"filters": f'[["sales_order","=","{order["name"]}"]]'})
+	r = admin.get(
+		admin.resource("Xero Invoice"), params={"filters": f'[["sales_order","=","{order["name"]}"]]'}
+	)
 	assert r.json()["data"] == []
 
 
@@ -122,7 +158,9 @@ def _race(order, requests_):
 
 
 def test_twenty_concurrent_requests_never_over_invoice(admin):
-	order = admin.create_order([{"description": "Contended", "qty": 10, "unit_price": 3.3333, "tax_rate": 15}])
+	order = admin.create_order(
+		[{"description": "Contended", "qty": 10, "unit_price": 3.3333, "tax_rate": 15}]
+	)
 	line = order["items"][0]["name"]
 	responses = _race(order["name"], [[{"item": line, "qty": 1}]] * 20)
 	codes = sorted(r.status_code for r in responses)
@@ -136,7 +174,9 @@ def test_twenty_concurrent_requests_never_over_invoice(admin):
 	assert done["status"] == "Fully Invoiced"
 	numbers = sorted(r.json()["message"]["invoice_number"] for r in responses if r.status_code == 200)
 	assert len(set(numbers)) == 10
-	assert sum(money(r.json()["message"]["total"]) for r in responses if r.status_code == 200) == money(done["grand_total"])
+	assert sum(money(r.json()["message"]["total"]) for r in responses if r.status_code == 200) == money(
+		done["grand_total"]
+	)
 
 
 def test_concurrent_requests_for_everything_outstanding_invoice_once(admin):

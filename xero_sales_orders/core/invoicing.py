@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .money import EXCLUSIVE, ZERO, gross_and_line_amount, line_tax, to_decimal
+from .money import EXCLUSIVE, ZERO, gross_and_line_amount, line_tax, qty_str, to_decimal
 from .pricing import PricedLine, Totals, totals
 
 
@@ -83,7 +83,9 @@ def parse_requested(requested: Iterable[dict] | None) -> list[tuple[str, Decimal
 	pairs = []
 	for index, entry in enumerate(requested, start=1):
 		if not isinstance(entry, dict) or "item" not in entry:
-			raise InvalidQtyError(f'Line {index}: expected {{"item": <order item row>, "qty": <qty>}}, got {entry!r}')
+			raise InvalidQtyError(
+				f'Line {index}: expected {{"item": <order item row>, "qty": <qty>}}, got {entry!r}'
+			)
 		item = entry["item"]
 		if not isinstance(item, str) or not item:
 			raise InvalidQtyError(f"Line {index}: item must be the name of an order item row, not {item!r}")
@@ -134,12 +136,15 @@ def plan_invoice(
 			raise InvalidQtyError(f"Line {label} is listed more than once")
 		seen.add(name)
 		if qty <= 0:
-			raise InvalidQtyError(f"Quantity to invoice for {label} must be greater than 0, not {qty}")
+			raise InvalidQtyError(
+				f"Quantity to invoice for {label} must be greater than 0, not {qty_str(qty)}"
+			)
 		if qty != qty.quantize(Decimal("0.0001")):
 			raise InvalidQtyError(f"Quantity to invoice for {label} has more than 4 decimal places")
 		if qty > line.outstanding_qty:
 			raise OverInvoicingError(
-				f"Cannot invoice {qty} of {label}: only {line.outstanding_qty} of {line.qty} is outstanding"
+				f"Cannot invoice {qty_str(qty)} of {label}: "
+				f"only {qty_str(line.outstanding_qty)} of {qty_str(line.qty)} is outstanding"
 			)
 		planned.append(_plan_line(line, qty, line_amount_type))
 	return InvoicePlan(tuple(planned), totals((p.priced() for p in planned), line_amount_type))

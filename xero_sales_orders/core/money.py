@@ -92,7 +92,14 @@ def line_tax(amount: Decimal, tax_rate: Decimal, line_amount_type: str = EXCLUSI
 		return round_money(amount * tax_rate / HUNDRED)
 	if line_amount_type == INCLUSIVE:
 		return round_money(amount * tax_rate / (HUNDRED + tax_rate))
-	raise MoneyError(f"line amount type must be one of {', '.join(LINE_AMOUNT_TYPES)}, not {line_amount_type!r}")
+	raise MoneyError(
+		f"line amount type must be one of {', '.join(LINE_AMOUNT_TYPES)}, not {line_amount_type!r}"
+	)
+
+
+def qty_str(value: Decimal) -> str:
+	"""A quantity for people: 3 rather than 3.0000, 2.5 rather than 2.5000."""
+	return format(value.normalize(), "f")
 
 
 def money_str(value: Decimal) -> str:

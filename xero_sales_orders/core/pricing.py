@@ -94,9 +94,7 @@ def parse_line(qty, unit_price, discount_rate=None, tax_rate=None, row: int | No
 
 
 def price_line(line: LineInput, line_amount_type: str = EXCLUSIVE) -> PricedLine:
-	"""Prices a validated line (see parse_line): the same figures as money.line_amount and line_tax.
-
-	"""
+	"""Prices a validated line (see parse_line): the same figures as money.line_amount and line_tax."""
 	gross, amount = gross_and_line_amount(line.qty, line.unit_price, line.discount_rate)
 	return PricedLine(amount, line_tax(amount, line.tax_rate, line_amount_type), gross - amount)
 

@@ -62,7 +62,9 @@ def ensure_can_invoice(status: str) -> None:
 
 def ensure_can_close(status: str) -> None:
 	if status not in (OPEN, PARTIALLY_INVOICED, FULLY_INVOICED):
-		raise OrderStateError(f"Only an Open, Partially Invoiced or Fully Invoiced order can be closed, not a {status} one")
+		raise OrderStateError(
+			f"Only an Open, Partially Invoiced or Fully Invoiced order can be closed, not a {status} one"
+		)
 
 
 def ensure_can_reopen(status: str) -> None:

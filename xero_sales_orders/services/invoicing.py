@@ -8,6 +8,7 @@ import uuid
 
 import frappe
 from frappe import _
+from frappe.query_builder.functions import Sum
 from frappe.utils import flt, nowdate
 
 from xero_sales_orders.core import invoicing as plans
@@ -15,15 +16,18 @@ from xero_sales_orders.core.money import ZERO, round_money, round_qty, to_decima
 from xero_sales_orders.core.status import (
 	DEAD_INVOICE_STATUSES,
 	INVOICE_STATUSES,
-	OrderStateError as CoreOrderStateError,
 	ensure_can_close,
 	ensure_can_invoice,
 	ensure_can_reopen,
+)
+from xero_sales_orders.core.status import (
+	OrderStateError as CoreOrderStateError,
 )
 from xero_sales_orders.exceptions import (
 	InvalidInvoiceRequestError,
 	OrderStateError,
 	OverInvoicingError,
+	throw,
 )
 
 ORDER = "Xero Sales Order"
@@ -56,10 +60,10 @@ def order_line(row) -> plans.OrderLine:
 
 def _throw_core_error(error: Exception):
 	if isinstance(error, plans.OverInvoicingError):
-		frappe.throw(str(error), OverInvoicingError, title=_("Over-invoicing refused"))
+		throw(str(error), OverInvoicingError, title=_("Over-invoicing refused"))
 	if isinstance(error, plans.NothingToInvoiceError | CoreOrderStateError):
-		frappe.throw(str(error), OrderStateError, title=_("Cannot invoice"))
-	frappe.throw(str(error), InvalidInvoiceRequestError, title=_("Invalid invoice request"))
+		throw(str(error), OrderStateError, title=_("Cannot invoice"))
+	throw(str(error), InvalidInvoiceRequestError, title=_("Invalid invoice request"))
 
 
 def parse_lines_argument(lines):
@@ -70,7 +74,7 @@ def parse_lines_argument(lines):
 		try:
 			lines = frappe.parse_json(lines)
 		except ValueError:
-			frappe.throw(_("lines must be a JSON list"), InvalidInvoiceRequestError)
+			throw(_("lines must be a JSON list"), InvalidInvoiceRequestError)
 	if isinstance(lines, list) and not lines:
 		return None
 	try:
@@ -89,9 +93,7 @@ def create_invoice(sales_order: str, lines=None):
 	order = frappe.get_doc(ORDER, sales_order, for_update=True)
 	try:
 		ensure_can_invoice(order.status)
-		plan = plans.plan_invoice(
-			[order_line(row) for row in order.items], requested, order.line_amount_type
-		)
+		plan = plans.plan_invoice([order_line(row) for row in order.items], requested, order.line_amount_type)
 	except (plans.InvoicingError, CoreOrderStateError) as e:
 		_throw_core_error(e)
 
@@ -146,9 +148,12 @@ def create_invoice(sales_order: str, lines=None):
 def next_invoice_number(order_name: str) -> str:
 	"""The order's number with a suffix per invoice (XSO-00001-1, -2, ...), unique in Xero.
 
-	Called with the order row locked, so two requests never pick the same suffix.
+	Called with the order row locked, so two requests never pick the same suffix; the count is a
+	locking read so that it sees invoices committed while this request waited for the lock.
 	"""
-	count = frappe.db.count(INVOICE, {"sales_order": order_name})
+	count = frappe.db.sql(
+		"select count(*) from `tabXero Invoice` where sales_order = %s lock in share mode", order_name
+	)[0][0]
 	return f"{order_name}-{count + 1}"
 
 
@@ -156,13 +161,13 @@ def refresh_order_invoicing(order) -> None:
 	"""Re-derives invoiced and outstanding figures and the status from the order's live invoices.
 
 	Sums are taken in SQL over every invoice that is not VOIDED or DELETED, so a void returns its
-	quantities without any bookkeeping of its own.
+	quantities without any bookkeeping of its own. The reads are locking reads: under REPEATABLE READ a
+	plain SELECT could see a snapshot taken before a concurrent invoice committed.
 	"""
 	if isinstance(order, str):
 		order = frappe.get_doc(ORDER, order)
 	invoice = frappe.qb.DocType(INVOICE)
 	item = frappe.qb.DocType("Xero Invoice Item")
-	Sum = frappe.qb.functions.Sum
 	sums = (
 		frappe.qb.from_(item)
 		.join(invoice)
@@ -175,6 +180,7 @@ def refresh_order_invoicing(order) -> None:
 		)
 		.where((invoice.sales_order == order.name) & (invoice.status.notin(list(DEAD_INVOICE_STATUSES))))
 		.groupby(item.sales_order_item)
+		.for_update()
 	).run(as_dict=True)
 	by_row = {s.sales_order_item: s for s in sums}
 
@@ -194,7 +200,9 @@ def refresh_order_invoicing(order) -> None:
 		changed = {k: v for k, v in values.items() if to_decimal(row.get(k)) != v}
 		if changed:
 			row.update(changed)
-			frappe.db.set_value(row.doctype, row.name, {k: flt(v, 9) for k, v in changed.items()}, update_modified=False)
+			frappe.db.set_value(
+				row.doctype, row.name, {k: flt(v, 9) for k, v in changed.items()}, update_modified=False
+			)
 		invoiced_total += invoiced_amount + (invoiced_tax if order.line_amount_type == "Exclusive" else ZERO)
 
 	grand_total = money(order.grand_total)
@@ -226,7 +234,7 @@ def invoiced_percent(order, grand_total, invoiced_total) -> float:
 def set_invoice_status(invoice_name: str, status: str) -> None:
 	"""Applies a Xero status to the local invoice; a void or delete returns its quantities to the order."""
 	if status not in INVOICE_STATUSES:
-		frappe.throw(
+		throw(
 			_("Invoice status must be one of {0}, not {1}").format(", ".join(INVOICE_STATUSES), status),
 			InvalidInvoiceRequestError,
 		)
@@ -244,7 +252,7 @@ def close_order(sales_order: str):
 	try:
 		ensure_can_close(order.status)
 	except CoreOrderStateError as e:
-		frappe.throw(str(e), OrderStateError, title=_("Cannot close"))
+		throw(str(e), OrderStateError, title=_("Cannot close"))
 	order.is_closed = 1
 	order.set_status()
 	frappe.db.set_value(ORDER, order.name, {"is_closed": 1, "status": order.status})
@@ -258,7 +266,7 @@ def reopen_order(sales_order: str):
 	try:
 		ensure_can_reopen(order.status)
 	except CoreOrderStateError as e:
-		frappe.throw(str(e), OrderStateError, title=_("Cannot re-open"))
+		throw(str(e), OrderStateError, title=_("Cannot re-open"))
 	order.is_closed = 0
 	order.set_status()
 	frappe.db.set_value(ORDER, order.name, {"is_closed": 0, "status": order.status})
@@ -269,5 +277,7 @@ def reopen_order(sales_order: str):
 
 def has_live_invoices(sales_order: str) -> bool:
 	return bool(
-		frappe.db.exists(INVOICE, {"sales_order": sales_order, "status": ["not in", list(DEAD_INVOICE_STATUSES)]})
+		frappe.db.exists(
+			INVOICE, {"sales_order": sales_order, "status": ["not in", list(DEAD_INVOICE_STATUSES)]}
+		)
 	)

@@ -14,8 +14,20 @@ def make_order(items=None, submit=True, **fields):
 			"line_amount_type": fields.pop("line_amount_type", "Exclusive"),
 			"items": items
 			or [
-				{"item_code": "WIDGET", "description": "Widget", "qty": 10, "unit_price": 12.5, "tax_rate": 15},
-				{"item_code": "GADGET", "description": "Gadget", "qty": 3, "unit_price": 0.3333, "tax_rate": 15},
+				{
+					"item_code": "WIDGET",
+					"description": "Widget",
+					"qty": 10,
+					"unit_price": 12.5,
+					"tax_rate": 15,
+				},
+				{
+					"item_code": "GADGET",
+					"description": "Gadget",
+					"qty": 3,
+					"unit_price": 0.3333,
+					"tax_rate": 15,
+				},
 			],
 			**fields,
 		}

@@ -12,7 +12,9 @@ from xero_sales_orders.tests.factories import make_order
 class TestXeroInvoice(FrappeTestCase):
 	def test_invoice_keeps_the_lines_it_bills(self):
 		order = make_order()
-		invoice = frappe.get_doc("Xero Invoice", api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 2}])["name"])
+		invoice = frappe.get_doc(
+			"Xero Invoice", api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 2}])["name"]
+		)
 		self.assertEqual(len(invoice.items), 1)
 		self.assertEqual(invoice.items[0].sales_order_item, order.items[0].name)
 		self.assertEqual(invoice.items[0].qty, 2)

@@ -1,25 +1,26 @@
 # Copyright (c) 2026, Xero Sales Orders developers
 # For license information, please see license.txt
 
-import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from xero_sales_orders.exceptions import InvalidInvoiceRequestError
+from xero_sales_orders.exceptions import InvalidInvoiceRequestError, throw
 
 
 class XeroInvoice(Document):
 	def before_insert(self):
 		# Invoices bill order quantities; only the invoicing service may create them, with the order locked.
 		if not self.flags.created_by_invoicing:
-			frappe.throw(
-				_("Create invoices from a submitted Xero Sales Order (xero_sales_orders.api.orders.create_invoice)"),
+			throw(
+				_(
+					"Create invoices from a submitted Xero Sales Order (xero_sales_orders.api.orders.create_invoice)"
+				),
 				InvalidInvoiceRequestError,
 			)
 
 	def on_trash(self):
 		if self.status not in ("VOIDED", "DELETED"):
-			frappe.throw(
+			throw(
 				_("Invoice {0} is live; void or delete it in Xero first").format(self.name),
 				InvalidInvoiceRequestError,
 			)

@@ -31,13 +31,18 @@ class TestXeroSalesOrder(FrappeTestCase):
 	def test_totals_match_xeros_per_line_rounding(self):
 		order = make_order(
 			submit=False,
-			items=[{"description": f"Line {i}", "qty": 1, "unit_price": p, "tax_rate": 15} for i, p in enumerate((25.06, 25.61, 25.63))],
+			items=[
+				{"description": f"Line {i}", "qty": 1, "unit_price": p, "tax_rate": 15}
+				for i, p in enumerate((25.06, 25.61, 25.63))
+			],
 		)
 		self.assertEqual(D(order.subtotal), D("76.30"))
 		self.assertEqual(D(order.total_tax), D("11.44"))
 		self.assertEqual(D(order.grand_total), D("87.74"))
 		self.assertEqual(order.status, "Draft")
-		stored = frappe.db.get_value("Xero Sales Order", order.name, ["total_tax", "grand_total"], as_dict=True)
+		stored = frappe.db.get_value(
+			"Xero Sales Order", order.name, ["total_tax", "grand_total"], as_dict=True
+		)
 		self.assertEqual((D(stored.total_tax), D(stored.grand_total)), (D("11.44"), D("87.74")))
 
 	def test_submit_opens_and_partial_invoices_derive_status_and_amounts(self):
@@ -46,7 +51,9 @@ class TestXeroSalesOrder(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Xero Sales Order", order.name, "status"), "Open")
 		widget, gadget = order.items
 
-		first = api.create_invoice(order.name, [{"item": widget.name, "qty": 4}, {"item": gadget.name, "qty": 1}])
+		first = api.create_invoice(
+			order.name, [{"item": widget.name, "qty": 4}, {"item": gadget.name, "qty": 1}]
+		)
 		self.assertEqual(first["push_state"], "Pending")
 		self.assertEqual(first["invoice_number"], f"{order.name}-1")
 		self.assertEqual(first["reference"], "PO-TEST")
@@ -60,7 +67,9 @@ class TestXeroSalesOrder(FrappeTestCase):
 
 		api.create_invoice(order.name, [{"item": gadget.name, "qty": 1}])
 		last = api.create_invoice(order.name)  # no lines: everything outstanding
-		self.assertEqual([(r["sales_order_item"], r["qty"]) for r in last["items"]], [(widget.name, 6), (gadget.name, 1)])
+		self.assertEqual(
+			[(r["sales_order_item"], r["qty"]) for r in last["items"]], [(widget.name, 6), (gadget.name, 1)]
+		)
 		self.assertEqual(D(last["items"][1]["line_amount"]), D("0.34"))  # the remainder of 1.00
 		order.reload()
 		self.assertEqual(order.status, "Fully Invoiced")
@@ -140,7 +149,10 @@ class TestXeroSalesOrder(FrappeTestCase):
 		cases = [
 			({"description": "x", "qty": 0, "unit_price": 1}, "Quantity must be greater than 0"),
 			({"description": "x", "qty": 1, "unit_price": -1}, "Unit price cannot be negative"),
-			({"description": "x", "qty": 1, "unit_price": 1, "discount_rate": 150}, "Discount % must be between 0 and 100"),
+			(
+				{"description": "x", "qty": 1, "unit_price": 1, "discount_rate": 150},
+				"Discount % must be between 0 and 100",
+			),
 			({"description": "x", "qty": "ten", "unit_price": 1}, "Quantity must be a number"),
 			({"qty": 1, "unit_price": 1}, "item code or a description"),
 		]
@@ -156,7 +168,12 @@ class TestXeroSalesOrder(FrappeTestCase):
 		order = make_order()
 		with self.assertRaises(InvalidInvoiceRequestError):
 			frappe.get_doc(
-				{"doctype": "Xero Invoice", "sales_order": order.name, "invoice_number": "FORGED-1", "items": []}
+				{
+					"doctype": "Xero Invoice",
+					"sales_order": order.name,
+					"invoice_number": "FORGED-1",
+					"items": [],
+				}
 			).insert()
 
 	def test_roles_gate_invoicing_and_closing(self):
@@ -179,7 +196,9 @@ class TestXeroSalesOrder(FrappeTestCase):
 			line_amount_type="Inclusive",
 			items=[{"description": "Inclusive", "qty": 3, "unit_price": 10, "tax_rate": 15}],
 		)
-		self.assertEqual((D(order.subtotal), D(order.total_tax), D(order.grand_total)), (D("26.09"), D("3.91"), D("30.00")))
+		self.assertEqual(
+			(D(order.subtotal), D(order.total_tax), D(order.grand_total)), (D("26.09"), D("3.91"), D("30.00"))
+		)
 		api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}])
 		api.create_invoice(order.name)
 		totals = frappe.get_all("Xero Invoice", {"sales_order": order.name}, pluck="total")

@@ -3,7 +3,6 @@
 
 import re
 
-import frappe
 from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate
@@ -17,7 +16,7 @@ from xero_sales_orders.core.pricing import (
 	validate_line_amount_type,
 )
 from xero_sales_orders.core.status import derive_status
-from xero_sales_orders.exceptions import InvalidOrderError, OrderStateError
+from xero_sales_orders.exceptions import InvalidOrderError, OrderStateError, throw
 from xero_sales_orders.services.invoicing import has_live_invoices, qty
 
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
@@ -44,27 +43,29 @@ class XeroSalesOrder(Document):
 	def validate_header(self):
 		self.currency = (self.currency or "").strip().upper()
 		if not CURRENCY_CODE.match(self.currency):
-			frappe.throw(
-				_("Currency must be a three-letter ISO code such as USD or NZD, not {0!r}").format(self.currency),
+			throw(
+				_("Currency must be a three-letter ISO code such as USD or NZD, not {0!r}").format(
+					self.currency
+				),
 				InvalidOrderError,
 			)
 		try:
 			validate_line_amount_type(self.line_amount_type)
 		except LineValidationError as e:
-			frappe.throw(str(e), InvalidOrderError)
+			throw(str(e), InvalidOrderError)
 		if self.expected_date and getdate(self.expected_date) < getdate(self.order_date):
-			frappe.throw(_("Expected Date cannot be before the Order Date"), InvalidOrderError)
+			throw(_("Expected Date cannot be before the Order Date"), InvalidOrderError)
 
 	def validate_items(self):
 		if not self.items:
-			frappe.throw(_("Add at least one line to the order"), InvalidOrderError)
+			throw(_("Add at least one line to the order"), InvalidOrderError)
 		for row in self.items:
 			if not (row.item_code or row.description):
-				frappe.throw(_("Row {0}: give an item code or a description").format(row.idx), InvalidOrderError)
+				throw(_("Row {0}: give an item code or a description").format(row.idx), InvalidOrderError)
 			try:
 				line = parse_line(row.qty, row.unit_price, row.discount_rate, row.tax_rate, row.idx)
 			except LineValidationError as e:
-				frappe.throw(str(e), InvalidOrderError, title=_("Invalid order line"))
+				throw(str(e), InvalidOrderError, title=_("Invalid order line"))
 			row.qty, row.unit_price = line.qty, line.unit_price
 			row.discount_rate, row.tax_rate = line.discount_rate, line.tax_rate
 
@@ -98,7 +99,9 @@ class XeroSalesOrder(Document):
 
 	def validate_no_live_invoices(self):
 		if has_live_invoices(self.name):
-			frappe.throw(
-				_("Cannot cancel {0}: it has invoices that are not voided or deleted in Xero").format(self.name),
+			throw(
+				_("Cannot cancel {0}: it has invoices that are not voided or deleted in Xero").format(
+					self.name
+				),
 				OrderStateError,
 			)
