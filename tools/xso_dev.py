@@ -28,7 +28,15 @@ DB_ROOT_PASSWORD = os.environ.get("XSO_DB_ROOT_PASSWORD", "root")
 ADMIN_PASSWORD = os.environ.get("XSO_ADMIN_PASSWORD", "admin")
 TEST_SITE = os.environ.get("XSO_TEST_SITE", "xso-test.localhost")
 DEMO_SITE = os.environ.get("XSO_DEMO_SITE", "xso.localhost")
-PURE_REQUIREMENTS = ["pytest>=8", "hypothesis>=6", "requests>=2.31", "playwright>=1.40"]
+PURE_REQUIREMENTS = [
+	"pytest>=8",
+	"hypothesis>=6",
+	"requests>=2.31",
+	"requests-oauthlib>=1.3.1",
+	"redis>=4.5",
+	"openapi-core>=0.19",
+	"playwright>=1.40",
+]
 REPORTS = CHECKOUT / "test-results"
 
 
@@ -259,7 +267,7 @@ def ensure_venv() -> Path:
 	if not python.exists():
 		run([sys.executable, "-m", "venv", VENV])
 	probe = subprocess.run(
-		[python, "-c", "import pytest, hypothesis, requests, playwright"], capture_output=True
+		[python, "-c", "import pytest, hypothesis, requests, requests_oauthlib, redis, openapi_core, playwright"], capture_output=True
 	)
 	if probe.returncode:
 		run([python, "-m", "pip", "install", "--quiet", *PURE_REQUIREMENTS])
