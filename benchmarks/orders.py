@@ -16,6 +16,7 @@ import random
 import statistics
 import sys
 import time
+import uuid
 
 import requests
 
@@ -69,10 +70,10 @@ class Api:
 		return r.json()
 
 
-def order_payload(rng, lines, index):
+def order_payload(rng, lines, index, customers):
 	return {
-		"customer": f"Bench Customer {index % 50}",
-		"customer_name": f"Bench Customer {index % 50}",
+		"customer": customers[index % len(customers)],
+		"customer_name": f"Bench Customer {index % len(customers)}",
 		"po_number": f"BENCH-{index}",
 		"currency": "NZD",
 		"line_amount_type": "Exclusive",
@@ -156,7 +157,15 @@ def main():
 	args = parser.parse_args()
 	api = Api(args.url, args.user, args.password)
 	rng = random.Random(42)
-	payloads = [order_payload(rng, args.lines, i) for i in range(args.orders)]
+	customers = [
+		api.call(
+			"POST",
+			"/api/resource/Xero Contact",
+			{"contact_id": str(uuid.uuid4()), "contact_name": f"Bench Customer {i}"},
+		)["data"]["name"]
+		for i in range(50)
+	]
+	payloads = [order_payload(rng, args.lines, i, customers) for i in range(args.orders)]
 
 	# Warm up both paths so that neither pays for first-request caches.
 	make_bare_doctypes(api)

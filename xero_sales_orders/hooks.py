@@ -7,3 +7,9 @@ app_license = "mit"
 
 after_install = "xero_sales_orders.install.after_install"
 before_uninstall = "xero_sales_orders.install.before_uninstall"
+
+scheduler_events = {
+	# Refresh tokens long before Xero's 60-day idle expiry, and keep the synced masters current.
+	"daily": ["xero_sales_orders.services.connection.keep_tokens_alive"],
+	"hourly": ["xero_sales_orders.services.sync.sync_all"],
+}

@@ -53,10 +53,20 @@ def fill_grid_cell(page, grid, row, fieldname, value):
 	field.press("Tab")
 
 
+def pick_link(page, fieldname, text):
+	"""Types into a Link field and picks the matching suggestion, as a user does."""
+	field = page.locator(f'.frappe-control[data-fieldname="{fieldname}"] input').first
+	field.click()
+	field.fill(text)
+	page.locator(f'.frappe-control[data-fieldname="{fieldname}"] .awesomplete li', has_text=text).first.click()
+
+
 def test_create_order_and_partial_invoice_in_the_desk(page, admin):
 	po = f"BROWSER-{uuid.uuid4().hex[:6]}"
+	customer_name = f"Browser Customer {po}"
+	customer = admin.create_contact(customer_name)
 	page.goto(f"{BASE_URL}/app/xero-sales-order/new")
-	page.locator('.frappe-control[data-fieldname="customer"] input').fill("Browser Customer")
+	pick_link(page, "customer", customer_name)
 	page.locator('.frappe-control[data-fieldname="po_number"] input').fill(po)
 	page.locator('.frappe-control[data-fieldname="currency"] input').fill("NZD")
 	grid = '.frappe-control[data-fieldname="items"]'
@@ -86,6 +96,7 @@ def test_create_order_and_partial_invoice_in_the_desk(page, admin):
 
 	order = admin.order(name)
 	assert order["po_number"] == po
+	assert order["customer"] == customer
 	assert order["status"] == "Partially Invoiced"
 	assert order["items"][0]["invoiced_qty"] == 3
 	assert order["items"][0]["outstanding_qty"] == 5

@@ -1,17 +1,33 @@
 """Factory helpers for the Frappe integration tests."""
 
-import frappe
+import uuid
 
+import frappe
 
 SYSTEM_MANAGER = "xso-system-manager@example.com"
 
 
+def make_contact(name="Test Customer Ltd", connection=None, tenant_id=None):
+	"""A local Xero Contact, as a sync would store it."""
+	contact_id = str(uuid.uuid4())
+	return frappe.get_doc(
+		{
+			"doctype": "Xero Contact",
+			"contact_id": contact_id,
+			"contact_name": name,
+			"contact_status": "ACTIVE",
+			"connection": connection,
+			"tenant_id": tenant_id,
+		}
+	).insert(ignore_permissions=True)
+
+
 def make_order(items=None, submit=True, **fields):
+	customer = fields.pop("customer", None) or make_contact().name
 	doc = frappe.get_doc(
 		{
 			"doctype": "Xero Sales Order",
-			"customer": fields.pop("customer", "Test Customer"),
-			"customer_name": "Test Customer Ltd",
+			"customer": customer,
 			"po_number": fields.pop("po_number", "PO-TEST"),
 			"currency": fields.pop("currency", "NZD"),
 			"line_amount_type": fields.pop("line_amount_type", "Exclusive"),

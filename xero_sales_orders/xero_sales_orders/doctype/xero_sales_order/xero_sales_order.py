@@ -3,6 +3,7 @@
 
 import re
 
+import frappe
 from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate
@@ -18,15 +19,19 @@ from xero_sales_orders.core.pricing import (
 from xero_sales_orders.core.status import derive_status
 from xero_sales_orders.exceptions import InvalidOrderError, OrderStateError, throw
 from xero_sales_orders.services.invoicing import has_live_invoices, qty
+from xero_sales_orders.services.masters import item_line_defaults
 
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
 
 class XeroSalesOrder(Document):
 	def validate(self):
+		self.set_organisation()
 		self.validate_header()
-		self.validate_items()
-		self.calculate_totals()
+		self.set_missing_line_values()
+		lines = self.validate_items()
+		self.validate_masters_belong_to_organisation()
+		self.calculate_totals(lines)
 		self.set_status()
 
 	def before_cancel(self):
@@ -56,9 +61,63 @@ class XeroSalesOrder(Document):
 		if self.expected_date and getdate(self.expected_date) < getdate(self.order_date):
 			throw(_("Expected Date cannot be before the Order Date"), InvalidOrderError)
 
-	def validate_items(self):
+	def set_organisation(self):
+		"""The order is invoiced in the customer's Xero organisation."""
+		if self.customer and not (self.connection and self.tenant_id):
+			contact = frappe.db.get_value(
+				"Xero Contact", self.customer, ["connection", "tenant_id"], as_dict=True
+			)
+			if contact:
+				self.connection = self.connection or contact.connection
+				self.tenant_id = self.tenant_id or contact.tenant_id
+
+	def set_missing_line_values(self):
+		"""Fills what the line leaves empty from its Xero item; tax type and rate always follow the tax link."""
+		for row in self.items:
+			if row.item:
+				defaults = item_line_defaults(row.item)
+				for field in ("item_code", "description", "account", "account_code", "tax", "tax_type"):
+					if not row.get(field) and defaults.get(field):
+						row.set(field, defaults[field])
+				if row.unit_price is None:
+					row.unit_price = defaults["unit_price"]
+			if row.tax:
+				tax = frappe.get_cached_value("Xero Tax Rate", row.tax, ["tax_type", "effective_rate"])
+				if tax:
+					row.tax_type, row.tax_rate = tax
+			if row.account:
+				row.account_code = frappe.get_cached_value("Xero Account", row.account, "account_code")
+
+	def validate_masters_belong_to_organisation(self):
+		"""A customer, item, tax rate or account of another Xero organisation cannot appear on the order."""
+		wanted = {
+			"Xero Contact": {self.customer} - {None, ""},
+			"Xero Item": {r.item for r in self.items if r.item},
+			"Xero Tax Rate": {r.tax for r in self.items if r.tax},
+			"Xero Account": {r.account for r in self.items if r.account},
+		}
+		for doctype, names in wanted.items():
+			if not names:
+				continue
+			for row in frappe.get_all(
+				doctype, {"name": ["in", list(names)]}, ["name", "connection", "tenant_id"]
+			):
+				if (row.connection or None, row.tenant_id or None) != (
+					self.connection or None,
+					self.tenant_id or None,
+				):
+					throw(
+						_("{0} {1} belongs to another Xero organisation than this order").format(
+							_(doctype), row.name
+						),
+						InvalidOrderError,
+					)
+
+	def validate_items(self) -> list:
+		"""Checks every line as Xero would and returns the lines' figures as Decimals."""
 		if not self.items:
 			throw(_("Add at least one line to the order"), InvalidOrderError)
+		lines = []
 		for row in self.items:
 			if not (row.item_code or row.description):
 				throw(_("Row {0}: give an item code or a description").format(row.idx), InvalidOrderError)
@@ -68,11 +127,12 @@ class XeroSalesOrder(Document):
 				throw(str(e), InvalidOrderError, title=_("Invalid order line"))
 			row.qty, row.unit_price = line.qty, line.unit_price
 			row.discount_rate, row.tax_rate = line.discount_rate, line.tax_rate
+			lines.append(line)
+		return lines
 
-	def calculate_totals(self):
+	def calculate_totals(self, lines: list):
 		priced = []
-		for row in self.items:
-			line = parse_line(row.qty, row.unit_price, row.discount_rate, row.tax_rate, row.idx)
+		for row, line in zip(self.items, lines, strict=True):
 			p = price_line(line, self.line_amount_type)
 			priced.append(p)
 			row.line_amount = p.line_amount

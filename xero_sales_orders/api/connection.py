@@ -1,0 +1,73 @@
+"""Whitelisted Xero Connection actions. Only System Managers manage connections; the OAuth callback is
+reachable by the browser Xero redirects, and refuses any state that this user's session did not start."""
+
+from urllib.parse import quote
+
+import frappe
+from frappe import _
+
+from xero_sales_orders.exceptions import throw
+from xero_sales_orders.permissions import CONNECTION_ROLES, require_roles
+from xero_sales_orders.services import connection as connections
+from xero_sales_orders.services import sync as syncing
+
+
+def _check(connection, action: str):
+	require_roles(CONNECTION_ROLES, action)
+	if not isinstance(connection, str) or not frappe.db.exists(connections.CONNECTION, connection):
+		throw(_("Xero Connection {0} not found").format(connection), frappe.DoesNotExistError)
+
+
+@frappe.whitelist(methods=["POST"])
+def authorize(connection):
+	"""Returns ``{"url": ...}``: Xero's authorize page with a fresh single-use state."""
+	_check(connection, "connect to Xero")
+	return {"url": connections.start_authorization(connection)}
+
+
+@frappe.whitelist(allow_guest=True, methods=["GET"])
+def callback(code=None, state=None, error=None, error_description=None, **kwargs):
+	"""Where Xero sends the browser back; finishes the consent and opens the connection form."""
+	try:
+		name = connections.complete_authorization(code, state, error, error_description)
+	except frappe.ValidationError as e:
+		frappe.db.rollback()
+		frappe.respond_as_web_page(
+			_("Xero connection failed"),
+			frappe.utils.escape_html(str(e)),
+			http_status_code=getattr(e, "http_status_code", 400),
+			indicator_color="red",
+		)
+		return
+	frappe.db.commit()
+	frappe.local.response["type"] = "redirect"
+	frappe.local.response["location"] = f"/app/xero-connection/{quote(name)}"
+
+
+@frappe.whitelist(methods=["POST"])
+def refresh(connection):
+	"""Refreshes the token set now (under the connection's row lock) and returns the connection's health."""
+	_check(connection, "refresh Xero tokens")
+	connections.refresh(connection, force=True)
+	return connections.health(connection)
+
+
+@frappe.whitelist(methods=["POST"])
+def disconnect(connection):
+	"""Removes the organisations from the Xero app, revokes the tokens and forgets them."""
+	_check(connection, "disconnect from Xero")
+	connections.disconnect(connection)
+	return connections.health(connection)
+
+
+@frappe.whitelist(methods=["POST"])
+def sync(connection, full=0):
+	"""Pulls contacts, items, tax rates and accounts (incrementally unless ``full``); returns the counts."""
+	_check(connection, "sync from Xero")
+	return syncing.sync_connection(connection, full=frappe.utils.cint(full))
+
+
+@frappe.whitelist()
+def health(connection):
+	_check(connection, "see the Xero connection")
+	return connections.health(connection)

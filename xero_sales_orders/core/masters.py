@@ -1,0 +1,68 @@
+"""Xero's contacts, items, tax rates and accounts mapped onto the app's local master records."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from xero_sales_orders.xero.parsing import parse_xero_date
+
+
+def _utc_naive(value) -> datetime | None:
+	# Frappe stores naive datetimes; the app keeps Xero's timestamps in UTC.
+	moment = parse_xero_date(value) if isinstance(value, str) else value
+	return moment.replace(tzinfo=None) if moment else None
+
+
+def contact_fields(contact: dict) -> dict:
+	return {
+		"contact_id": contact["ContactID"],
+		"contact_name": (contact.get("Name") or "")[:140],
+		"contact_status": contact.get("ContactStatus") or "ACTIVE",
+		"email": contact.get("EmailAddress") or None,
+		"account_number": contact.get("AccountNumber") or None,
+		"default_currency": contact.get("DefaultCurrency") or None,
+		"sales_account_code": contact.get("SalesDefaultAccountCode") or None,
+		"sales_tax_type": contact.get("AccountsReceivableTaxType") or None,
+		"is_customer": 1 if contact.get("IsCustomer") else 0,
+		"xero_updated_at": _utc_naive(contact.get("UpdatedDateUTC")),
+	}
+
+
+def item_fields(item: dict) -> dict:
+	sales = item.get("SalesDetails") or {}
+	return {
+		"item_id": item["ItemID"],
+		"item_code": item.get("Code") or "",
+		"item_name": item.get("Name") or None,
+		"description": item.get("Description") or None,
+		"is_sold": 0 if item.get("IsSold") is False else 1,
+		"unit_price": Decimal(str(sales.get("UnitPrice") or 0)),
+		"account_code": sales.get("AccountCode") or None,
+		"tax_type": sales.get("TaxType") or None,
+		"xero_updated_at": _utc_naive(item.get("UpdatedDateUTC")),
+	}
+
+
+def tax_rate_fields(rate: dict) -> dict:
+	effective = Decimal(str(rate.get("EffectiveRate") if rate.get("EffectiveRate") is not None else 0))
+	return {
+		"tax_type": rate["TaxType"],
+		"tax_rate_name": rate.get("Name") or rate["TaxType"],
+		"effective_rate": effective,
+		"status": rate.get("Status") or "ACTIVE",
+		"can_apply_to_revenue": 1 if rate.get("CanApplyToRevenue", True) else 0,
+		"title": f"{rate.get('Name') or rate['TaxType']} ({format(effective.normalize(), 'f')}%)",
+	}
+
+
+def account_fields(account: dict) -> dict:
+	return {
+		"account_id": account["AccountID"],
+		"account_code": account.get("Code") or "",
+		"account_name": account.get("Name") or None,
+		"account_type": account.get("Type") or None,
+		"account_class": account.get("Class") or None,
+		"status": account.get("Status") or "ACTIVE",
+		"tax_type": account.get("TaxType") or None,
+		"title": f"{account.get('Code') or ''} {account.get('Name') or ''}".strip(),
+		"xero_updated_at": _utc_naive(account.get("UpdatedDateUTC")),
+	}

@@ -1,0 +1,43 @@
+# Copyright (c) 2026, Xero Sales Orders developers
+# For license information, please see license.txt
+
+from urllib.parse import urlparse
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from xero_sales_orders.exceptions import throw
+from xero_sales_orders.services.connection import redirect_uri
+
+
+class XeroConnection(Document):
+	def validate(self):
+		self.validate_urls()
+		self.validate_default_tenant()
+		self.redirect_uri = redirect_uri()
+
+	def validate_urls(self):
+		for field in ("login_url", "identity_url", "api_url"):
+			url = (self.get(field) or "").strip().rstrip("/")
+			parsed = urlparse(url)
+			loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+			if (
+				parsed.scheme not in ("https", "http")
+				or not parsed.hostname
+				or (parsed.scheme == "http" and not loopback)
+			):
+				throw(
+					_(
+						"{0} must be an https URL (plain http only for a local sandbox on 127.0.0.1): {1}"
+					).format(self.meta.get_label(field), url or _("empty")),
+					frappe.ValidationError,
+				)
+			self.set(field, url)
+
+	def validate_default_tenant(self):
+		defaults = [t for t in self.tenants if t.is_default]
+		if len(defaults) > 1:
+			throw(_("Only one organisation can be the default"), frappe.ValidationError)
+		if self.tenants and not defaults:
+			self.tenants[0].is_default = 1
