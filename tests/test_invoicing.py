@@ -13,8 +13,17 @@ from xero_sales_orders.core.invoicing import (
 	UnknownLineError,
 	parse_requested,
 	plan_invoice,
+	xero_line_terms,
 )
-from xero_sales_orders.core.money import EXCLUSIVE, INCLUSIVE, LINE_AMOUNT_TYPES, NO_TAX, ZERO
+from xero_sales_orders.core.money import (
+	EXCLUSIVE,
+	INCLUSIVE,
+	LINE_AMOUNT_TYPES,
+	NO_TAX,
+	ZERO,
+	gross_and_line_amount,
+	line_tax,
+)
 from xero_sales_orders.core.pricing import LineInput, price_line, totals
 from xero_sales_orders.core.status import (
 	CLOSED,
@@ -212,3 +221,47 @@ def test_inclusive_and_notax_plans():
 	assert plan.totals.grand_total == D("10.00") and plan.totals.total_tax == D("1.30")
 	lines = [make_line("a", "3", "10", tax="15", lat=NO_TAX)]
 	assert plan_invoice(lines, None, NO_TAX).totals.total_tax == 0
+
+
+def test_xero_line_terms_reproduce_every_planned_figure():
+	# A remainder of 0.34 on a 1 x 0.3333 line: Xero alone would say 0.33.
+	terms = xero_line_terms(D(1), D("0.3333"), D(0), D(15), D("0.34"), D("0.05"))
+	assert terms == {"Quantity": D(1), "UnitAmount": D("0.3333"), "LineAmount": D("0.34")}
+	# A remainder below Xero's own figure becomes a discount amount.
+	terms = xero_line_terms(D(1), D("0.3367"), D(0), D(15), D("0.33"), D("0.05"))
+	assert terms["DiscountAmount"] == D("0.01") and "TaxAmount" not in terms
+	# The plain case sends the discount rate and lets Xero compute the rest.
+	assert xero_line_terms(D(2), D(10), D(5), D(15), D("19.00"), D("2.85")) == {
+		"Quantity": D(2),
+		"UnitAmount": D(10),
+		"DiscountRate": D(5),
+	}
+	# A remainder tax is sent as is.
+	assert xero_line_terms(D(1), D(10), D(0), D(15), D("10.00"), D("1.49"))["TaxAmount"] == D("1.49")
+
+
+@settings(max_examples=200, deadline=None)
+@given(orders(), st.data())
+def test_xero_line_terms_make_xero_compute_the_plan(order, data):
+	lat, lines = order
+	line = data.draw(st.sampled_from(lines))
+	first = data.draw(st.decimals(min_value=D("0.0001"), max_value=line.qty, places=4))
+	first_plan = plan_invoice([line], [(line.name, first)], lat)
+	plans = [first_plan]
+	rest = apply([line], first_plan)
+	if rest[0].outstanding_qty > 0:
+		plans.append(plan_invoice(rest, None, lat))  # the remainder invoice
+	for plan in plans:
+		p = plan.lines[0]
+		terms = xero_line_terms(
+			p.qty, line.unit_price, line.discount_rate, line.tax_rate, p.line_amount, p.tax_amount, lat
+		)
+		# What Xero computes from these terms:
+		if "LineAmount" in terms:
+			amount = terms["LineAmount"]
+		elif "DiscountAmount" in terms:
+			amount = gross_and_line_amount(p.qty, line.unit_price)[0] - terms["DiscountAmount"]
+		else:
+			amount = gross_and_line_amount(p.qty, line.unit_price, terms.get("DiscountRate", ZERO))[1]
+		tax = terms.get("TaxAmount", line_tax(amount, line.tax_rate, lat))
+		assert (amount, tax) == (p.line_amount, p.tax_amount)

@@ -267,7 +267,12 @@ def ensure_venv() -> Path:
 	if not python.exists():
 		run([sys.executable, "-m", "venv", VENV])
 	probe = subprocess.run(
-		[python, "-c", "import pytest, hypothesis, requests, requests_oauthlib, redis, openapi_core, playwright"], capture_output=True
+		[
+			python,
+			"-c",
+			"import pytest, hypothesis, requests, requests_oauthlib, redis, openapi_core, playwright",
+		],
+		capture_output=True,
 	)
 	if probe.returncode:
 		run([python, "-m", "pip", "install", "--quiet", *PURE_REQUIREMENTS])
@@ -411,15 +416,59 @@ def upstream_bench_init(target: Path) -> Path:
 	return target
 
 
+def start_sandbox(bench: Path, port: int) -> None:
+	"""The local Xero sandbox the demo connection talks to, detached so it outlives this command."""
+	if port_open(port):
+		say(f"a Xero sandbox (or something else) already listens on {port}; using it")
+		return
+	log = bench / "logs" / "xero-sandbox.log"
+	say(f"starting the Xero sandbox on http://127.0.0.1:{port} (log: {log})")
+	subprocess.Popen(
+		[
+			bench / "env" / "bin" / "python",
+			"-m",
+			f"{APP}.sandbox",
+			"--port",
+			str(port),
+			"--seed-invoices",
+			"200",
+		],
+		cwd=bench / "sites",
+		stdout=log.open("a"),
+		stderr=subprocess.STDOUT,
+		start_new_session=True,
+	)
+	for _ in range(60):
+		if port_open(port):
+			return
+		time.sleep(0.5)
+	raise SystemExit(f"the Xero sandbox did not start; see {log}")
+
+
 def command_setup(args) -> int:
 	bench = find_bench() or upstream_bench_init(
 		Path(os.environ.get("XSO_BENCH", Path.home() / "frappe-bench")).expanduser()
 	)
+	bench_bin = bench_cmd(bench)
 	ensure_mariadb()
 	ensure_redis(bench)
 	link_app(bench)
 	ensure_site(bench, DEMO_SITE)
-	run([*bench_cmd(bench), "--site", DEMO_SITE, "execute", f"{APP}.demo.make_demo_data"], cwd=bench)
+	run([*bench_bin, "--site", DEMO_SITE, "execute", f"{APP}.demo.complete_setup"], cwd=bench)
+	start_sandbox(bench, args.sandbox_port)
+	sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
+	run(
+		[
+			*bench_bin,
+			"--site",
+			DEMO_SITE,
+			"execute",
+			f"{APP}.demo.make_demo_data",
+			"--kwargs",
+			repr({"sandbox_url": sandbox_url}),
+		],
+		cwd=bench,
+	)
 	if args.no_serve:
 		say(
 			f"demo site {DEMO_SITE} is ready; serve it with: cd {bench} && bench --site {DEMO_SITE} serve --port {args.port}"
@@ -428,9 +477,26 @@ def command_setup(args) -> int:
 	say(
 		f"open http://127.0.0.1:{args.port}/app/xero-sales-order and log in as Administrator / {ADMIN_PASSWORD}"
 	)
-	say("Ctrl-C stops the server")
+	say(
+		f"the demo connection is at http://127.0.0.1:{args.port}/app/xero-connection/Xero%20Sandbox; Ctrl-C stops"
+	)
+	logs = bench / "logs"
+	background = [
+		subprocess.Popen(
+			[*bench_bin, "worker"],
+			cwd=bench,
+			stdout=(logs / "xso-worker.log").open("a"),
+			stderr=subprocess.STDOUT,
+		),
+		subprocess.Popen(
+			[*bench_bin, "schedule"],
+			cwd=bench,
+			stdout=(logs / "xso-schedule.log").open("a"),
+			stderr=subprocess.STDOUT,
+		),
+	]
 	proc = subprocess.Popen(
-		[*bench_cmd(bench), "--site", DEMO_SITE, "serve", "--port", str(args.port), "--noreload"],
+		[*bench_bin, "--site", DEMO_SITE, "serve", "--port", str(args.port), "--noreload"],
 		cwd=bench / "sites",
 	)
 	try:
@@ -438,6 +504,9 @@ def command_setup(args) -> int:
 	except KeyboardInterrupt:
 		proc.terminate()
 		return 0
+	finally:
+		for p in background:
+			p.terminate()
 
 
 def main() -> int:
@@ -448,6 +517,7 @@ def main() -> int:
 	setup = sub.add_parser("setup", help="set up a bench with the app and demo data, then serve it")
 	setup.add_argument("--port", type=int, default=int(os.environ.get("XSO_PORT", 8000)))
 	setup.add_argument("--no-serve", action="store_true", help="set up only; do not start the server")
+	setup.add_argument("--sandbox-port", type=int, default=int(os.environ.get("XSO_SANDBOX_PORT", 8790)))
 	setup.set_defaults(func=command_setup)
 	test = sub.add_parser("test", help="run every test tier that this machine can run")
 	test.set_defaults(func=command_test)

@@ -12,4 +12,9 @@ scheduler_events = {
 	# Refresh tokens long before Xero's 60-day idle expiry, and keep the synced masters current.
 	"daily": ["xero_sales_orders.services.connection.keep_tokens_alive"],
 	"hourly": ["xero_sales_orders.services.sync.sync_all"],
+	"cron": {
+		# Pending invoices go out as soon as their backoff has passed; reconciliation catches lost webhooks.
+		"* * * * *": ["xero_sales_orders.services.push.retry_pending"],
+		"*/15 * * * *": ["xero_sales_orders.services.push.reconcile"],
+	},
 }

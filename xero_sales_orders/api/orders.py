@@ -2,9 +2,9 @@
 
 import frappe
 
-from xero_sales_orders.exceptions import throw
+from xero_sales_orders.exceptions import OrderStateError, throw
 from xero_sales_orders.permissions import MANAGER_ROLES, require_roles
-from xero_sales_orders.services import invoicing
+from xero_sales_orders.services import invoicing, push
 
 
 def _check_order_access(sales_order, ptype="read"):
@@ -21,7 +21,27 @@ def create_invoice(sales_order, lines=None):
 	_check_order_access(sales_order)
 	frappe.has_permission(invoicing.INVOICE, "create", throw=True)
 	invoice = invoicing.create_invoice(sales_order, lines)
+	# The invoice is kept whatever Xero does next; then it goes to Xero at once.
+	frappe.db.commit()
+	push.push_invoices([invoice.name])
+	frappe.db.commit()
+	invoice.reload()
 	return invoice.as_dict(no_default_fields=False)
+
+
+@frappe.whitelist(methods=["POST"])
+def retry_push(invoice):
+	"""Sends a Failed (or still Pending) invoice to Xero again, e.g. after fixing its contact or account."""
+	require_roles(MANAGER_ROLES, "retry pushing invoices")
+	if not isinstance(invoice, str) or not frappe.db.exists(invoicing.INVOICE, invoice):
+		throw(frappe._("Xero Invoice {0} not found").format(invoice), frappe.DoesNotExistError)
+	state = frappe.db.get_value(invoicing.INVOICE, invoice, "push_state")
+	if state == "Pushed":
+		throw(frappe._("Invoice {0} is already in Xero").format(invoice), OrderStateError)
+	frappe.db.set_value(invoicing.INVOICE, invoice, "push_state", "Pending", update_modified=False)
+	push.push_invoices([invoice])
+	frappe.db.commit()
+	return frappe.get_doc(invoicing.INVOICE, invoice).as_dict()
 
 
 @frappe.whitelist(methods=["POST"])
@@ -57,6 +77,7 @@ def invoices(sales_order):
 			"currency",
 			"last_error",
 			"online_url",
+			"xero_url",
 			"creation",
 		],
 		order_by="creation asc",

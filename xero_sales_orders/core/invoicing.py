@@ -148,3 +148,33 @@ def plan_invoice(
 			)
 		planned.append(_plan_line(line, qty, line_amount_type))
 	return InvoicePlan(tuple(planned), totals((p.priced() for p in planned), line_amount_type))
+
+
+def xero_line_terms(
+	qty: Decimal,
+	unit_price: Decimal,
+	discount_rate: Decimal,
+	tax_rate: Decimal,
+	planned_amount: Decimal,
+	planned_tax: Decimal,
+	line_amount_type: str = EXCLUSIVE,
+) -> dict:
+	"""The LineItem fields that make Xero compute exactly the planned line amount and tax.
+
+	A partial line is what Xero computes from Quantity, UnitAmount and DiscountRate. A line that takes
+	a remainder may differ by a cent or so: then the discount is sent as DiscountAmount (Xero computes
+	Qty x Unit - DiscountAmount), or, when the remainder is above the gross, the LineAmount itself; a
+	tax that differs from Xero's per-line rounding is sent as TaxAmount, which Xero accepts as given.
+	"""
+	terms = {"Quantity": qty, "UnitAmount": unit_price}
+	gross, standalone = gross_and_line_amount(qty, unit_price, discount_rate)
+	if planned_amount == standalone:
+		if discount_rate:
+			terms["DiscountRate"] = discount_rate
+	elif planned_amount <= gross:
+		terms["DiscountAmount"] = gross - planned_amount
+	else:
+		terms["LineAmount"] = planned_amount
+	if planned_tax != line_tax(planned_amount, tax_rate, line_amount_type):
+		terms["TaxAmount"] = planned_tax
+	return terms

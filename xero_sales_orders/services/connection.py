@@ -145,7 +145,6 @@ def complete_authorization(code=None, state=None, error=None, error_description=
 	organisations = {t["tenantId"]: _organisation(conn, t["tenantId"], tokens.access_token) for t in tenants}
 	with autonomous_transaction():
 		conn = frappe.get_doc(CONNECTION, name, for_update=True)
-		_store_tokens(conn.name, tokens)
 		previous = {t.tenant_id: t for t in conn.tenants}
 		conn.set("tenants", [])
 		for tenant in tenants:
@@ -169,6 +168,7 @@ def complete_authorization(code=None, state=None, error=None, error_description=
 		conn.auth_event_id = (tenants[0].get("authEventId") if tenants else None) or conn.auth_event_id
 		conn.flags.ignore_permissions = True
 		conn.save()
+		_store_tokens(conn.name, tokens)  # after the save, which writes every column of the row it loaded
 	return name
 
 

@@ -205,7 +205,13 @@ def refresh_order_invoicing(order) -> None:
 			)
 		invoiced_total += invoiced_amount + (invoiced_tax if order.line_amount_type == "Exclusive" else ZERO)
 
+	paid = frappe.db.sql(
+		"""select coalesce(sum(amount_paid), 0) from `tabXero Invoice`
+		where sales_order = %s and status not in %s lock in share mode""",
+		(order.name, list(DEAD_INVOICE_STATUSES)),
+	)[0][0]
 	grand_total = money(order.grand_total)
+	order.paid_amount = money(paid)
 	order.invoiced_amount = invoiced_total
 	order.outstanding_amount = grand_total - invoiced_total
 	order.per_invoiced = invoiced_percent(order, grand_total, invoiced_total)
@@ -217,6 +223,7 @@ def refresh_order_invoicing(order) -> None:
 			"invoiced_amount": flt(order.invoiced_amount, 2),
 			"outstanding_amount": flt(order.outstanding_amount, 2),
 			"per_invoiced": order.per_invoiced,
+			"paid_amount": flt(order.paid_amount, 2),
 			"status": order.status,
 		},
 	)

@@ -84,7 +84,7 @@ def sync_connection(name: str, full: bool = False, kinds=None) -> dict:
 def upsert(master: Master, connection: str, tenant_id: str, rows: list[dict]) -> tuple[int, int]:
 	if not rows:
 		return 0, 0
-	fieldnames = list(rows[0])
+	fieldnames = [*rows[0], "connection", "tenant_id"]
 	by_tenant_key = master.key == "tax_type"
 	filters = (
 		{"connection": connection, "tenant_id": tenant_id}

@@ -13,6 +13,9 @@ from xero_sales_orders.services.connection import redirect_uri
 
 class XeroConnection(Document):
 	def validate(self):
+		# Tokens are written only by the token services (under the row lock); a form save must neither
+		# store nor, as Frappe does for an empty Password field, delete them.
+		self.flags.ignore_save_passwords = ["access_token", "refresh_token"]
 		self.validate_urls()
 		self.validate_default_tenant()
 		self.redirect_uri = redirect_uri()

@@ -5,6 +5,31 @@ const XSO_API = "xero_sales_orders.api.orders";
 const XSO_MANAGER_ROLES = ["Xero Sales Manager", "System Manager"];
 
 frappe.ui.form.on("Xero Sales Order", {
+	setup(frm) {
+		// Customers, items, tax rates and accounts come from the order's Xero organisation.
+		const same_organisation = () => {
+			const filters = {};
+			if (frm.doc.connection) filters.connection = frm.doc.connection;
+			if (frm.doc.tenant_id) filters.tenant_id = frm.doc.tenant_id;
+			return { filters };
+		};
+		frm.set_query("customer", () => {
+			const q = same_organisation();
+			q.filters.contact_status = "ACTIVE";
+			return q;
+		});
+		frm.set_query("item", "items", same_organisation);
+		frm.set_query("account", "items", () => {
+			const q = same_organisation();
+			q.filters.status = "ACTIVE";
+			return q;
+		});
+		frm.set_query("tax", "items", () => {
+			const q = same_organisation();
+			q.filters.status = "ACTIVE";
+			return q;
+		});
+	},
 	refresh(frm) {
 		if (frm.doc.docstatus !== 1) return;
 		const status = frm.doc.status;
@@ -131,3 +156,27 @@ function xso_render_invoices(frm) {
 			<th class="text-right">${__("Due")}</th></tr></thead><tbody>${body}</tbody></table>`);
 	});
 }
+
+frappe.ui.form.on("Xero Sales Order Item", {
+	item(frm, cdt, cdn) {
+		const row = locals[cdt][cdn];
+		if (!row.item) return;
+		frappe
+			.call({ method: "xero_sales_orders.api.masters.item_defaults", args: { item: row.item } })
+			.then((r) => {
+				const d = r.message || {};
+				const values = {
+					item_code: d.item_code,
+					description: d.description,
+					unit_price: d.unit_price,
+					account: d.account,
+					account_code: d.account_code,
+					tax: d.tax,
+					tax_type: d.tax_type,
+					tax_rate: d.tax_rate,
+				};
+				Object.keys(values).forEach((k) => values[k] == null && delete values[k]);
+				frappe.model.set_value(cdt, cdn, values);
+			});
+	},
+});

@@ -1,0 +1,213 @@
+"""Xero webhooks: verify and store fast in the request, apply in the background.
+
+Xero's events are hints: they arrive late, twice and out of order, and carry no data but the
+resource id. Each is stored once (dedupe key), then the changed invoices are fetched in batches of
+50 ids and applied only when Xero's UpdatedDateUTC is newer than what is stored.
+"""
+
+import hashlib
+from collections import defaultdict
+from datetime import datetime
+
+import frappe
+from frappe.utils import now_datetime
+from frappe.utils.password import get_decrypted_password
+
+from xero_sales_orders.services import connection as connections
+from xero_sales_orders.xero.parsing import loads, parse_xero_date
+from xero_sales_orders.xero.webhooks import verify
+
+EVENT = "Xero Webhook Event"
+MAX_BODY_BYTES = 1024 * 1024  # Xero's deliveries are a few KB; anything near this is not Xero.
+MAX_ATTEMPTS = 5
+KNOWN_CATEGORIES = ("INVOICE", "CONTACT")
+
+
+class Rejected(Exception):
+	def __init__(self, status: int, message: str):
+		super().__init__(message)
+		self.status = status
+
+
+def webhook_keys() -> dict[str, str]:
+	"""Webhook key per connection (Xero has one key per app; connections of one app share it)."""
+	keys = {}
+	for name in frappe.get_all(connections.CONNECTION, pluck="name"):
+		key = get_decrypted_password(connections.CONNECTION, name, "webhook_key", raise_exception=False)
+		if key:
+			keys[name] = key
+	return keys
+
+
+def receive(body: bytes, signature: str | None) -> int:
+	"""Verifies and stores one delivery; returns how many events were queued. Raises Rejected."""
+	if len(body) > MAX_BODY_BYTES:
+		raise Rejected(413, "body too large")
+	signed_by = [name for name, key in webhook_keys().items() if verify(body, signature, key)]
+	if not signed_by:
+		raise Rejected(401, "signature mismatch")
+	try:
+		payload = loads(body)
+	except ValueError:
+		raise Rejected(400, "body is not JSON") from None
+	events = payload.get("events") if isinstance(payload, dict) else None
+	if not isinstance(events, list):
+		raise Rejected(400, "body has no events list")
+	if not events:
+		return 0  # Xero's intent-to-receive probe
+	tenants = tenant_connections(signed_by)
+	rows, queued = [], 0
+	now = now_datetime()
+	for event in events:
+		row = event_row(event, tenants)
+		if row is None:
+			raise Rejected(400, "malformed event")
+		queued += row["status"] == "Queued"
+		rows.append(row)
+	columns = [
+		"name",
+		"creation",
+		"modified",
+		"owner",
+		"modified_by",
+		"docstatus",
+		"idx",
+		"attempts",
+		*rows[0],
+	]
+	values = [
+		[frappe.generate_hash(length=12), now, now, "Guest", "Guest", 0, 0, 0, *r.values()] for r in rows
+	]
+	frappe.db.bulk_insert(EVENT, columns, values, ignore_duplicates=True)
+	if queued:
+		frappe.enqueue(
+			"xero_sales_orders.services.webhooks.process_queued",
+			queue="short",
+			job_id=f"xso-webhooks-{frappe.local.site}",
+			deduplicate=True,
+			enqueue_after_commit=True,
+		)
+	return queued
+
+
+def tenant_connections(connection_names: list[str]) -> dict[str, str]:
+	rows = frappe.get_all(
+		"Xero Connection Tenant",
+		filters={"parenttype": connections.CONNECTION, "parent": ["in", connection_names]},
+		fields=["tenant_id", "parent"],
+	)
+	return {r.tenant_id: r.parent for r in rows}
+
+
+def event_row(event, tenants: dict[str, str]) -> dict | None:
+	if not isinstance(event, dict):
+		return None
+	fields = {
+		k: event.get(k) for k in ("tenantId", "resourceId", "eventCategory", "eventType", "eventDateUtc")
+	}
+	if not all(isinstance(v, str) and v for v in fields.values()):
+		return None
+	try:
+		event_date = parse_xero_date(fields["eventDateUtc"]).replace(tzinfo=None)
+	except ValueError:
+		return None
+	dedupe = "|".join(fields[k] for k in ("tenantId", "resourceId", "eventDateUtc", "eventType"))
+	connection = tenants.get(fields["tenantId"])
+	status, error = "Queued", None
+	if not connection:
+		status, error = "Ignored", "no Xero Connection on this site has this organisation"
+	elif fields["eventCategory"] not in KNOWN_CATEGORIES:
+		status, error = "Ignored", f"{fields['eventCategory']} events are not used"
+	return {
+		"event_category": fields["eventCategory"][:140],
+		"event_type": fields["eventType"][:140],
+		"resource_id": fields["resourceId"][:140],
+		"resource_url": str(event.get("resourceUrl") or "")[:140],
+		"event_date": event_date,
+		"status": status,
+		"tenant_id": fields["tenantId"][:140],
+		"connection": connection,
+		"dedupe_key": hashlib.sha256(dedupe.encode()).hexdigest(),
+		"error": error,
+	}
+
+
+def process_queued(limit: int = 5000) -> dict:
+	"""Applies queued events, grouped by organisation and category so that each batch of ids costs one call."""
+	events = frappe.get_all(
+		EVENT,
+		filters={"status": ["in", ["Queued", "Failed"]], "attempts": ["<", MAX_ATTEMPTS]},
+		fields=["name", "connection", "tenant_id", "event_category", "resource_id"],
+		order_by="event_date asc",
+		limit=limit,
+	)
+	groups = defaultdict(list)
+	for event in events:
+		groups[(event.connection, event.tenant_id, event.event_category)].append(event)
+	done = {"processed": 0, "ignored": 0, "failed": 0}
+	for (connection, tenant_id, category), group in groups.items():
+		try:
+			outcome = apply_group(connection, tenant_id, category, group)
+			for status, names in outcome.items():
+				mark(names, status)
+				done[status.lower()] += len(names)
+			frappe.db.commit()
+		except Exception as e:
+			frappe.db.rollback()
+			names = [event.name for event in group]
+			mark(names, "Failed", error=str(e)[:500])
+			done["failed"] += len(names)
+			frappe.db.commit()
+	return done
+
+
+def mark(names: list[str], status: str, error: str | None = None) -> None:
+	if not names:
+		return
+	table = frappe.qb.DocType(EVENT)
+	query = (
+		frappe.qb.update(table)
+		.set(table.status, status)
+		.set(table.attempts, table.attempts + 1)
+		.set(table.processed_at, now_datetime())
+		.where(table.name.isin(names))
+	)
+	if error is not None or status != "Failed":
+		query = query.set(table.error, error)
+	query.run()
+
+
+def apply_group(connection: str, tenant_id: str, category: str, events: list) -> dict[str, list[str]]:
+	ids = list(dict.fromkeys(event.resource_id for event in events))
+	client = connections.client_for(connection, tenant_id)
+	try:
+		if category == "INVOICE":
+			from xero_sales_orders.services.push import apply_xero_invoice
+
+			found = {inv["InvoiceID"]: inv for inv in client.invoices(ids=ids)}
+			applied = {rid for rid, inv in found.items() if apply_xero_invoice(inv, connection) is not None}
+		else:
+			from xero_sales_orders.services.sync import MASTERS, upsert
+
+			master = MASTERS["contacts"]
+			contacts = client.get("/Contacts", params={"IDs": ",".join(ids)}).get("Contacts") or []
+			upsert(master, connection, tenant_id, [master.fields(c) for c in contacts])
+			found = {c["ContactID"]: c for c in contacts}
+			applied = set(found)
+	finally:
+		client.close()
+	outcome = {"Processed": [], "Ignored": []}
+	for event in events:
+		outcome["Processed" if event.resource_id in applied else "Ignored"].append(event.name)
+	missing = [e.name for e in events if e.resource_id not in found]
+	not_ours = [e.name for e in events if e.resource_id in found and e.resource_id not in applied]
+	if missing:
+		mark(missing, "Ignored", error="no longer exists in Xero")
+	if not_ours:
+		mark(not_ours, "Ignored", error="not an invoice raised by this app")
+	outcome["Ignored"] = []
+	return outcome
+
+
+def last_webhook(connection: str) -> datetime | None:
+	return frappe.db.get_value(EVENT, {"connection": connection}, "max(creation)")

@@ -1,0 +1,314 @@
+"""REST calls to Xero's accounting API for one tenant: auth, retries, rate limits, Decimal JSON, paging."""
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
+from datetime import date, datetime
+from urllib.parse import quote
+
+import requests
+
+from .errors import (
+	XeroAPIError,
+	XeroAuthError,
+	XeroNotFoundError,
+	XeroRateLimitError,
+	XeroUnavailableError,
+	XeroValidationError,
+	describe_error_body,
+	element_errors,
+	resource_label,
+)
+from .oauth import Endpoints
+from .parsing import dumps, format_if_modified_since, loads
+from .ratelimit import RateLimiter, rate_figures, retry_after_seconds
+
+__all__ = [
+	"XeroAPIError",
+	"XeroAuthError",
+	"XeroClient",
+	"XeroNotFoundError",
+	"XeroRateLimitError",
+	"XeroUnavailableError",
+	"XeroValidationError",
+	"element_errors",
+]
+
+PAGE_SIZE = 1000  # Xero's maximum since July 2024
+IDS_PER_REQUEST = 50  # longer ID lists overflow Xero's query string and come back as 404
+INVOICES_PER_BATCH = 50
+MAX_IDEMPOTENCY_KEY = 128
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+# Safe to repeat: a connect failure never reached Xero, and a write always carries an Idempotency-Key that
+# stays the same across its retries, so a request that did arrive is answered from Xero's cache, not redone.
+RETRYABLE_NETWORK_ERRORS = (
+	requests.ConnectionError,
+	requests.Timeout,
+	requests.exceptions.ChunkedEncodingError,
+)
+
+
+class XeroClient:
+	"""One tenant's accounting API.
+
+	`access_token(force_refresh)` returns a valid access token; it is called with True once after a 401.
+	`max_retries` bounds the retries of one call (429 minute/concurrent, 5xx, network errors); `sleep` is
+	injectable so tests do not wait. A 429 whose Retry-After exceeds `max_retry_after` is raised, not slept on.
+	"""
+
+	def __init__(
+		self,
+		endpoints: Endpoints,
+		tenant_id: str,
+		access_token: Callable[[bool], str],
+		rate_limiter: RateLimiter | None = None,
+		timeout=(5, 30),
+		max_retries: int = 5,
+		sleep: Callable[[float], None] = time.sleep,
+		on_rate_figures: Callable[[dict], None] | None = None,
+		backoff_base: float = 1.0,
+		backoff_cap: float = 64.0,
+		max_retry_after: float = 120.0,
+		session: requests.Session | None = None,
+	):
+		self.endpoints = endpoints
+		self.tenant_id = tenant_id
+		self.rate_limiter = rate_limiter
+		self.timeout = timeout
+		self.max_retries = max_retries
+		self.backoff_base = backoff_base
+		self.backoff_cap = backoff_cap
+		self.max_retry_after = max_retry_after
+		self._access_token = access_token
+		self._sleep = sleep
+		self._on_rate_figures = on_rate_figures
+		self.session = session or requests.Session()
+		self.session.headers.update(
+			{"xero-tenant-id": tenant_id, "Accept": "application/json", "User-Agent": "xero_sales_orders"}
+		)
+
+	def close(self) -> None:
+		self.session.close()
+
+	def __enter__(self):
+		return self
+
+	def __exit__(self, *exc_info):
+		self.close()
+
+	# Generic calls: `path` is relative to /api.xro/2.0, e.g. "/Invoices".
+
+	def get(self, path: str, params: dict | None = None, modified_since: datetime | date | None = None):
+		return self._send("GET", path, params=params, modified_since=modified_since)
+
+	def put(self, path: str, body, params: dict | None = None, idempotency_key: str | None = None):
+		return self._send("PUT", path, params=params, body=body, idempotency_key=idempotency_key)
+
+	def post(self, path: str, body, params: dict | None = None, idempotency_key: str | None = None):
+		return self._send("POST", path, params=params, body=body, idempotency_key=idempotency_key)
+
+	# Resources
+
+	def contacts(self, modified_since=None, include_archived: bool = False) -> Iterator[dict]:
+		"""Contacts in pages of 1000. A sync that must notice archiving passes include_archived=True."""
+		params = {"includeArchived": "true"} if include_archived else {}
+		return self._pages("/Contacts", "Contacts", params, modified_since, PAGE_SIZE)
+
+	def items(self, modified_since=None) -> list[dict]:
+		return self.get("/Items", {"unitdp": 4}, modified_since).get("Items", [])
+
+	def tax_rates(self) -> list[dict]:
+		return self.get("/TaxRates").get("TaxRates", [])
+
+	def accounts(self, modified_since=None) -> list[dict]:
+		return self.get("/Accounts", None, modified_since).get("Accounts", [])
+
+	def organisation(self) -> dict:
+		return self.get("/Organisation")["Organisations"][0]
+
+	def invoices(
+		self,
+		ids: Iterable[str] | None = None,
+		numbers: Iterable[str] | None = None,
+		statuses: Iterable[str] | None = None,
+		where: str | None = None,
+		modified_since=None,
+		page_size: int = PAGE_SIZE,
+	) -> Iterator[dict]:
+		"""Invoices with their lines (always paged: Xero returns lines only with `page`).
+
+		`ids` and `numbers` are each chunked by 50 and the results united; an empty list means no invoices.
+		"""
+		params = {"unitdp": 4}
+		if statuses:
+			params["Statuses"] = ",".join(statuses)
+		if where:
+			params["where"] = where
+		if ids is None and numbers is None:
+			yield from self._pages("/Invoices", "Invoices", params, modified_since, page_size)
+			return
+		seen = set()
+		for name, values in (("IDs", ids), ("InvoiceNumbers", numbers)):
+			unique = list(dict.fromkeys(values or []))
+			for start in range(0, len(unique), IDS_PER_REQUEST):
+				chunk = {**params, name: ",".join(unique[start : start + IDS_PER_REQUEST])}
+				for invoice in self._pages("/Invoices", "Invoices", chunk, modified_since, page_size):
+					if invoice.get("InvoiceID") not in seen:
+						seen.add(invoice.get("InvoiceID"))
+						yield invoice
+
+	def create_invoices(self, invoices: list[dict], idempotency_key: str | None = None) -> list[dict]:
+		"""PUT new invoices, 50 per request, with summarizeErrors=false so every element comes back with its
+		`ValidationErrors` (see `element_errors`) and the good ones with their InvoiceID.
+
+		Batches after the first use the key suffixed `:<n>`, so a repeated call with the same key is replayed.
+		"""
+		key = idempotency_key or uuid.uuid4().hex
+		created = []
+		for number, start in enumerate(range(0, len(invoices), INVOICES_PER_BATCH)):
+			body = {"Invoices": invoices[start : start + INVOICES_PER_BATCH]}
+			answer = self.put(
+				"/Invoices",
+				body,
+				params={"summarizeErrors": "false", "unitdp": 4},
+				idempotency_key=key if number == 0 else f"{key}:{number}",
+			)
+			created += answer.get("Invoices", [])
+		return created
+
+	def update_invoice(self, invoice_id: str, fields: dict, idempotency_key: str | None = None) -> dict:
+		"""POST changes to one invoice. Sent LineItems replace all lines: resend each with its LineItemID."""
+		body = {"Invoices": [{**fields, "InvoiceID": invoice_id}]}
+		path = f"/Invoices/{quote(invoice_id, safe='')}"
+		return self.post(path, body, params={"unitdp": 4}, idempotency_key=idempotency_key)["Invoices"][0]
+
+	def online_invoice_url(self, invoice_id: str) -> str:
+		"""The customer-facing link; Xero offers it for ACCREC invoices that are not drafts."""
+		answer = self.get(f"/Invoices/{quote(invoice_id, safe='')}/OnlineInvoice")
+		return answer["OnlineInvoices"][0]["OnlineInvoiceUrl"]
+
+	# Plumbing
+
+	def _pages(self, path, key, params, modified_since, page_size) -> Iterator[dict]:
+		page = 1
+		while True:
+			answer = self.get(path, {**params, "page": page, "pageSize": page_size}, modified_since)
+			records = answer.get(key) or []
+			yield from records
+			page_count = (answer.get("pagination") or {}).get("pageCount")
+			last_page = page >= page_count if page_count is not None else len(records) < page_size
+			if last_page or not records:
+				return
+			page += 1
+
+	def _send(self, method, path, params=None, body=None, modified_since=None, idempotency_key=None):
+		url = f"{self.endpoints.accounting_url}/{path.lstrip('/')}"
+		headers = {}
+		if modified_since is not None:
+			headers["If-Modified-Since"] = format_if_modified_since(modified_since)
+		data = None
+		if method != "GET":
+			# One key for all retries of this call: Xero replays its first answer instead of creating twice.
+			key = idempotency_key or uuid.uuid4().hex
+			if len(key) > MAX_IDEMPOTENCY_KEY:
+				raise ValueError(f"Idempotency-Key longer than {MAX_IDEMPOTENCY_KEY} characters: {key!r}")
+			headers["Idempotency-Key"] = key
+			headers["Content-Type"] = "application/json"
+			data = dumps(body).encode("utf-8")
+
+		retries = 0
+		refreshed = force_refresh = False
+		while True:
+			headers["Authorization"] = f"Bearer {self._access_token(force_refresh)}"
+			force_refresh = False
+			try:
+				response = self._send_once(method, url, params, headers, data)
+			except RETRYABLE_NETWORK_ERRORS as exc:
+				if retries >= self.max_retries:
+					raise XeroUnavailableError(
+						f"Xero could not be reached after {retries + 1} attempts: {exc}", status=None
+					) from exc
+				self._sleep(self._backoff(retries))
+				retries += 1
+				continue
+
+			status = response.status_code
+			if status == 401 and not refreshed:
+				refreshed = force_refresh = True  # once per call: a second 401 is a real refusal
+				continue
+			if status == 429:
+				retry_after = retry_after_seconds(response.headers)
+				error = self._rate_limit_error(response, path, retry_after)
+				if error.problem == "day" or retries >= self.max_retries:
+					raise error
+				if retry_after is not None and retry_after > self.max_retry_after:
+					raise error
+				wait = retry_after if retry_after is not None else self._backoff(retries)
+				self._sleep(wait + random.uniform(0, 1))
+				retries += 1
+				continue
+			if status in RETRYABLE_STATUSES:
+				if retries >= self.max_retries:
+					raise self._error(response, path, XeroUnavailableError)
+				self._sleep(self._backoff(retries))
+				retries += 1
+				continue
+			if status == 304:
+				return {}  # If-Modified-Since and nothing changed
+			if status >= 400:
+				raise self._error(response, path)
+			return loads(response.content) if response.content else {}
+
+	def _send_once(self, method, url, params, headers, data) -> requests.Response:
+		limiter = self.rate_limiter
+		with limiter.slot(self.tenant_id) if limiter else nullcontext():
+			response = self.session.request(
+				method, url, params=params, headers=headers, data=data, timeout=self.timeout
+			)
+		figures = (
+			limiter.record_figures(self.tenant_id, response.headers)
+			if limiter
+			else rate_figures(response.headers)
+		)
+		if figures and self._on_rate_figures:
+			self._on_rate_figures(figures)
+		return response
+
+	def _backoff(self, retries: int) -> float:
+		# Exponential with jitter so that workers that failed together do not retry together.
+		return min(self.backoff_cap, self.backoff_base * 2**retries) * random.uniform(0.5, 1.0)
+
+	def _rate_limit_error(self, response, path, retry_after) -> XeroRateLimitError:
+		problem = (response.headers.get("X-Rate-Limit-Problem") or "").strip().lower() or None
+		when = f"; try again in {int(retry_after + 0.999)} s" if retry_after is not None else ""
+		return XeroRateLimitError(
+			f"Xero's {problem or 'rate'} limit for this organisation is reached{when}.",
+			status=429,
+			problem=problem,
+			retry_after=retry_after,
+			body=_parsed_or_text(response),
+		)
+
+	def _error(self, response, path, error_class=None) -> XeroAPIError:
+		body = _parsed_or_text(response)
+		message, validation_errors = describe_error_body(body, resource_label(path))
+		status = response.status_code
+		if error_class is None:
+			error_class = {
+				400: XeroValidationError,
+				401: XeroAuthError,
+				403: XeroAuthError,
+				404: XeroNotFoundError,
+			}.get(status, XeroAPIError)
+		if not message or message.lstrip().startswith("<"):
+			message = f"Xero answered HTTP {status} {response.reason or ''}".strip()
+		return error_class(message, status=status, validation_errors=validation_errors, body=body)
+
+
+def _parsed_or_text(response: requests.Response):
+	try:
+		return loads(response.content)
+	except ValueError:
+		return response.text
