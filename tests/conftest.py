@@ -9,4 +9,6 @@ from tests.conftest_xero import sandbox, sandbox_factory, xero_conformance  # no
 
 
 def pytest_configure(config):
-	config.addinivalue_line("markers", "xero_unchecked: do not check this test's sandbox traffic against the spec")
+	config.addinivalue_line(
+		"markers", "xero_unchecked: do not check this test's sandbox traffic against the spec"
+	)

@@ -19,7 +19,9 @@ from tests.xero_openapi import SPEC_DIR, XeroConformance, spec_path
 from xero_sales_orders.sandbox import SandboxServer
 
 REDIRECT_URI = "http://localhost:8000/callback"
-SCOPES = "openid profile email offline_access accounting.invoices accounting.contacts accounting.settings.read"
+SCOPES = (
+	"openid profile email offline_access accounting.invoices accounting.contacts accounting.settings.read"
+)
 
 
 @pytest.fixture

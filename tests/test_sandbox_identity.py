@@ -18,7 +18,11 @@ def refresh(server, refresh_token: str, client_auth: str = "basic") -> requests.
 def organisation(server, access_token: str, tenant_id: str) -> requests.Response:
 	return requests.get(
 		f"{server.url}/api.xro/2.0/Organisation",
-		headers={"Authorization": f"Bearer {access_token}", "xero-tenant-id": tenant_id, "Accept": "application/json"},
+		headers={
+			"Authorization": f"Bearer {access_token}",
+			"xero-tenant-id": tenant_id,
+			"Accept": "application/json",
+		},
 		timeout=10,
 	)
 
@@ -44,7 +48,12 @@ def test_oauth_flow_rotation_grace_and_revocation(sandbox):
 	assert [c["tenantName"] for c in connections] == ["Demo Company (NZ)", "Demo Company (AU)"]
 	assert len({c["authEventId"] for c in connections}) == 1
 	tenant_ids = [c["tenantId"] for c in connections]
-	assert organisation(sandbox, tokens["access_token"], tenant_ids[1]).json()["Organisations"][0]["BaseCurrency"] == "AUD"
+	assert (
+		organisation(sandbox, tokens["access_token"], tenant_ids[1]).json()["Organisations"][0][
+			"BaseCurrency"
+		]
+		== "AUD"
+	)
 
 	rotated = refresh(sandbox, tokens["refresh_token"])
 	assert rotated.status_code == 200, rotated.text
@@ -80,10 +89,23 @@ def test_oauth_flow_rotation_grace_and_revocation(sandbox):
 
 
 def test_authorize_refuses_bad_parameters(sandbox):
-	base = {"response_type": "code", "client_id": sandbox.client_id, "redirect_uri": REDIRECT_URI, "scope": "openid"}
-	for broken in ({"client_id": "someone-else"}, {"redirect_uri": ""}, {"response_type": "token"}, {"scope": ""}):
+	base = {
+		"response_type": "code",
+		"client_id": sandbox.client_id,
+		"redirect_uri": REDIRECT_URI,
+		"scope": "openid",
+	}
+	for broken in (
+		{"client_id": "someone-else"},
+		{"redirect_uri": ""},
+		{"response_type": "token"},
+		{"scope": ""},
+	):
 		answer = requests.get(
-			f"{sandbox.url}/identity/connect/authorize", params={**base, **broken}, allow_redirects=False, timeout=10
+			f"{sandbox.url}/identity/connect/authorize",
+			params={**base, **broken},
+			allow_redirects=False,
+			timeout=10,
 		)
 		assert answer.status_code == 400, broken
 		assert "text/html" in answer.headers["Content-Type"]
@@ -105,7 +127,12 @@ def test_code_is_bound_to_client_and_redirect_uri_and_scope_decides_refresh(sand
 
 	bad_secret = requests.post(
 		f"{sandbox.url}/connect/token",
-		data={"grant_type": "refresh_token", "refresh_token": "x", "client_id": sandbox.client_id, "client_secret": "no"},
+		data={
+			"grant_type": "refresh_token",
+			"refresh_token": "x",
+			"client_id": sandbox.client_id,
+			"client_secret": "no",
+		},
 		timeout=10,
 	)
 	assert bad_secret.json() == {"error": "invalid_client"}

@@ -26,7 +26,9 @@ def test_minute_limit_429_then_reset_by_the_clock(xero):
 	assert limited.status_code == 429
 	assert limited.headers["X-Rate-Limit-Problem"] == "minute"
 	assert 1 <= int(limited.headers["Retry-After"]) <= 60
-	assert xero.get("/Organisation", tenant_id=xero.connections[1]["tenantId"]).status_code == 200  # per tenant
+	assert (
+		xero.get("/Organisation", tenant_id=xero.connections[1]["tenantId"]).status_code == 200
+	)  # per tenant
 
 	xero.control("POST", "clock", {"advance": 61})
 	assert xero.get("/Organisation").status_code == 200
@@ -41,7 +43,9 @@ def test_six_concurrent_calls_give_one_concurrent_429(xero):
 	statuses, problems = [], []
 
 	def call():
-		answer = requests.get(f"{xero.server.url}/api.xro/2.0/Organisation", headers=xero.headers(), timeout=10)
+		answer = requests.get(
+			f"{xero.server.url}/api.xro/2.0/Organisation", headers=xero.headers(), timeout=10
+		)
 		statuses.append(answer.status_code)
 		problems.append(answer.headers.get("X-Rate-Limit-Problem"))
 
@@ -86,7 +90,11 @@ def test_injected_500_503_and_429(xero):
 
 	xero.control("POST", "faults", {"kind": "429", "count": 1, "problem": "minute", "retry_after": 7})
 	limited = xero.get("/Items")
-	assert (limited.status_code, limited.headers["Retry-After"], limited.headers["X-Rate-Limit-Problem"]) == (429, "7", "minute")
+	assert (limited.status_code, limited.headers["Retry-After"], limited.headers["X-Rate-Limit-Problem"]) == (
+		429,
+		"7",
+		"minute",
+	)
 	assert xero.control("GET", "calls").json()["faults"] == {"500": 1, "503": 1, "429": 1}
 
 
@@ -138,7 +146,9 @@ def test_reset_and_tenants_controls(xero):
 	assert tenants[0]["contacts"] == 21 and tenants[0]["invoices"] == 40
 	xero.control("POST", "faults", {"kind": "500"})
 	after = xero.control("POST", "reset", {"keep_grants": True}).json()["tenants"]
-	assert after[0]["contacts"] == 20 and after[0]["tenantId"] == tenants[0]["tenantId"]  # same seed, same ids
+	assert (
+		after[0]["contacts"] == 20 and after[0]["tenantId"] == tenants[0]["tenantId"]
+	)  # same seed, same ids
 	assert xero.get("/Organisation").status_code == 200  # faults cleared, grant kept
 	xero.control("POST", "reset")
 	assert xero.get("/Organisation").status_code == 401  # grants forgotten

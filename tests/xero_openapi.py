@@ -21,7 +21,6 @@ import requests
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import (
 	RequestsOpenAPIRequest,
-	RequestsOpenAPIResponse,
 	RequestsOpenAPIWebhookRequest,
 )
 from openapi_core.templating.responses.exceptions import ResponseNotFound
@@ -68,13 +67,13 @@ def spec_path(name: str) -> Path:
 	return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_spec(name: str) -> OpenAPI:
 	# The official YAML is not strictly valid OpenAPI (facts §10), so spec validation is off.
 	return OpenAPI.from_file_path(str(spec_path(name)), config=Config(spec_validator_cls=None))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _schema_validator(spec_name: str, schema_name: str) -> OAS30Validator:
 	"""A validator for one component schema, its $refs resolved within the whole spec document."""
 	document = load_spec(spec_name).spec.read_value()
@@ -132,7 +131,9 @@ class XeroConformance:
 		with self._lock:
 			pending, self.exchanges = self.exchanges, []
 		for exchange in pending:
-			found.extend(self.check(exchange.response, validate_request=not exchange.invalid_request_expected))
+			found.extend(
+				self.check(exchange.response, validate_request=not exchange.invalid_request_expected)
+			)
 		return found
 
 	def assert_all_valid(self) -> None:
@@ -162,7 +163,9 @@ class XeroConformance:
 				return self._check_spec("xero_accounting.yaml", request, response, path, validate_request)
 			if lowered == "/connections" or lowered.startswith("/connections/"):
 				spec_url_path = "/Connections" + path[len("/connections") :]
-				return self._check_spec("xero-identity.yaml", request, response, spec_url_path, validate_request)
+				return self._check_spec(
+					"xero-identity.yaml", request, response, spec_url_path, validate_request
+				)
 			if lowered == "/connect/token":
 				return self._check_token(response)
 		except SpecMissing:
@@ -171,7 +174,9 @@ class XeroConformance:
 			return [f"checker error {type(e).__name__}: {e}"]
 		return []
 
-	def _check_spec(self, spec_name: str, request, response, spec_url_path: str, validate_request: bool) -> list[str]:
+	def _check_spec(
+		self, spec_name: str, request, response, spec_url_path: str, validate_request: bool
+	) -> list[str]:
 		openapi = load_spec(spec_name)
 		problems = []
 		spec_url_path = self._tolerate_invoice_number(spec_url_path)
@@ -222,7 +227,11 @@ class XeroConformance:
 				errors.append("a 400 needs Xero's Error body with Type and Message")
 			return errors
 		problems = []
-		if not isinstance(body, dict) or not isinstance(body.get("Title"), str) or not isinstance(body.get("Detail"), str):
+		if (
+			not isinstance(body, dict)
+			or not isinstance(body.get("Title"), str)
+			or not isinstance(body.get("Detail"), str)
+		):
 			problems.append(f"a {status} needs Xero's problem body with Title and Detail, got {body!r}")
 		elif body.get("Status") != status:
 			problems.append(f"problem Status {body.get('Status')} differs from HTTP {status}")
@@ -237,7 +246,9 @@ class XeroConformance:
 	def _check_token(self, response: requests.Response) -> list[str]:
 		body = response.json()
 		if response.status_code == 200:
-			problems = [e.message for e in _schema_validator("xero-identity.yaml", "AccessToken").iter_errors(body)]
+			problems = [
+				e.message for e in _schema_validator("xero-identity.yaml", "AccessToken").iter_errors(body)
+			]
 			for key in ("access_token", "expires_in", "token_type", "scope"):
 				if key not in body:
 					problems.append(f"the token answer lacks {key}")

@@ -58,7 +58,9 @@ def pick_link(page, fieldname, text):
 	field = page.locator(f'.frappe-control[data-fieldname="{fieldname}"] input').first
 	field.click()
 	field.fill(text)
-	page.locator(f'.frappe-control[data-fieldname="{fieldname}"] .awesomplete li', has_text=text).first.click()
+	page.locator(
+		f'.frappe-control[data-fieldname="{fieldname}"] .awesomplete li', has_text=text
+	).first.click()
 
 
 def test_create_order_and_partial_invoice_in_the_desk(page, admin):

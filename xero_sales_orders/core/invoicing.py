@@ -7,7 +7,7 @@ to the order's totals cent for cent however the order was split.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from .money import EXCLUSIVE, ZERO, gross_and_line_amount, line_tax, qty_str, to_decimal
 from .pricing import PricedLine, Totals, totals
@@ -162,19 +162,24 @@ def xero_line_terms(
 	"""The LineItem fields that make Xero compute exactly the planned line amount and tax.
 
 	A partial line is what Xero computes from Quantity, UnitAmount and DiscountRate. A line that takes
-	a remainder may differ by a cent or so: then the discount is sent as DiscountAmount (Xero computes
-	Qty x Unit - DiscountAmount), or, when the remainder is above the gross, the LineAmount itself; a
-	tax that differs from Xero's per-line rounding is sent as TaxAmount, which Xero accepts as given.
+	a remainder may differ by a cent or so, and Xero refuses a LineAmount that disagrees with its own
+	arithmetic: so the discount is sent as DiscountAmount (Xero computes Qty x Unit - DiscountAmount),
+	and when the remainder is above Qty x Unit the unit amount is raised to the smallest 4 dp figure
+	that covers it. A tax that differs from Xero's per-line rounding is sent as TaxAmount, which Xero
+	accepts as given.
 	"""
 	terms = {"Quantity": qty, "UnitAmount": unit_price}
 	gross, standalone = gross_and_line_amount(qty, unit_price, discount_rate)
 	if planned_amount == standalone:
 		if discount_rate:
 			terms["DiscountRate"] = discount_rate
-	elif planned_amount <= gross:
-		terms["DiscountAmount"] = gross - planned_amount
 	else:
-		terms["LineAmount"] = planned_amount
+		if planned_amount > gross:
+			unit_price = (planned_amount / qty).quantize(Decimal("0.0001"), rounding=ROUND_CEILING)
+			gross = gross_and_line_amount(qty, unit_price)[0]
+			terms["UnitAmount"] = unit_price
+		if gross > planned_amount:
+			terms["DiscountAmount"] = gross - planned_amount
 	if planned_tax != line_tax(planned_amount, tax_rate, line_amount_type):
 		terms["TaxAmount"] = planned_tax
 	return terms

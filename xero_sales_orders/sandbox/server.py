@@ -93,7 +93,9 @@ class SandboxServer:
 		self._httpd = httpd
 		self.port = httpd.server_address[1]
 		self.webhooks.api_url = self.url
-		self._thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), name="xero-sandbox", daemon=True)
+		self._thread = threading.Thread(
+			target=httpd.serve_forever, args=(0.05,), name="xero-sandbox", daemon=True
+		)
 		self._thread.start()
 		return self
 
@@ -345,6 +347,8 @@ class _Handler(BaseHTTPRequestHandler):
 		segments = [s for s in path[len(API_PREFIX) :].split("/") if s]
 		method = self.command
 		key = self.headers.get("Idempotency-Key") if method in ("PUT", "POST") else None
+		now = sandbox.clock.now()
+		now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # Xero keeps milliseconds
 		with sandbox.lock:
 			request = ApiRequest(
 				method=method,
@@ -353,7 +357,7 @@ class _Handler(BaseHTTPRequestHandler):
 				headers=self.headers,
 				body=body,
 				tenant=tenant,
-				now=sandbox.clock.now().replace(microsecond=sandbox.clock.now().microsecond // 1000 * 1000),
+				now=now,
 				today=sandbox.today_for(tenant),
 				provider_name=sandbox.provider_name,
 			)
@@ -372,7 +376,7 @@ class _Handler(BaseHTTPRequestHandler):
 			if cached is not None:
 				if cached["fingerprint"] != fingerprint:
 					return _validation("The Idempotency-Key has already been used for a different request")
-				return Answer(cached["status"], cached["raw"], {"Idempotent-Replayed": "true"})
+				return Answer(cached["status"], cached["raw"])
 			answer = accounting.handle(request)
 			raw = dumps(answer.payload) if answer.payload is not None else b""
 			cache[(tenant.tenant_id, key)] = {

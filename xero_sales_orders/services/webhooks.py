@@ -91,12 +91,17 @@ def receive(body: bytes, signature: str | None) -> int:
 
 
 def tenant_connections(connection_names: list[str]) -> dict[str, str]:
+	connected = frappe.get_all(
+		connections.CONNECTION, {"name": ["in", connection_names], "status": "Connected"}, pluck="name"
+	)
 	rows = frappe.get_all(
 		"Xero Connection Tenant",
-		filters={"parenttype": connections.CONNECTION, "parent": ["in", connection_names]},
+		filters={"parenttype": connections.CONNECTION, "parent": ["in", connected or connection_names]},
 		fields=["tenant_id", "parent"],
+		order_by="modified asc",
 	)
-	return {r.tenant_id: r.parent for r in rows}
+	# Xero's tenant ids are lower-case GUIDs in events; compare case-insensitively.
+	return {r.tenant_id.lower(): r.parent for r in rows}
 
 
 def event_row(event, tenants: dict[str, str]) -> dict | None:
@@ -112,7 +117,7 @@ def event_row(event, tenants: dict[str, str]) -> dict | None:
 	except ValueError:
 		return None
 	dedupe = "|".join(fields[k] for k in ("tenantId", "resourceId", "eventDateUtc", "eventType"))
-	connection = tenants.get(fields["tenantId"])
+	connection = tenants.get(fields["tenantId"].lower())
 	status, error = "Queued", None
 	if not connection:
 		status, error = "Ignored", "no Xero Connection on this site has this organisation"

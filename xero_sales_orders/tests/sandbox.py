@@ -1,5 +1,7 @@
 """A Xero sandbox for Frappe integration tests: a real server on a free port, and connections to it."""
 
+import random
+
 import frappe
 import requests
 
@@ -15,6 +17,8 @@ def start_sandbox(**options) -> SandboxServer:
 	options.setdefault("client_id", CLIENT_ID)
 	options.setdefault("client_secret", CLIENT_SECRET)
 	options.setdefault("webhook_key", WEBHOOK_KEY)
+	# Organisations get ids of their own per sandbox, as two real Xero organisations would.
+	options.setdefault("seed", random.randrange(1, 1_000_000))
 	return SandboxServer(port=0, **options).start()
 
 

@@ -1,0 +1,249 @@
+"""Invoices pushed to the Xero sandbox at once, never doubled or lost; webhooks bringing Xero's changes back."""
+
+import json
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import frappe
+import requests
+from frappe.tests.utils import FrappeTestCase
+
+from xero_sales_orders.api import orders as api
+from xero_sales_orders.services import connection as connections
+from xero_sales_orders.services import push, webhooks
+from xero_sales_orders.services.sync import sync_connection
+from xero_sales_orders.tests.sandbox import WEBHOOK_KEY, connect, reset_calls, sandbox_calls, start_sandbox
+from xero_sales_orders.xero.webhooks import sign
+
+CONNECTION = "Push Test"
+
+
+def money(value):
+	return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+class TestPushAndWebhooks(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.sandbox = start_sandbox(tenants=1, rate_limits=False)
+		connect(cls.sandbox, CONNECTION)
+		sync_connection(CONNECTION)
+		conn = frappe.get_doc("Xero Connection", CONNECTION)
+		cls.tenant = conn.tenants[0].tenant_id
+		cls.currency = conn.tenants[0].base_currency
+		frappe.db.set_value("Xero Connection Tenant", conn.tenants[0].name, "invoice_status", "AUTHORISED")
+		frappe.db.commit()
+		org = {"connection": CONNECTION, "tenant_id": cls.tenant}
+		cls.customer = frappe.get_all(
+			"Xero Contact", {**org, "contact_status": "ACTIVE"}, pluck="name", limit=1
+		)[0]
+		cls.items = frappe.get_all(
+			"Xero Item", {**org, "is_sold": 1, "account_code": ["is", "set"]}, pluck="name", limit=3
+		)
+
+	@classmethod
+	def tearDownClass(cls):
+		cls.sandbox.stop()
+		super().tearDownClass()
+
+	def setUp(self):
+		requests.delete(f"{self.sandbox.url}/_sandbox/faults", timeout=10)
+		frappe.db.commit()
+
+	def order(self, lines=None):
+		doc = frappe.get_doc(
+			{
+				"doctype": "Xero Sales Order",
+				"customer": self.customer,
+				"po_number": f"PO-{uuid.uuid4().hex[:6]}",
+				"currency": self.currency,
+				"items": lines
+				or [
+					{"item": self.items[0], "qty": 10},
+					{"item": self.items[1], "qty": 3, "unit_price": 0.3333},
+				],
+			}
+		).insert()
+		doc.submit()
+		frappe.db.commit()
+		return doc
+
+	def xero_invoices(self, number):
+		tenant = (
+			self.sandbox.tenants[self.tenant.lower()] if self.tenant.lower() in self.sandbox.tenants else None
+		)
+		client = connections.client_for(CONNECTION, self.tenant)
+		try:
+			return list(client.invoices(numbers=[number]))
+		finally:
+			client.close()
+
+	def fault(self, **spec):
+		requests.post(f"{self.sandbox.url}/_sandbox/faults", json=spec, timeout=10).raise_for_status()
+
+	def test_invoice_goes_to_xero_at_once_with_the_same_figures(self):
+		order = self.order()
+		invoice = api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 4}])
+		self.assertEqual(invoice["push_state"], "Pushed", invoice.get("last_error"))
+		self.assertTrue(invoice["xero_invoice_id"])
+		self.assertEqual(invoice["status"], "AUTHORISED")
+		self.assertTrue(invoice["online_url"])
+		[remote] = self.xero_invoices(invoice["invoice_number"])
+		self.assertEqual(remote["InvoiceID"], invoice["xero_invoice_id"])
+		self.assertEqual(money(remote["Total"]), money(invoice["total"]))
+		self.assertEqual(remote["Reference"], order.po_number)
+
+	def test_remainder_invoices_add_up_to_the_order_in_xero_too(self):
+		order = self.order([{"item": self.items[0], "qty": 3, "unit_price": 0.3333, "tax_rate": 15}])
+		line = order.items[0].name
+		numbers = [
+			api.create_invoice(order.name, [{"item": line, "qty": 1}])["invoice_number"] for _ in range(3)
+		]
+		totals = [money(self.xero_invoices(n)[0]["Total"]) for n in numbers]
+		order.reload()
+		self.assertEqual(sum(totals), money(order.grand_total))
+		self.assertEqual(order.status, "Fully Invoiced")
+
+	def test_outage_keeps_the_invoice_pending_and_the_retry_sends_it_once(self):
+		order = self.order()
+		self.fault(kind="503", count=20, path="/api.xro/2.0/Invoices", method="PUT")
+		invoice = api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 2}])
+		self.assertEqual(invoice["push_state"], "Pending")
+		self.assertTrue(invoice["last_error"])
+		self.assertEqual(self.xero_invoices(invoice["invoice_number"]), [])
+		requests.delete(f"{self.sandbox.url}/_sandbox/faults", timeout=10)
+		frappe.db.set_value("Xero Invoice", invoice["name"], "last_attempt_at", "2000-01-01 00:00:00")
+		frappe.db.commit()
+		push.retry_pending()
+		self.assertEqual(frappe.db.get_value("Xero Invoice", invoice["name"], "push_state"), "Pushed")
+		self.assertEqual(len(self.xero_invoices(invoice["invoice_number"])), 1)
+
+	def test_an_answer_lost_after_xero_stored_the_invoice_never_doubles_it(self):
+		order = self.order()
+		# Xero stores the invoice, then the answer never arrives: the client's retry carries the same
+		# Idempotency-Key, so Xero replays its first answer instead of creating a second invoice.
+		self.fault(kind="timeout_after_store", count=1, path="/api.xro/2.0/Invoices", method="PUT", delay=25)
+		invoice = api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}])
+		self.assertEqual(invoice["push_state"], "Pushed", invoice["last_error"])
+		self.assertEqual(len(self.xero_invoices(invoice["invoice_number"])), 1)
+
+	def test_a_retry_after_the_idempotency_window_looks_the_invoice_up_first(self):
+		order = self.order()
+		self.fault(kind="503", count=20, path="/api.xro/2.0/Invoices", method="PUT")
+		invoice = api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}])
+		self.assertEqual(invoice["push_state"], "Pending")
+		requests.delete(f"{self.sandbox.url}/_sandbox/faults", timeout=10)
+		# Xero got it after all (the answer was lost), and its idempotency key is long forgotten.
+		local = frappe.get_doc("Xero Invoice", invoice["name"])
+		client = connections.client_for(CONNECTION, self.tenant)
+		client.create_invoices([push._payload(local, push._tenant_settings(CONNECTION, self.tenant))])
+		client.close()
+		frappe.db.set_value("Xero Invoice", invoice["name"], "last_attempt_at", "2000-01-01 00:00:00")
+		frappe.db.commit()
+		reset_calls(self.sandbox)
+		push.retry_pending()
+		self.assertEqual(frappe.db.get_value("Xero Invoice", invoice["name"], "push_state"), "Pushed")
+		self.assertEqual(len(self.xero_invoices(invoice["invoice_number"])), 1)
+		self.assertNotIn("PUT /api.xro/2.0/Invoices", sandbox_calls(self.sandbox)["by_endpoint"])
+
+	def test_xero_validation_error_fails_just_that_invoice_with_xeros_message(self):
+		order = self.order()
+		frappe.db.set_value("Xero Sales Order Item", order.items[0].name, "account_code", "999")
+		frappe.db.commit()
+		invoice = api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}])
+		self.assertEqual(invoice["push_state"], "Failed")
+		self.assertIn("999", invoice["last_error"])
+		self.assertTrue(
+			frappe.db.exists("Comment", {"reference_name": order.name, "content": ["like", "%999%"]})
+		)
+		good = api.create_invoice(order.name, [{"item": order.items[1].name, "qty": 1}])
+		self.assertEqual(good["push_state"], "Pushed")
+
+	def deliver(self, events, key=WEBHOOK_KEY, tamper=None):
+		body = json.dumps(
+			{
+				"events": events,
+				"firstEventSequence": 1,
+				"lastEventSequence": len(events),
+				"entropy": uuid.uuid4().hex,
+			}
+		).encode()
+		signature = sign(body, key)
+		if tamper:
+			body, signature = tamper(body, signature)
+		return webhooks.receive(body, signature)
+
+	def event(self, resource_id, category="INVOICE", tenant=None, when=None):
+		return {
+			"resourceUrl": f"https://api.xero.com/api.xro/2.0/Invoices/{resource_id}",
+			"resourceId": resource_id,
+			"eventDateUtc": (when or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+			"eventType": "UPDATE",
+			"eventCategory": category,
+			"tenantId": tenant or self.tenant,
+			"tenantType": "ORGANISATION",
+		}
+
+	def test_payment_and_void_in_xero_reach_the_order_through_webhooks(self):
+		order = self.order()
+		paid = api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 5}])
+		voided = api.create_invoice(order.name, [{"item": order.items[1].name, "qty": 3}])
+		requests.post(
+			f"{self.sandbox.url}/_sandbox/invoices/{paid['xero_invoice_id']}/pay", json={}, timeout=10
+		).raise_for_status()
+		client = connections.client_for(CONNECTION, self.tenant)
+		client.update_invoice(voided["xero_invoice_id"], {"Status": "VOIDED"})
+		client.close()
+		event = self.event(paid["xero_invoice_id"])
+		self.assertEqual(self.deliver([event, self.event(voided["xero_invoice_id"])]), 2)
+		self.deliver([event])  # Xero delivers twice: stored once
+		frappe.db.commit()
+		self.assertEqual(frappe.db.count("Xero Webhook Event", {"resource_id": paid["xero_invoice_id"]}), 1)
+		reset_calls(self.sandbox)
+		outcome = webhooks.process_queued()
+		self.assertEqual(outcome["processed"], 2)
+		self.assertEqual(sandbox_calls(self.sandbox)["by_endpoint"].get("GET /api.xro/2.0/Invoices"), 1)
+		self.assertEqual(frappe.db.get_value("Xero Invoice", paid["name"], "status"), "PAID")
+		self.assertEqual(frappe.db.get_value("Xero Invoice", voided["name"], "status"), "VOIDED")
+		order.reload()
+		self.assertEqual(money(order.paid_amount), money(paid["total"]))
+		self.assertEqual((order.items[1].invoiced_qty, order.items[1].outstanding_qty), (0, 3))
+		self.assertEqual(order.status, "Partially Invoiced")
+
+	def test_forged_altered_or_malformed_deliveries_are_refused_and_store_nothing(self):
+		before = frappe.db.count("Xero Webhook Event")
+		event = [self.event(str(uuid.uuid4()))]
+		cases = [
+			(401, dict(key="another-apps-key")),
+			(401, dict(tamper=lambda b, s: (b.replace(b'"events"', b'"Events"'), s))),
+			(401, dict(tamper=lambda b, s: (b, None))),
+			(401, dict(tamper=lambda b, s: (b, "/" + s[1:]))),
+			(400, dict(tamper=lambda b, s: (b"not json", sign(b"not json", WEBHOOK_KEY)))),
+			(413, dict(tamper=lambda b, s: (b" " * (webhooks.MAX_BODY_BYTES + 1), s))),
+		]
+		for status, kwargs in cases:
+			with self.subTest(status=status), self.assertRaises(webhooks.Rejected) as caught:
+				self.deliver(event, **kwargs)
+			self.assertEqual(caught.exception.status, status)
+		self.assertEqual(frappe.db.count("Xero Webhook Event"), before)
+
+	def test_intent_to_receive_and_unknown_organisations(self):
+		self.assertEqual(self.deliver([]), 0)  # the ITR probe: signed, no events
+		self.assertEqual(self.deliver([self.event(str(uuid.uuid4()), tenant=str(uuid.uuid4()))]), 0)
+		frappe.db.commit()
+		ignored = frappe.get_all(
+			"Xero Webhook Event", {"status": "Ignored", "connection": ["is", "not set"]}, pluck="error"
+		)
+		self.assertTrue(ignored and "no Xero Connection" in ignored[0])
+
+	def test_events_for_vanished_or_foreign_invoices_do_not_stall_the_queue(self):
+		gone = str(uuid.uuid4())
+		self.deliver([self.event(gone)])
+		frappe.db.commit()
+		webhooks.process_queued()
+		self.assertEqual(
+			frappe.db.get_value("Xero Webhook Event", {"resource_id": gone}, ["status", "error"]),
+			("Ignored", "no longer exists in Xero"),
+		)
