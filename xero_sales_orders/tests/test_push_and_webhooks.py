@@ -71,9 +71,6 @@ class TestPushAndWebhooks(FrappeTestCase):
 		return doc
 
 	def xero_invoices(self, number):
-		tenant = (
-			self.sandbox.tenants[self.tenant.lower()] if self.tenant.lower() in self.sandbox.tenants else None
-		)
 		client = connections.client_for(CONNECTION, self.tenant)
 		try:
 			return list(client.invoices(numbers=[number]))
