@@ -241,6 +241,22 @@ def stop(proc: subprocess.Popen | None) -> None:
 			os.killpg(proc.pid, 9)
 
 
+def start_process(cmd, cwd: Path, log: Path) -> subprocess.Popen:
+	log.parent.mkdir(parents=True, exist_ok=True)
+	say("$ " + " ".join(str(c) for c in cmd) + f"  (log: {log})")
+	return subprocess.Popen(
+		[str(c) for c in cmd], cwd=cwd, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+	)
+
+
+def wait_for_port(port: int, log: Path) -> None:
+	for _ in range(120):
+		if port_open(port):
+			return
+		time.sleep(0.25)
+	raise SystemExit(f"nothing answered on port {port}; see {log}")
+
+
 def free_port() -> int:
 	with socket.socket() as s:
 		s.bind(("127.0.0.1", 0))
@@ -349,12 +365,23 @@ def command_test(args) -> int:
 		fresh_site(bench, TEST_SITE)
 		frappe_tier(tally, bench)
 
-		say("tier 3: end to end over HTTP and in a real browser")
+		say("tier 3: end to end over HTTP and in a real browser, with a Xero sandbox and a worker")
 		port = free_port()
 		server = start_server(bench, TEST_SITE, port, REPORTS / "bench-serve.log")
+		sandbox_port = free_port()
+		helpers = [
+			start_process(
+				[bench / "env" / "bin" / "python", "-m", f"{APP}.sandbox", "--port", str(sandbox_port)],
+				bench / "sites",
+				REPORTS / "sandbox.log",
+			),
+			start_process([*bench_cmd(bench), "worker"], bench, REPORTS / "worker.log"),
+		]
 		try:
+			wait_for_port(sandbox_port, REPORTS / "sandbox.log")
 			env = {
 				**os.environ,
+				"XSO_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
 				"XSO_URL": f"http://127.0.0.1:{port}",
 				"XSO_ADMIN_PASSWORD": ADMIN_PASSWORD,
 				"XSO_BENCH_PATH": str(bench),
@@ -369,7 +396,8 @@ def command_test(args) -> int:
 				)
 			pytest_tier(tally, python, "end to end (HTTP + browser)", ["tests/e2e"], env=env)
 		finally:
-			stop(server)
+			for proc in (server, *helpers):
+				stop(proc)
 
 	print("\nxero_sales_orders test tiers:")
 	print("\n".join(tally.lines))

@@ -106,3 +106,60 @@ def make_user(admin):
 	# Frappe makes the first user of a site a System Manager; make that user deliberately.
 	make("xso-e2e-admin@example.com", ["System Manager"])
 	return make
+
+
+SANDBOX_URL = os.environ.get("XSO_SANDBOX_URL")
+SANDBOX_CLIENT = ("XSO-SANDBOX-CLIENT", "xso-sandbox-secret")
+WEBHOOK_KEY = "xso-sandbox-webhook-key"
+E2E_CONNECTION = "E2E Sandbox"
+
+
+@pytest.fixture(scope="session")
+def sandbox_connection(admin):
+	"""A Xero Connection consented over HTTP exactly as an admin's browser does it, then synced."""
+	if not SANDBOX_URL:
+		pytest.fail("XSO_SANDBOX_URL is not set: the test command starts a sandbox for this tier")
+	from urllib.parse import urlparse
+
+	if admin.get(admin.resource("Xero Connection", E2E_CONNECTION)).status_code != 200:
+		r = admin.post(
+			admin.resource("Xero Connection"),
+			{
+				"connection_name": E2E_CONNECTION,
+				"client_id": SANDBOX_CLIENT[0],
+				"client_secret": SANDBOX_CLIENT[1],
+				"webhook_key": WEBHOOK_KEY,
+				"login_url": SANDBOX_URL,
+				"identity_url": SANDBOX_URL,
+				"api_url": SANDBOX_URL,
+			},
+		)
+		assert r.status_code == 200, r.text
+	r = admin.method("xero_sales_orders.api.connection.authorize", connection=E2E_CONNECTION)
+	assert r.status_code == 200, r.text
+	to_xero = requests.get(r.json()["message"]["url"], allow_redirects=False, timeout=30)
+	assert to_xero.status_code == 302, to_xero.text
+	back = urlparse(to_xero.headers["Location"])
+	r = admin.get(f"{back.path}?{back.query}", allow_redirects=False)
+	assert r.status_code in (302, 303), r.text
+	assert r.headers["Location"].endswith("/app/xero-connection/E2E%20Sandbox")
+	r = admin.method("xero_sales_orders.api.connection.sync", connection=E2E_CONNECTION)
+	assert r.status_code == 200, r.text
+	conn = admin.get(admin.resource("Xero Connection", E2E_CONNECTION)).json()["data"]
+	assert conn["status"] == "Connected"
+	tenant = conn["tenants"][0]
+	r = admin.put(
+		admin.resource("Xero Connection", E2E_CONNECTION),
+		{"tenants": [{**t, "invoice_status": "AUTHORISED"} for t in conn["tenants"]]},
+	)
+	assert r.status_code == 200, r.text
+	return {"name": E2E_CONNECTION, "tenant_id": tenant["tenant_id"], "currency": tenant["base_currency"]}
+
+
+def first(admin, doctype, filters):
+	r = admin.get(
+		admin.resource(doctype),
+		params={"filters": json.dumps(filters), "limit_page_length": 1, "fields": '["name"]'},
+	)
+	assert r.status_code == 200, r.text
+	return r.json()["data"][0]["name"]

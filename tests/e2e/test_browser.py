@@ -102,3 +102,55 @@ def test_create_order_and_partial_invoice_in_the_desk(page, admin):
 	assert order["status"] == "Partially Invoiced"
 	assert order["items"][0]["invoiced_qty"] == 3
 	assert order["items"][0]["outstanding_qty"] == 5
+
+
+def test_invoice_raised_in_the_desk_shows_xeros_status_after_a_signed_webhook(
+	page, admin, sandbox_connection
+):
+	import requests
+
+	from .conftest import SANDBOX_URL, first
+
+	conn = sandbox_connection
+	org = [["connection", "=", conn["name"]], ["tenant_id", "=", conn["tenant_id"]]]
+	customer = first(admin, "Xero Contact", [*org, ["contact_status", "=", "ACTIVE"]])
+	item = first(admin, "Xero Item", [*org, ["is_sold", "=", 1]])
+	order = admin.create_order([{"item": item, "qty": 5}], customer=customer, currency=conn["currency"])
+	page.goto(f"{BASE_URL}/app/xero-sales-order/{order['name']}")
+	page.locator(".page-actions button", has_text="Create Invoice").click()
+	dialog = page.locator(".modal.show")
+	dialog.locator(".modal-title", has_text="Create Invoice").wait_for()
+	fill_grid_cell(page, ".modal.show", 1, "qty", "2")
+	dialog.locator(".btn-primary", has_text="Create Invoice").click()
+	row = page.locator(".xso-invoices tbody tr", has_text=f"{order['name']}-1")
+	row.locator(".xso-xero-status", has_text="AUTHORISED").wait_for()
+	assert row.locator("a", has_text="View in Xero").count() == 1
+
+	invoice = admin.get(admin.resource("Xero Invoice", f"{order['name']}-1")).json()["data"]
+	requests.post(
+		f"{SANDBOX_URL}/_sandbox/invoices/{invoice['xero_invoice_id']}/pay", json={}, timeout=10
+	).raise_for_status()
+	sent = requests.post(
+		f"{SANDBOX_URL}/_sandbox/webhooks/send",
+		json={
+			"url": f"{BASE_URL}/api/method/xero_sales_orders.api.webhook.receive",
+			"events": [
+				{
+					"tenant_id": conn["tenant_id"],
+					"category": "INVOICE",
+					"resource_id": invoice["xero_invoice_id"],
+				}
+			],
+		},
+		timeout=30,
+	).json()
+	assert sent["status"] == 200, sent
+	for _ in range(60):
+		page.reload()
+		row = page.locator(".xso-invoices tbody tr", has_text=f"{order['name']}-1")
+		row.wait_for()
+		if row.locator(".xso-xero-status", has_text="PAID").count():
+			break
+		page.wait_for_timeout(1000)
+	row.locator(".xso-xero-status", has_text="PAID").wait_for()
+	shot(page, "order-invoice-paid-via-webhook")

@@ -460,8 +460,28 @@ def health(name: str) -> dict:
 		"last_sync": conn.last_sync,
 		"last_error": conn.last_error,
 		"rate_figures": figures,
+		"webhooks": webhook_health(name),
 		"organisations": [
 			{"tenant_id": t.tenant_id, "name": t.tenant_name, "is_default": t.is_default}
 			for t in conn.tenants
 		],
+	}
+
+
+def webhook_health(name: str) -> dict:
+	"""When Xero last reached us for this connection, and what is waiting or failed."""
+	counts = dict(
+		frappe.get_all(
+			"Xero Webhook Event",
+			filters={"connection": name},
+			fields=["status", "count(*) as n"],
+			group_by="status",
+			as_list=True,
+		)
+	)
+	return {
+		"last_received": frappe.db.get_value("Xero Webhook Event", {"connection": name}, "max(creation)"),
+		"queued": counts.get("Queued", 0),
+		"failed": counts.get("Failed", 0),
+		"processed": counts.get("Processed", 0),
 	}

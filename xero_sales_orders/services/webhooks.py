@@ -7,13 +7,14 @@ resource id. Each is stored once (dedupe key), then the changed invoices are fet
 
 import hashlib
 from collections import defaultdict
-from datetime import datetime
 
 import frappe
 from frappe.utils import now_datetime
 from frappe.utils.password import get_decrypted_password
 
 from xero_sales_orders.services import connection as connections
+from xero_sales_orders.services.push import apply_xero_invoice
+from xero_sales_orders.services.sync import MASTERS, upsert
 from xero_sales_orders.xero.parsing import loads, parse_xero_date
 from xero_sales_orders.xero.webhooks import verify
 
@@ -21,6 +22,7 @@ EVENT = "Xero Webhook Event"
 MAX_BODY_BYTES = 1024 * 1024  # Xero's deliveries are a few KB; anything near this is not Xero.
 MAX_ATTEMPTS = 5
 KNOWN_CATEGORIES = ("INVOICE", "CONTACT")
+IDS_PER_CALL = 50  # longer IDs lists overflow Xero's query string (a 404, not a 400)
 
 
 class Rejected(Exception):
@@ -152,9 +154,8 @@ def process_queued(limit: int = 5000) -> dict:
 	done = {"processed": 0, "ignored": 0, "failed": 0}
 	for (connection, tenant_id, category), group in groups.items():
 		try:
-			outcome = apply_group(connection, tenant_id, category, group)
-			for status, names in outcome.items():
-				mark(names, status)
+			for (status, error), names in apply_group(connection, tenant_id, category, group).items():
+				mark(names, status, error)
 				done[status.lower()] += len(names)
 			frappe.db.commit()
 		except Exception as e:
@@ -170,49 +171,45 @@ def mark(names: list[str], status: str, error: str | None = None) -> None:
 	if not names:
 		return
 	table = frappe.qb.DocType(EVENT)
-	query = (
+	(
 		frappe.qb.update(table)
 		.set(table.status, status)
 		.set(table.attempts, table.attempts + 1)
 		.set(table.processed_at, now_datetime())
+		.set(table.error, error)
 		.where(table.name.isin(names))
-	)
-	if error is not None or status != "Failed":
-		query = query.set(table.error, error)
-	query.run()
+	).run()
 
 
-def apply_group(connection: str, tenant_id: str, category: str, events: list) -> dict[str, list[str]]:
+def apply_group(connection: str, tenant_id: str, category: str, events: list) -> dict[tuple, list[str]]:
+	"""Fetches the group's resources in as few calls as Xero allows and applies them; returns the events
+	by (status, reason)."""
 	ids = list(dict.fromkeys(event.resource_id for event in events))
 	client = connections.client_for(connection, tenant_id)
 	try:
 		if category == "INVOICE":
-			from xero_sales_orders.services.push import apply_xero_invoice
-
 			found = {inv["InvoiceID"]: inv for inv in client.invoices(ids=ids)}
 			applied = {rid for rid, inv in found.items() if apply_xero_invoice(inv, connection) is not None}
 		else:
-			from xero_sales_orders.services.sync import MASTERS, upsert
-
 			master = MASTERS["contacts"]
-			contacts = client.get("/Contacts", params={"IDs": ",".join(ids)}).get("Contacts") or []
+			contacts = []
+			for start in range(0, len(ids), IDS_PER_CALL):
+				chunk = ",".join(ids[start : start + IDS_PER_CALL])
+				contacts += (
+					client.get("/Contacts", params={"IDs": chunk, "includeArchived": "true"}).get("Contacts")
+					or []
+				)
 			upsert(master, connection, tenant_id, [master.fields(c) for c in contacts])
 			found = {c["ContactID"]: c for c in contacts}
 			applied = set(found)
 	finally:
 		client.close()
-	outcome = {"Processed": [], "Ignored": []}
+	outcome = defaultdict(list)
 	for event in events:
-		outcome["Processed" if event.resource_id in applied else "Ignored"].append(event.name)
-	missing = [e.name for e in events if e.resource_id not in found]
-	not_ours = [e.name for e in events if e.resource_id in found and e.resource_id not in applied]
-	if missing:
-		mark(missing, "Ignored", error="no longer exists in Xero")
-	if not_ours:
-		mark(not_ours, "Ignored", error="not an invoice raised by this app")
-	outcome["Ignored"] = []
+		if event.resource_id in applied:
+			outcome[("Processed", None)].append(event.name)
+		elif event.resource_id not in found:
+			outcome[("Ignored", "no longer exists in Xero")].append(event.name)
+		else:
+			outcome[("Ignored", "not an invoice raised by this app")].append(event.name)
 	return outcome
-
-
-def last_webhook(connection: str) -> datetime | None:
-	return frappe.db.get_value(EVENT, {"connection": connection}, "max(creation)")

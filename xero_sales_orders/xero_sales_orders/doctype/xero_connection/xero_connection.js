@@ -50,6 +50,16 @@ frappe.ui.form.on("Xero Connection", {
 			);
 		}
 		call("health").then((r) => {
+			const w = (r.message && r.message.webhooks) || {};
+			frm.dashboard.add_comment(
+				__("Last webhook from Xero: {0}; events queued {1}, failed {2}", [
+					w.last_received ? frappe.datetime.comment_when(w.last_received) : __("never"),
+					w.queued || 0,
+					w.failed || 0,
+				]),
+				w.failed ? "red" : "blue",
+				true
+			);
 			const f = (r.message && r.message.rate_figures) || {};
 			if (f.minute !== undefined) {
 				frm.dashboard.add_comment(

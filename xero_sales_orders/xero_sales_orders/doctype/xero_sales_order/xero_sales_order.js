@@ -129,31 +129,57 @@ function xso_create_invoice_dialog(frm) {
 function xso_render_invoices(frm) {
 	const field = frm.get_field("invoices_html");
 	if (!field) return;
+	if (flt(frm.doc.paid_amount) > 0) {
+		const paid_in_full = flt(frm.doc.paid_amount) >= flt(frm.doc.grand_total);
+		frm.dashboard.add_indicator(
+			__("Paid {0}", [format_currency(frm.doc.paid_amount, frm.doc.currency)]),
+			paid_in_full ? "green" : "blue"
+		);
+	}
 	frappe.call({ method: `${XSO_API}.invoices`, args: { sales_order: frm.doc.name } }).then((r) => {
 		const rows = r.message || [];
 		if (!rows.length) {
 			field.$wrapper.html(`<p class="text-muted">${__("No invoices yet.")}</p>`);
 			return;
 		}
+		const esc = frappe.utils.escape_html;
 		const fmt = (v) => format_currency(v, frm.doc.currency);
+		const can_retry = XSO_MANAGER_ROLES.some((role) => frappe.user.has_role(role));
 		const body = rows
-			.map(
-				(inv) => `<tr>
-				<td><a href="/app/xero-invoice/${encodeURIComponent(inv.name)}">${frappe.utils.escape_html(inv.name)}</a></td>
-				<td>${frappe.utils.escape_html(inv.status || "")}</td>
-				<td>${frappe.utils.escape_html(inv.push_state || "")}${
-					inv.last_error ? ` <span class="text-danger">${frappe.utils.escape_html(inv.last_error)}</span>` : ""
-				}</td>
+			.map((inv) => {
+				const links = [
+					inv.xero_url ? `<a href="${esc(inv.xero_url)}" target="_blank" rel="noopener">${__("View in Xero")}</a>` : "",
+					inv.online_url ? `<a href="${esc(inv.online_url)}" target="_blank" rel="noopener">${__("Online invoice")}</a>` : "",
+				].filter(Boolean);
+				const retry =
+					can_retry && inv.push_state !== "Pushed"
+						? ` <button class="btn btn-xs btn-default xso-retry-push" data-invoice="${esc(inv.name)}">${__("Retry push")}</button>`
+						: "";
+				const error = inv.last_error ? `<div class="text-danger small">${esc(inv.last_error)}</div>` : "";
+				return `<tr>
+				<td><a href="/app/xero-invoice/${encodeURIComponent(inv.name)}">${esc(inv.name)}</a>
+					<div class="small">${links.join(" · ")}</div></td>
+				<td class="xso-xero-status">${esc(inv.status || "")}</td>
+				<td>${esc(inv.push_state || "")}${retry}${error}</td>
 				<td class="text-right">${fmt(inv.total)}</td>
 				<td class="text-right">${fmt(inv.amount_paid)}</td>
 				<td class="text-right">${fmt(inv.amount_due)}</td>
-			</tr>`
-			)
+			</tr>`;
+			})
 			.join("");
 		field.$wrapper.html(`<table class="table table-bordered table-sm xso-invoices">
 			<thead><tr><th>${__("Invoice")}</th><th>${__("Xero Status")}</th><th>${__("Push")}</th>
 			<th class="text-right">${__("Total")}</th><th class="text-right">${__("Paid")}</th>
 			<th class="text-right">${__("Due")}</th></tr></thead><tbody>${body}</tbody></table>`);
+		field.$wrapper.find(".xso-retry-push").on("click", (e) => {
+			frappe
+				.call({
+					method: `${XSO_API}.retry_push`,
+					args: { invoice: $(e.currentTarget).data("invoice") },
+					freeze: true,
+				})
+				.then(() => frm.reload_doc());
+		});
 	});
 }
 

@@ -1,0 +1,91 @@
+"""Xero over HTTP: the consent through the real callback, invoices pushed to the sandbox, webhooks."""
+
+import time
+
+import requests
+
+from .conftest import BASE_URL, SANDBOX_URL, WEBHOOK_KEY, first
+
+WEBHOOK = f"{BASE_URL}/api/method/xero_sales_orders.api.webhook.receive"
+
+
+def signed(body: bytes, key: str = WEBHOOK_KEY) -> dict:
+	import base64
+	import hashlib
+	import hmac
+
+	signature = base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode()
+	return {"x-xero-signature": signature, "Content-Type": "application/json"}
+
+
+def test_webhook_answers_as_xero_requires():
+	body = b'{"events":[],"firstEventSequence": 0,"lastEventSequence": 0, "entropy": "LUWDSUDGSWNZVALZXBEV"}'
+	good = requests.post(WEBHOOK, data=body, headers=signed(body), timeout=10)
+	assert (good.status_code, good.content) == (200, b"")
+	assert "Set-Cookie" not in good.headers
+	bad = requests.post(WEBHOOK, data=body, headers=signed(body, "another-key"), timeout=10)
+	assert (bad.status_code, bad.content) == (401, b"")
+	altered = requests.post(WEBHOOK, data=body.replace(b"LUWD", b"LUWE"), headers=signed(body), timeout=10)
+	assert altered.status_code == 401
+	missing = requests.post(WEBHOOK, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+	assert missing.status_code == 401
+	junk = b"this is not json"
+	assert requests.post(WEBHOOK, data=junk, headers=signed(junk), timeout=10).status_code == 400
+	huge = b"{" + b" " * (10 * 1024 * 1024) + b"}"
+	too_big = requests.post(WEBHOOK, data=huge, headers=signed(huge), timeout=30)
+	assert too_big.status_code == 413
+	for answer in (bad, altered, missing, too_big):
+		assert b"Traceback" not in answer.content
+
+
+def test_xeros_intent_to_receive_series_passes(sandbox_connection):
+	report = requests.post(f"{SANDBOX_URL}/_sandbox/webhooks/itr", json={"url": WEBHOOK}, timeout=60).json()
+	probes = report.get("probes") or report.get("results") or []
+	assert probes, report
+	assert all(p["expected"] == p["got"] for p in probes), report
+
+
+def test_invoice_pushed_then_paid_in_xero_flows_back(admin, sandbox_connection):
+	conn = sandbox_connection
+	org = [["connection", "=", conn["name"]], ["tenant_id", "=", conn["tenant_id"]]]
+	customer = first(admin, "Xero Contact", [*org, ["contact_status", "=", "ACTIVE"]])
+	item = first(admin, "Xero Item", [*org, ["is_sold", "=", 1]])
+	order = admin.create_order([{"item": item, "qty": 6}], customer=customer, currency=conn["currency"])
+	assert order["connection"] == conn["name"] and order["items"][0]["description"]
+	r = admin.method(
+		"xero_sales_orders.api.orders.create_invoice",
+		sales_order=order["name"],
+		lines=[{"item": order["items"][0]["name"], "qty": 2}],
+	)
+	assert r.status_code == 200, r.text
+	invoice = r.json()["message"]
+	assert invoice["push_state"] == "Pushed", invoice["last_error"]
+	assert invoice["status"] == "AUTHORISED" and invoice["online_url"]
+
+	requests.post(
+		f"{SANDBOX_URL}/_sandbox/invoices/{invoice['xero_invoice_id']}/pay", json={}, timeout=10
+	).raise_for_status()
+	sent = requests.post(
+		f"{SANDBOX_URL}/_sandbox/webhooks/send",
+		json={
+			"url": WEBHOOK,
+			"events": [
+				{
+					"tenant_id": conn["tenant_id"],
+					"category": "INVOICE",
+					"type": "UPDATE",
+					"resource_id": invoice["xero_invoice_id"],
+				}
+			],
+		},
+		timeout=30,
+	).json()
+	assert sent["status"] == 200, sent
+	deadline = time.time() + 60
+	while time.time() < deadline:
+		status = admin.get(admin.resource("Xero Invoice", invoice["name"])).json()["data"]["status"]
+		if status == "PAID":
+			break
+		time.sleep(0.5)
+	assert status == "PAID"
+	assert float(admin.order(order["name"])["paid_amount"]) == float(invoice["total"])
