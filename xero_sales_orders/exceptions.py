@@ -29,3 +29,9 @@ def throw(message: str, exc: type[Exception] = frappe.ValidationError, title: st
 	"""frappe.throw for expected refusals: the caller gets the message and status, not a traceback."""
 	frappe.local.flags.disable_traceback = True
 	frappe.throw(message, exc, title=title)
+
+
+class InvalidReportFilterError(frappe.ValidationError):
+	"""A report or dashboard filter of the wrong type or with an unknown value."""
+
+	http_status_code = 400

@@ -18,3 +18,6 @@ scheduler_events = {
 		"*/15 * * * *": ["xero_sales_orders.services.push.reconcile"],
 	},
 }
+
+# The reports' shared filters (public/js/xero_reports.js) must be loaded before a report's own script.
+app_include_js = "/assets/xero_sales_orders/js/xero_reports.js"

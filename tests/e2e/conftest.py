@@ -42,7 +42,10 @@ class Client:
 
 	def create_contact(self, name="E2E Customer Ltd"):
 		"""A local Xero Contact (what a sync stores), for tests that need no Xero organisation."""
-		r = self.post(self.resource("Xero Contact"), {"contact_id": str(uuid.uuid4()), "contact_name": name})
+		r = self.post(
+			self.resource("Xero Contact"),
+			{"contact_id": str(uuid.uuid4()), "contact_name": name, "contact_status": "ACTIVE"},
+		)
 		assert r.status_code == 200, r.text
 		return r.json()["data"]["name"]
 

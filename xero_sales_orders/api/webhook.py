@@ -13,6 +13,7 @@ from xero_sales_orders.services import webhooks
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 def receive(**kwargs):
+	# Reads the raw body: Frappe's form_dict is skipped for this path (see webhook_request.py).
 	request = frappe.request
 	status = 200
 	if (request.content_length or 0) > webhooks.MAX_BODY_BYTES:

@@ -1,6 +1,7 @@
 """``python -m xero_sales_orders.sandbox --port P ...``: run the sandbox until Ctrl-C."""
 
 import argparse
+import signal
 import threading
 import time
 
@@ -29,8 +30,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 	return parser.parse_args(argv)
 
 
+def _stop_on_signals() -> None:
+	# A process started in the background inherits SIGINT ignored; Ctrl-C and `kill` must still stop it.
+	signal.signal(signal.SIGINT, signal.default_int_handler)
+	signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def main(argv=None) -> None:
 	args = parse_args(argv)
+	_stop_on_signals()
 	started = time.monotonic()
 	server = SandboxServer(
 		port=args.port,

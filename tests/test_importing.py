@@ -1,0 +1,230 @@
+"""Bulk import rules: grouping, PO patterns, flags and merged order lines (no Frappe)."""
+
+from decimal import Decimal as D
+
+import pytest
+
+from xero_sales_orders.core import importing as imp
+from xero_sales_orders.core.money import EXCLUSIVE, INCLUSIVE, line_tax
+from xero_sales_orders.core.status import FULLY_INVOICED, PARTIALLY_INVOICED, invoicing_status
+
+RATES = {"OUTPUT2": D("15"), "NONE": D("0"), "EXEMPTOUTPUT": D("0")}
+CONTACT = ("c-1", "Coco Cafe")
+
+
+def line(code="DESK", qty="1", price="100.00", discount="0", tax="OUTPUT2", description=None):
+	qty, price, discount = D(qty), D(price), D(discount)
+	amount = (qty * price * (100 - discount) / 100).quantize(D("0.01"))
+	return imp.SourceLine(
+		item_code=code,
+		description=description if description is not None else f"{code} description",
+		qty=qty,
+		unit_price=price,
+		discount_rate=discount,
+		tax_type=tax,
+		account_code="200",
+		line_amount=amount,
+		tax_amount=line_tax(amount, RATES.get(tax, D(0))),
+	)
+
+
+def invoice(number, reference, lines=None, status="AUTHORISED", contact=CONTACT, currency="NZD", **extra):
+	lines = tuple(lines or [line()])
+	total = sum((ln.line_amount + ln.tax_amount for ln in lines), D(0))
+	return imp.SourceInvoice(
+		invoice_id=f"id-{number}",
+		number=number,
+		reference=reference,
+		contact_id=contact[0],
+		contact_name=contact[1],
+		currency=currency,
+		line_amount_type=extra.get("amount_type", EXCLUSIVE),
+		status=status,
+		date=extra.get("date", "2026-01-10"),
+		lines=lines,
+		total=total,
+	)
+
+
+def build(invoices, grouping=imp.GROUP_BY_REFERENCE, pattern=None, **kwargs):
+	compiled = imp.compile_po_pattern(pattern) if pattern else None
+	return imp.build_proposed_orders(invoices, grouping, compiled, RATES, **kwargs)
+
+
+def codes(group):
+	return {flag.code for flag in group.flags}
+
+
+class TestPattern:
+	@pytest.mark.parametrize(
+		"pattern, message",
+		[
+			("", "Give a PO pattern"),
+			("PO-(\\d+", "not a valid regular expression"),
+			("PO-\\d+", "exactly one capturing group"),
+			("(PO)-(\\d+)", "exactly one capturing group"),
+		],
+	)
+	def test_bad_patterns_are_refused_with_a_reason(self, pattern, message):
+		with pytest.raises(imp.ImportRuleError, match=message):
+			imp.compile_po_pattern(pattern)
+
+	def test_non_capturing_groups_are_allowed(self):
+		assert imp.compile_po_pattern("(?:PO|Order)-(\\d+)").groups == 1
+
+	@pytest.mark.parametrize(
+		"reference, key",
+		[
+			("PO-10012", "10012"),
+			("Order PO-10012 part 2", "10012"),
+			("po-10012 / Coco", "10012"),
+			("Backorder", None),
+			("", None),
+		],
+	)
+	def test_pattern_keys(self, reference, key):
+		pattern = imp.compile_po_pattern("PO-(\\d+)")
+		assert imp.group_key(reference, imp.GROUP_BY_PATTERN, pattern) == key
+
+	def test_reference_keys_collapse_spaces_and_ignore_case(self):
+		groups = build([invoice("INV-1", " PO-1  A"), invoice("INV-2", "po-1 a")])
+		assert len(groups) == 1 and len(groups[0].invoices) == 2
+
+
+class TestGrouping:
+	def test_pattern_groups_invoices_of_one_po_and_merges_lines(self):
+		groups = build(
+			[
+				invoice("INV-1", "PO-7", [line("DESK", "2"), line("LAMP", "1", "59.90")]),
+				invoice("INV-2", "Order PO-7 part 2", [line("DESK", "3")]),
+				invoice("INV-3", "PO-8", [line("DESK", "1")]),
+			],
+			imp.GROUP_BY_PATTERN,
+			"PO-(\\d+)",
+		)
+		assert [g.key for g in groups] == ["7", "8"]
+		po7 = groups[0]
+		assert po7.importable and not po7.flags
+		assert [(ln.item_code, ln.qty) for ln in po7.lines] == [("DESK", D("5")), ("LAMP", D("1"))]
+		# Invoice lines point at the merged order lines.
+		assert po7.line_of == {(0, 0): 0, (0, 1): 1, (1, 0): 0}
+		assert po7.totals.subtotal == D("559.90")
+		assert po7.totals.grand_total == D("643.89")
+		assert invoicing_status((ln.qty, ln.invoiced_qty) for ln in po7.lines) == FULLY_INVOICED
+
+	def test_lines_differing_in_price_discount_or_tax_stay_apart(self):
+		groups = build(
+			[
+				invoice(
+					"INV-1",
+					"PO-1",
+					[
+						line("DESK", "1", "100.00"),
+						line("DESK", "1", "90.00"),
+						line("DESK", "1", "100.00", discount="10"),
+						line("DESK", "1", "100.00", tax="EXEMPTOUTPUT"),
+					],
+				)
+			]
+		)
+		assert len(groups[0].lines) == 4
+
+	def test_order_totals_follow_xero_rounding_on_merged_lines(self):
+		# 3 x 0.3333 on one line rounds once (1.00); three invoices rounded 0.33 each.
+		groups = build([invoice(f"INV-{n}", "PO-1", [line("PEN", "1", "0.3333")]) for n in range(3)])
+		group = groups[0]
+		assert group.lines[0].priced.line_amount == D("1.00")
+		assert group.importable
+		assert imp.ROUNDING in codes(group)
+
+	def test_inclusive_orders_are_priced_inclusive(self):
+		inc = invoice("INV-1", "PO-1", [line("DESK", "1", "115.00")], amount_type=INCLUSIVE)
+		group = build([inc])[0]
+		assert group.totals.grand_total == D("115.00")
+		assert group.totals.total_tax == D("15.00")
+
+	def test_text_only_lines_are_ignored(self):
+		note = line("", "0", "0", tax="", description="Thanks for your business")
+		group = build([invoice("INV-1", "PO-1", [line(), note])])[0]
+		assert len(group.lines) == 1 and group.importable
+
+	def test_order_date_is_the_earliest_invoice(self):
+		group = build(
+			[invoice("INV-1", "PO-1", date="2026-02-01"), invoice("INV-2", "PO-1", date="2026-01-05")]
+		)[0]
+		assert group.order_date == "2026-01-05"
+
+
+class TestFlags:
+	def test_mixed_contacts_currencies_and_amount_types_are_conflicts(self):
+		groups = build(
+			[
+				invoice("INV-1", "PO-1"),
+				invoice("INV-2", "PO-1", contact=("c-2", "Boom FM"), currency="AUD", amount_type=INCLUSIVE),
+			]
+		)
+		group = groups[0]
+		assert {imp.MIXED_CONTACTS, imp.MIXED_CURRENCIES, imp.MIXED_AMOUNT_TYPES} <= codes(group)
+		assert group.is_conflict and not group.importable
+		assert "Boom FM, Coco Cafe" in group.flags[0].reason
+		assert imp.summarise(groups).conflicts == 1
+
+	def test_invoices_without_reference_are_flagged_one_by_one(self):
+		groups = build(
+			[invoice("INV-1", ""), invoice("INV-2", "Backorder")], imp.GROUP_BY_PATTERN, "PO-(\\d+)"
+		)
+		assert [g.label for g in groups] == ["(no reference) INV-1", "(no reference) INV-2"]
+		assert all(imp.NO_REFERENCE in codes(g) and not g.importable for g in groups)
+		assert "Backorder" in groups[1].flags[0].reason
+
+	def test_already_imported_groups_are_skipped(self):
+		groups = build(
+			[invoice("INV-1", "PO-1"), invoice("INV-2", "PO-1")], imported={"id-INV-2": "XSO-00007"}
+		)
+		assert imp.ALREADY_IMPORTED in codes(groups[0])
+		assert "XSO-00007" in groups[0].flags[0].reason
+		summary = imp.summarise(groups)
+		assert (summary.to_create, summary.skipped, summary.already_imported) == (0, 1, 1)
+
+	def test_invoice_numbers_used_by_other_invoices_are_refused(self):
+		group = build([invoice("INV-1", "PO-1")], taken_numbers=["inv-1"])[0]
+		assert imp.NUMBER_TAKEN in codes(group) and not group.importable
+
+	def test_voided_invoices_order_but_do_not_invoice(self):
+		group = build(
+			[
+				invoice("INV-1", "PO-1", [line("DESK", "2")]),
+				invoice("INV-2", "PO-1", [line("DESK", "3")], status="VOIDED"),
+			]
+		)[0]
+		assert group.importable
+		assert imp.DEAD_INVOICES in codes(group)
+		assert "INV-2 (VOIDED)" in group.flags[0].reason
+		assert (group.lines[0].qty, group.lines[0].invoiced_qty) == (D("5"), D("2"))
+		assert invoicing_status((ln.qty, ln.invoiced_qty) for ln in group.lines) == PARTIALLY_INVOICED
+
+	def test_groups_of_only_dead_invoices_are_skipped(self):
+		group = build([invoice("INV-1", "PO-1", status="DELETED")])[0]
+		assert imp.ALL_DEAD in codes(group) and not group.importable
+
+	def test_unknown_tax_types_and_bad_lines_block(self):
+		groups = build(
+			[
+				invoice("INV-1", "PO-1", [line(tax="MYSTERY")]),
+				invoice("INV-2", "PO-2", [line(price="-5.00")]),
+			]
+		)
+		assert imp.UNKNOWN_TAX in codes(groups[0])
+		assert imp.BAD_LINE in codes(groups[1]) and "cannot be negative" in groups[1].flags[0].reason
+
+	def test_unknown_contacts_block_when_checked(self):
+		assert imp.UNKNOWN_CONTACT in codes(build([invoice("INV-1", "PO-1")], known_contacts=set())[0])
+		assert build([invoice("INV-1", "PO-1")], known_contacts={"c-1"})[0].importable
+
+
+def test_preview_row_is_json_ready():
+	import json
+
+	row = imp.preview_row(build([invoice("INV-1", "PO-1")])[0])
+	assert json.loads(json.dumps(row))["grand_total"] == "115.00"
+	assert row["invoices"][0]["number"] == "INV-1"

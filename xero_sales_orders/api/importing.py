@@ -1,0 +1,64 @@
+"""Whitelisted bulk import of Xero invoices: preview (dry run), start (background import), groups (paged preview)."""
+
+import frappe
+from frappe import _
+from frappe.utils import cint
+
+from xero_sales_orders.exceptions import throw
+from xero_sales_orders.permissions import MANAGER_ROLES, require_roles
+from xero_sales_orders.services import importing
+
+VIEWS = ("all", "importable", "flagged", "conflicts", "skipped")
+
+
+def _check(batch) -> str:
+	require_roles(MANAGER_ROLES, "import Xero invoices")
+	if not isinstance(batch, str) or not frappe.db.exists(importing.BATCH, batch):
+		throw(_("Xero Import Batch {0} not found").format(batch), frappe.DoesNotExistError)
+	frappe.has_permission(importing.BATCH, "write", batch, throw=True)
+	return batch
+
+
+@frappe.whitelist(methods=["POST"])
+def preview(batch):
+	"""Dry run: fetches the batch's invoices from Xero and proposes one order per group; returns the summary."""
+	return importing.preview(_check(batch))
+
+
+@frappe.whitelist(methods=["POST"])
+def start(batch):
+	"""Queues the import of a previewed batch; progress is published to the batch form."""
+	return importing.start(_check(batch))
+
+
+@frappe.whitelist()
+def groups(batch, view="all", search=None, start=0, page_length=50):
+	"""One page of the preview: proposed orders with their flags, invoices and lines."""
+	require_roles(MANAGER_ROLES, "import Xero invoices")
+	if not isinstance(batch, str) or not frappe.db.exists(importing.BATCH, batch):
+		throw(_("Xero Import Batch {0} not found").format(batch), frappe.DoesNotExistError)
+	frappe.has_permission(importing.BATCH, "read", batch, throw=True)
+	if view not in VIEWS:
+		throw(_("view must be one of {0}").format(", ".join(VIEWS)), frappe.ValidationError)
+	start, page_length = max(cint(start), 0), min(max(cint(page_length), 1), 500)
+	rows = importing.preview_rows(batch)
+	wanted = {
+		"all": lambda r: True,
+		"importable": lambda r: r["importable"],
+		"flagged": lambda r: bool(r["flags"]),
+		"conflicts": lambda r: r["conflict"],
+		"skipped": lambda r: not r["importable"],
+	}[view]
+	needle = (search or "").strip().casefold()
+	matching = [
+		r
+		for r in rows
+		if wanted(r)
+		and (
+			not needle
+			or needle in r["key"].casefold()
+			or needle in r["contact"].casefold()
+			or any(needle in i["number"].casefold() for i in r["invoices"])
+		)
+	]
+	return {"total": len(matching), "start": start, "rows": matching[start : start + page_length]}

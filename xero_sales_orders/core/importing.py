@@ -1,0 +1,390 @@
+"""Bulk import rules: Xero invoices grouped into proposed orders, with flags saying why a group is left out.
+
+Pure functions over plain data (no Frappe): the import service fetches the invoices, this module decides
+which orders they make. An order's lines are the invoices' lines merged by item, description, price,
+discount and tax, priced with ``core.pricing`` so its totals follow Xero's arithmetic. Voided and deleted
+invoices still show what was ordered, but invoice nothing (their quantities stay outstanding).
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .money import ZERO
+from .pricing import LineValidationError, PricedLine, Totals, parse_line, price_line, totals
+from .status import is_live_invoice
+
+GROUP_BY_REFERENCE = "Reference"
+GROUP_BY_PATTERN = "PO Pattern"
+GROUPINGS = (GROUP_BY_REFERENCE, GROUP_BY_PATTERN)
+
+# Flag codes. Blocking flags keep a group out of the import; the others are warnings shown in the preview.
+ALREADY_IMPORTED = "already_imported"
+NO_REFERENCE = "no_reference"
+MIXED_CONTACTS = "mixed_contacts"
+MIXED_CURRENCIES = "mixed_currencies"
+MIXED_AMOUNT_TYPES = "mixed_amount_types"
+ALL_DEAD = "all_voided"
+DEAD_INVOICES = "voided_invoices"
+NUMBER_TAKEN = "number_taken"
+UNKNOWN_CONTACT = "unknown_contact"
+UNKNOWN_TAX = "unknown_tax"
+BAD_LINE = "bad_line"
+ROUNDING = "rounding"
+# Groups that cannot become one order because their invoices disagree with each other.
+CONFLICTS = frozenset({MIXED_CONTACTS, MIXED_CURRENCIES, MIXED_AMOUNT_TYPES})
+WARNINGS = frozenset({DEAD_INVOICES, ROUNDING})
+
+
+class ImportRuleError(ValueError):
+	"""Import settings that cannot work, such as a PO pattern without exactly one group."""
+
+
+def compile_po_pattern(pattern: str | None) -> re.Pattern:
+	"""Compiles a user's PO pattern; it must have exactly one capturing group, which is the PO number."""
+	if not pattern or not pattern.strip():
+		raise ImportRuleError("Give a PO pattern, for example PO-(\\d+)")
+	try:
+		compiled = re.compile(pattern, re.IGNORECASE)
+	except re.error as e:
+		raise ImportRuleError(f"The PO pattern {pattern!r} is not a valid regular expression: {e}") from None
+	if compiled.groups != 1:
+		raise ImportRuleError(
+			f"The PO pattern {pattern!r} must have exactly one capturing group (the PO number), "
+			f"not {compiled.groups}; use (?:...) for other groups"
+		)
+	return compiled
+
+
+def group_key(reference: str | None, grouping: str, pattern: re.Pattern | None = None) -> str | None:
+	"""The order a reference belongs to, or None when it has none (empty, or the pattern does not match)."""
+	text = " ".join((reference or "").split())
+	if grouping == GROUP_BY_REFERENCE:
+		return text or None
+	if grouping != GROUP_BY_PATTERN or pattern is None:
+		raise ImportRuleError(f"Grouping must be one of {', '.join(GROUPINGS)}, not {grouping!r}")
+	match = pattern.search(text)
+	captured = match.group(1) if match else None
+	return captured.strip().upper() if captured and captured.strip() else None
+
+
+@dataclass(frozen=True)
+class SourceLine:
+	"""One Xero invoice line (figures as Xero sent them)."""
+
+	item_code: str
+	description: str
+	qty: Decimal
+	unit_price: Decimal
+	discount_rate: Decimal
+	tax_type: str
+	account_code: str
+	line_amount: Decimal
+	tax_amount: Decimal
+
+	@property
+	def is_text_only(self) -> bool:
+		# Xero allows lines that only carry a note; they order nothing.
+		return not self.qty and not self.line_amount
+
+
+@dataclass(frozen=True)
+class SourceInvoice:
+	invoice_id: str
+	number: str
+	reference: str
+	contact_id: str
+	contact_name: str
+	currency: str
+	line_amount_type: str
+	status: str
+	date: str
+	lines: tuple[SourceLine, ...]
+	total: Decimal = ZERO
+
+	@property
+	def is_live(self) -> bool:
+		return is_live_invoice(self.status)
+
+
+@dataclass(frozen=True)
+class Flag:
+	code: str
+	reason: str
+
+	@property
+	def blocking(self) -> bool:
+		return self.code not in WARNINGS
+
+
+@dataclass
+class OrderLine:
+	item_code: str
+	description: str
+	unit_price: Decimal
+	discount_rate: Decimal
+	tax_type: str
+	tax_rate: Decimal
+	account_code: str
+	qty: Decimal = ZERO
+	invoiced_qty: Decimal = ZERO
+	priced: PricedLine | None = None
+
+
+@dataclass
+class ProposedOrder:
+	"""One group of invoices and the order it would become."""
+
+	key: str | None
+	invoices: list[SourceInvoice]
+	contact_id: str = ""
+	contact_name: str = ""
+	currency: str = ""
+	line_amount_type: str = ""
+	order_date: str = ""
+	lines: list[OrderLine] = field(default_factory=list)
+	# (invoice index, line index) -> order line index, for the invoice lines that order something.
+	line_of: dict[tuple[int, int], int] = field(default_factory=dict)
+	totals: Totals | None = None
+	flags: list[Flag] = field(default_factory=list)
+
+	@property
+	def importable(self) -> bool:
+		return not any(flag.blocking for flag in self.flags)
+
+	@property
+	def is_conflict(self) -> bool:
+		return any(flag.code in CONFLICTS for flag in self.flags)
+
+	@property
+	def label(self) -> str:
+		return self.key or f"(no reference) {self.invoices[0].number}"
+
+	def flag(self, code: str, reason: str) -> None:
+		self.flags.append(Flag(code, reason))
+
+
+def merge_key(line: SourceLine, tax_rate: Decimal) -> tuple:
+	return (
+		line.item_code.casefold(),
+		" ".join(line.description.split()),
+		line.unit_price,
+		line.discount_rate,
+		line.tax_type,
+		tax_rate,
+	)
+
+
+def group_invoices(
+	invoices: Iterable[SourceInvoice], grouping: str, pattern: re.Pattern | None = None
+) -> list[ProposedOrder]:
+	"""Invoices grouped by their key, in key order; each invoice without a key is a group of its own."""
+	groups: dict[str, ProposedOrder] = {}
+	orphans = []
+	for invoice in invoices:
+		key = group_key(invoice.reference, grouping, pattern)
+		if key is None:
+			orphans.append(ProposedOrder(None, [invoice]))
+			continue
+		group = groups.get(key.casefold())
+		if group is None:
+			group = groups[key.casefold()] = ProposedOrder(key, [])
+		group.invoices.append(invoice)
+	ordered = sorted(groups.values(), key=lambda g: g.key.casefold())
+	return ordered + sorted(orphans, key=lambda g: g.invoices[0].number)
+
+
+def _names(values: Iterable[str]) -> str:
+	return ", ".join(sorted(set(values)))
+
+
+def _flag_mixtures(group: ProposedOrder) -> None:
+	contacts = {i.contact_id: i.contact_name for i in group.invoices}
+	if len(contacts) > 1:
+		group.flag(MIXED_CONTACTS, f"Invoices are for {len(contacts)} contacts: {_names(contacts.values())}")
+	currencies = {i.currency for i in group.invoices}
+	if len(currencies) > 1:
+		group.flag(MIXED_CURRENCIES, f"Invoices are in {len(currencies)} currencies: {_names(currencies)}")
+	amount_types = {i.line_amount_type for i in group.invoices}
+	if len(amount_types) > 1:
+		group.flag(
+			MIXED_AMOUNT_TYPES,
+			f"Invoices mix tax-exclusive and tax-inclusive amounts ({_names(amount_types)})",
+		)
+
+
+def _merge_lines(group: ProposedOrder, tax_rates: Mapping[str, Decimal]) -> None:
+	index_of: dict[tuple, int] = {}
+	for invoice_index, invoice in enumerate(group.invoices):
+		for line_index, line in enumerate(invoice.lines):
+			if line.is_text_only:
+				continue
+			rate = tax_rates.get(line.tax_type) if line.tax_type else ZERO
+			if rate is None:
+				group.flag(
+					UNKNOWN_TAX,
+					f"{invoice.number} uses tax type {line.tax_type}, unknown here: sync the tax rates",
+				)
+				continue
+			try:
+				parse_line(line.qty, line.unit_price, line.discount_rate, rate, line_index + 1)
+			except LineValidationError as e:
+				group.flag(BAD_LINE, f"{invoice.number}: {e}")
+				continue
+			key = merge_key(line, rate)
+			position = index_of.get(key)
+			if position is None:
+				position = index_of[key] = len(group.lines)
+				group.lines.append(
+					OrderLine(
+						item_code=line.item_code,
+						description=line.description or line.item_code,
+						unit_price=line.unit_price,
+						discount_rate=line.discount_rate,
+						tax_type=line.tax_type,
+						tax_rate=rate,
+						account_code=line.account_code,
+					)
+				)
+			order_line = group.lines[position]
+			order_line.qty += line.qty
+			if invoice.is_live:
+				order_line.invoiced_qty += line.qty
+			group.line_of[(invoice_index, line_index)] = position
+
+
+def _price(group: ProposedOrder) -> None:
+	for line in group.lines:
+		line.priced = price_line(
+			parse_line(line.qty, line.unit_price, line.discount_rate, line.tax_rate), group.line_amount_type
+		)
+	group.totals = totals((line.priced for line in group.lines), group.line_amount_type)
+	live = [i for i in group.invoices if i.is_live]
+	if len(live) == len(group.invoices):
+		# Merged lines are rounded once where the invoices rounded each line: a cent may differ.
+		invoiced = sum((i.total for i in live), ZERO)
+		if invoiced != group.totals.grand_total:
+			group.flag(
+				ROUNDING,
+				f"Order total {group.totals.grand_total} differs from its invoices' total {invoiced} "
+				"(rounding per invoice line)",
+			)
+
+
+def build_proposed_orders(
+	invoices: Iterable[SourceInvoice],
+	grouping: str,
+	pattern: re.Pattern | None,
+	tax_rates: Mapping[str, Decimal],
+	imported: Mapping[str, str] | None = None,
+	taken_numbers: Iterable[str] = (),
+	known_contacts: set[str] | None = None,
+) -> list[ProposedOrder]:
+	"""Groups the invoices and proposes one order per group, flagged with the reasons it cannot be imported.
+
+	``imported`` maps Xero InvoiceIDs already linked here to their order; ``taken_numbers`` are invoice
+	numbers used here by other invoices; ``known_contacts`` (None: not checked) are the ContactIDs that
+	exist here as customers.
+	"""
+	imported = imported or {}
+	taken = {number.casefold() for number in taken_numbers}
+	groups = group_invoices(invoices, grouping, pattern)
+	for group in groups:
+		first = group.invoices[0]
+		group.contact_id, group.contact_name = first.contact_id, first.contact_name
+		group.currency, group.line_amount_type = first.currency, first.line_amount_type
+		group.order_date = min(i.date for i in group.invoices)
+		if group.key is None:
+			group.flag(
+				NO_REFERENCE,
+				"No reference"
+				if not first.reference.strip()
+				else f"Reference {first.reference!r} has no PO number matching the pattern",
+			)
+		linked = {i.number: imported[i.invoice_id] for i in group.invoices if i.invoice_id in imported}
+		if linked:
+			orders = _names(linked.values())
+			group.flag(ALREADY_IMPORTED, f"Already imported: {_names(linked)} (order {orders})")
+		clashes = [
+			i.number for i in group.invoices if i.invoice_id not in imported and i.number.casefold() in taken
+		]
+		if clashes:
+			group.flag(
+				NUMBER_TAKEN, f"Invoice number already used here by another invoice: {_names(clashes)}"
+			)
+		_flag_mixtures(group)
+		if known_contacts is not None and group.contact_id not in known_contacts:
+			group.flag(UNKNOWN_CONTACT, f"Contact {group.contact_name} is not in the synced Xero contacts")
+		dead = [f"{i.number} ({i.status})" for i in group.invoices if not i.is_live]
+		if len(dead) == len(group.invoices):
+			group.flag(ALL_DEAD, "Every invoice is voided or deleted: nothing was sold")
+		elif dead:
+			group.flag(DEAD_INVOICES, f"Not counted as invoiced: {', '.join(dead)}")
+		_merge_lines(group, tax_rates)
+		if not group.lines and not any(f.code in (ALL_DEAD, BAD_LINE, UNKNOWN_TAX) for f in group.flags):
+			group.flag(BAD_LINE, "No line orders anything")
+		if group.lines and not any(f.code in CONFLICTS | {UNKNOWN_TAX, BAD_LINE} for f in group.flags):
+			_price(group)
+	return groups
+
+
+@dataclass(frozen=True)
+class Summary:
+	groups: int
+	invoices: int
+	to_create: int
+	skipped: int
+	conflicts: int
+	already_imported: int
+	warnings: int
+
+
+def summarise(groups: list[ProposedOrder]) -> Summary:
+	conflicts = sum(1 for g in groups if g.is_conflict)
+	to_create = sum(1 for g in groups if g.importable)
+	return Summary(
+		groups=len(groups),
+		invoices=sum(len(g.invoices) for g in groups),
+		to_create=to_create,
+		skipped=len(groups) - to_create - conflicts,
+		conflicts=conflicts,
+		already_imported=sum(1 for g in groups if any(f.code == ALREADY_IMPORTED for f in g.flags)),
+		warnings=sum(1 for g in groups if g.importable and g.flags),
+	)
+
+
+def preview_row(group: ProposedOrder) -> dict:
+	"""What the preview shows of one group (JSON-ready, compact)."""
+	t = group.totals
+	return {
+		"key": group.label,
+		"contact": group.contact_name,
+		"contact_id": group.contact_id,
+		"currency": group.currency,
+		"amount_type": group.line_amount_type,
+		"date": group.order_date,
+		"importable": group.importable,
+		"conflict": group.is_conflict,
+		"flags": [{"code": f.code, "reason": f.reason, "blocking": f.blocking} for f in group.flags],
+		"invoices": [
+			{"number": i.number, "status": i.status, "total": str(i.total), "date": i.date}
+			for i in group.invoices
+		],
+		"lines": [
+			{
+				"item_code": line.item_code,
+				"description": line.description,
+				"qty": str(line.qty),
+				"invoiced_qty": str(line.invoiced_qty),
+				"unit_price": str(line.unit_price),
+				"discount_rate": str(line.discount_rate),
+				"tax_type": line.tax_type,
+				"line_amount": str(line.priced.line_amount) if line.priced else None,
+			}
+			for line in group.lines
+		],
+		"subtotal": str(t.subtotal) if t else None,
+		"total_tax": str(t.total_tax) if t else None,
+		"grand_total": str(t.grand_total) if t else None,
+	}

@@ -1,0 +1,692 @@
+"""Bulk import of existing Xero invoices into orders: fetch, preview (dry run) and the background import.
+
+The preview fetches the batch's ACCREC invoices with their lines (pages of 1,000, so 10,000 invoices cost
+10 calls) and keeps them as a private file of the batch: the import then works on exactly what was
+previewed, without asking Xero again. Grouping and pricing are ``core.importing``; the import writes
+orders, invoices and their lines with bulk inserts, lets ``services.invoicing.refresh_order_invoicing``
+derive invoiced quantities and statuses, and commits every ``CHUNK`` orders. Every invoice records its
+Xero InvoiceID and batch, so a re-run (after a crash, a stop or on purpose) skips what exists.
+"""
+
+import gzip
+import json
+import re
+from decimal import Decimal
+
+import frappe
+from frappe import _
+from frappe.model.naming import set_new_name
+from frappe.utils import getdate, now_datetime
+from frappe.utils.background_jobs import is_job_enqueued
+
+from xero_sales_orders.core import importing as rules
+from xero_sales_orders.core.money import to_decimal
+from xero_sales_orders.core.status import INVOICE_STATUSES, OPEN
+from xero_sales_orders.exceptions import throw
+from xero_sales_orders.services import connection as connections
+from xero_sales_orders.services.invoicing import INVOICE, ORDER, refresh_order_invoicing
+from xero_sales_orders.services.sync import sync_connection
+from xero_sales_orders.xero.errors import XeroAPIError
+from xero_sales_orders.xero.parsing import parse_xero_date
+
+BATCH = "Xero Import Batch"
+SNAPSHOT_FILE = "xero-invoices.json.gz"
+PREVIEW_FILE = "xero-import-preview.json.gz"
+# Orders per transaction: a crash loses at most this many orders' work, each commit costs little.
+CHUNK = 250
+PAGE_SIZE = 1000
+# Lookups with IN (...) lists are split so that no query grows without bound.
+IN_CHUNK = 2000
+PROGRESS_TITLE = "Importing Xero invoices"
+DRAFT, PREVIEWED, IMPORTING, COMPLETED, FAILED = "Draft", "Previewed", "Importing", "Completed", "Failed"
+SETTINGS = (
+	"connection",
+	"tenant_id",
+	"from_date",
+	"to_date",
+	"statuses",
+	"contacts",
+	"grouping",
+	"po_pattern",
+)
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class ImportSettingsError(frappe.ValidationError):
+	"""Batch settings that cannot work: a bad pattern, an empty date range, an unknown status or contact."""
+
+	http_status_code = 400
+
+
+class ImportFetchError(frappe.ValidationError):
+	"""Xero (or the connection) refused while the invoices were fetched; nothing was imported."""
+
+	http_status_code = 502
+
+
+class ImportStateError(frappe.ValidationError):
+	"""The batch's status does not allow the action, e.g. a second Import while one runs."""
+
+	http_status_code = 409
+
+
+# ---- settings ------------------------------------------------------------------------------------
+
+
+def validate_settings(batch) -> None:
+	"""Normalises and checks the batch's filters and grouping (called by the doctype's validate)."""
+	if not batch.from_date or not batch.to_date:
+		throw(_("Give a date range: both From Date and To Date"), ImportSettingsError)
+	if getdate(batch.from_date) > getdate(batch.to_date):
+		throw(
+			_("The date range is empty: From Date {0} is after To Date {1}").format(
+				batch.from_date, batch.to_date
+			),
+			ImportSettingsError,
+		)
+	statuses = [s.strip().upper() for s in (batch.statuses or "").replace("\n", ",").split(",") if s.strip()]
+	unknown = [s for s in statuses if s not in INVOICE_STATUSES]
+	if unknown or not statuses:
+		throw(
+			_("Xero Statuses must be a comma-separated list of {0}; {1} is not").format(
+				", ".join(INVOICE_STATUSES), ", ".join(unknown) or _("an empty list")
+			),
+			ImportSettingsError,
+		)
+	batch.statuses = ",".join(dict.fromkeys(statuses))
+	if batch.grouping not in rules.GROUPINGS:
+		throw(_("Group By must be one of {0}").format(", ".join(rules.GROUPINGS)), ImportSettingsError)
+	if batch.grouping == rules.GROUP_BY_PATTERN:
+		try:
+			rules.compile_po_pattern(batch.po_pattern)
+		except rules.ImportRuleError as e:
+			throw(str(e), ImportSettingsError, title=_("Invalid PO pattern"))
+	if batch.connection:
+		conn = frappe.get_doc(connections.CONNECTION, batch.connection)
+		tenants = {t.tenant_id for t in conn.tenants}
+		if batch.tenant_id and batch.tenant_id not in tenants:
+			throw(
+				_("Organisation {0} is not part of Xero Connection {1}").format(batch.tenant_id, conn.name),
+				ImportSettingsError,
+			)
+		if not batch.tenant_id and conn.tenants:
+			batch.tenant_id = connections.default_tenant(conn)
+	contact_ids(batch)
+
+
+def contact_ids(batch) -> list[str]:
+	"""The batch's contact filter as Xero ContactIDs; entries may be local contact names or ContactIDs."""
+	entries = [e.strip() for e in re.split(r"[\n,]", batch.contacts or "") if e.strip()]
+	ids = []
+	for entry in entries:
+		if GUID.match(entry):
+			ids.append(entry.lower())
+			continue
+		found = frappe.get_all(
+			"Xero Contact",
+			{"contact_name": entry, "connection": batch.connection, "tenant_id": batch.tenant_id},
+			pluck="contact_id",
+			limit=2,
+		)
+		if len(found) != 1:
+			throw(
+				_("Contact {0!r} is {1} in the synced Xero contacts; give its ContactID").format(
+					entry, _("not found") if not found else _("ambiguous")
+				),
+				ImportSettingsError,
+			)
+		ids.append(found[0])
+	return list(dict.fromkeys(ids))
+
+
+def settings_changed(batch) -> bool:
+	before = batch.get_doc_before_save()
+	return bool(before) and any(str(before.get(f) or "") != str(batch.get(f) or "") for f in SETTINGS)
+
+
+# ---- fetching --------------------------------------------------------------------------------------
+
+
+def where_clause(batch) -> str:
+	start, end = getdate(batch.from_date), getdate(batch.to_date)
+	clauses = [
+		'Type=="ACCREC"',
+		f"Date>=DateTime({start.year},{start.month:02d},{start.day:02d})",
+		f"Date<=DateTime({end.year},{end.month:02d},{end.day:02d})",
+	]
+	ids = contact_ids(batch)
+	if ids:
+		clauses.append("(" + " OR ".join(f'Contact.ContactID==Guid("{i}")' for i in ids) + ")")
+	return " AND ".join(clauses)
+
+
+def _text(value) -> str:
+	return str(value) if value is not None else ""
+
+
+def _day(value) -> str:
+	parsed = parse_xero_date(value) if isinstance(value, str) else value
+	return parsed.date().isoformat() if hasattr(parsed, "date") else _text(parsed)
+
+
+def compact_invoice(raw: dict) -> dict:
+	"""The fields of a Xero invoice the import uses, JSON-ready (decimals as strings)."""
+	contact = raw.get("Contact") or {}
+	return {
+		"id": raw["InvoiceID"],
+		"number": raw.get("InvoiceNumber") or raw["InvoiceID"],
+		"reference": raw.get("Reference") or "",
+		"contact_id": contact.get("ContactID") or "",
+		"contact": contact.get("Name") or "",
+		"currency": raw.get("CurrencyCode") or "",
+		"amount_type": raw.get("LineAmountTypes") or "Exclusive",
+		"status": raw.get("Status") or "DRAFT",
+		"date": _day(raw.get("Date")),
+		"due_date": _day(raw.get("DueDate")) if raw.get("DueDate") else None,
+		"updated": _text(raw.get("UpdatedDateUTC")),
+		"subtotal": _text(raw.get("SubTotal") or 0),
+		"tax": _text(raw.get("TotalTax") or 0),
+		"discount": _text(raw.get("TotalDiscount") or 0),
+		"total": _text(raw.get("Total") or 0),
+		"paid": _text(raw.get("AmountPaid") or 0),
+		"credited": _text(raw.get("AmountCredited") or 0),
+		"due": _text(raw.get("AmountDue") or 0),
+		"lines": [
+			[
+				line.get("ItemCode") or "",
+				line.get("Description") or "",
+				_text(line.get("Quantity") or 0),
+				_text(line.get("UnitAmount") or 0),
+				_text(line.get("DiscountRate") or 0),
+				line.get("TaxType") or "",
+				line.get("AccountCode") or "",
+				_text(line.get("LineAmount") or 0),
+				_text(line.get("TaxAmount") or 0),
+			]
+			for line in raw.get("LineItems") or []
+		],
+	}
+
+
+def source_invoice(compact: dict) -> rules.SourceInvoice:
+	return rules.SourceInvoice(
+		invoice_id=compact["id"],
+		number=compact["number"],
+		reference=compact["reference"],
+		contact_id=compact["contact_id"],
+		contact_name=compact["contact"],
+		currency=compact["currency"],
+		line_amount_type=compact["amount_type"],
+		status=compact["status"],
+		date=compact["date"],
+		total=Decimal(compact["total"]),
+		lines=tuple(
+			rules.SourceLine(
+				item_code=code,
+				description=description,
+				qty=Decimal(qty),
+				unit_price=Decimal(price),
+				discount_rate=Decimal(discount),
+				tax_type=tax_type,
+				account_code=account,
+				line_amount=Decimal(amount),
+				tax_amount=Decimal(tax),
+			)
+			for code, description, qty, price, discount, tax_type, account, amount, tax in compact["lines"]
+		),
+	)
+
+
+def fetch_invoices(batch) -> list[dict]:
+	"""Every matching ACCREC invoice with its lines, in pages of 1,000 (Xero sends lines only when paged)."""
+	client = connections.client_for(batch.connection, batch.tenant_id)
+	try:
+		return [
+			compact_invoice(raw)
+			for raw in client.invoices(
+				where=where_clause(batch), statuses=batch.statuses.split(","), page_size=PAGE_SIZE
+			)
+		]
+	finally:
+		client.close()
+
+
+# ---- masters and existing records ---------------------------------------------------------------------
+
+
+def _chunks(values: list, size: int = IN_CHUNK):
+	for start in range(0, len(values), size):
+		yield values[start : start + size]
+
+
+def tax_rates(batch) -> dict[str, Decimal]:
+	rows = frappe.get_all(
+		"Xero Tax Rate",
+		{"connection": batch.connection, "tenant_id": batch.tenant_id},
+		["tax_type", "effective_rate"],
+	)
+	return {r.tax_type: to_decimal(r.effective_rate) for r in rows}
+
+
+def imported_invoices(invoice_ids: list[str]) -> dict[str, str]:
+	"""Xero InvoiceID -> order, for invoices already linked here (by any batch or by the invoicing)."""
+	found = {}
+	for chunk in _chunks(invoice_ids):
+		for row in frappe.get_all(
+			INVOICE, {"xero_invoice_id": ["in", chunk]}, ["xero_invoice_id", "sales_order"]
+		):
+			found[row.xero_invoice_id] = row.sales_order
+	return found
+
+
+def taken_numbers(invoices: list[dict]) -> set[str]:
+	"""Invoice numbers used here by invoices other than these Xero invoices (the number is the invoice's name)."""
+	ids = {i["number"]: i["id"] for i in invoices}
+	taken = set()
+	for chunk in _chunks(list(ids)):
+		for row in frappe.get_all(INVOICE, {"name": ["in", chunk]}, ["name", "xero_invoice_id"]):
+			if row.xero_invoice_id != ids.get(row.name):
+				taken.add(row.name)
+	return taken
+
+
+def known_contacts(contact_ids_: set[str]) -> set[str]:
+	known = set()
+	for chunk in _chunks(sorted(contact_ids_)):
+		known.update(frappe.get_all("Xero Contact", {"name": ["in", chunk]}, pluck="name"))
+	return known
+
+
+def propose(batch, invoices: list[dict], contacts: set[str] | None = None) -> list[rules.ProposedOrder]:
+	pattern = rules.compile_po_pattern(batch.po_pattern) if batch.grouping == rules.GROUP_BY_PATTERN else None
+	return rules.build_proposed_orders(
+		[source_invoice(i) for i in invoices],
+		batch.grouping,
+		pattern,
+		tax_rates(batch),
+		imported=imported_invoices([i["id"] for i in invoices]),
+		taken_numbers=taken_numbers(invoices),
+		known_contacts=contacts,
+	)
+
+
+# ---- files of the batch ---------------------------------------------------------------------------------
+
+
+def _write_file(batch_name: str, file_name: str, value) -> None:
+	for old in frappe.get_all(
+		"File",
+		{"attached_to_doctype": BATCH, "attached_to_name": batch_name, "file_name": file_name},
+		pluck="name",
+	):
+		frappe.delete_doc("File", old, ignore_permissions=True, force=True)
+	content = gzip.compress(json.dumps(value, separators=(",", ":")).encode(), compresslevel=5)
+	frappe.get_doc(
+		{
+			"doctype": "File",
+			"file_name": file_name,
+			"attached_to_doctype": BATCH,
+			"attached_to_name": batch_name,
+			"is_private": 1,
+			"content": content,
+		}
+	).insert(ignore_permissions=True)
+
+
+def _read_file(batch_name: str, file_name: str):
+	name = frappe.db.get_value(
+		"File", {"attached_to_doctype": BATCH, "attached_to_name": batch_name, "file_name": file_name}
+	)
+	if not name:
+		return None
+	with open(frappe.get_doc("File", name).get_full_path(), "rb") as f:
+		return json.loads(gzip.decompress(f.read()))
+
+
+def preview_rows(batch_name: str) -> list[dict]:
+	return _read_file(batch_name, PREVIEW_FILE) or []
+
+
+# ---- preview ---------------------------------------------------------------------------------------------
+
+
+def _lock(batch_name: str):
+	if not frappe.db.exists(BATCH, batch_name):
+		throw(_("Xero Import Batch {0} not found").format(batch_name), frappe.DoesNotExistError)
+	frappe.db.sql(f"select name from `tab{BATCH}` where name = %s for update", batch_name)
+	return frappe.get_doc(BATCH, batch_name)
+
+
+def is_running(batch) -> bool:
+	return batch.status == IMPORTING and bool(batch.job_id) and is_job_enqueued(batch.job_id)
+
+
+def _fail(batch_name: str, message: str, exc: type[Exception]) -> None:
+	"""Records the failure on the batch (committed) and refuses with the same message."""
+	frappe.db.rollback()
+	frappe.db.set_value(BATCH, batch_name, {"status": FAILED, "error": message}, update_modified=False)
+	frappe.db.commit()
+	throw(message, exc, title=_("Xero import"))
+
+
+def _fetch_error_message(error: Exception) -> str:
+	if isinstance(error, XeroAPIError):
+		return _("Xero refused while the invoices were fetched: {0}").format(error.message or error)
+	return str(error)
+
+
+def preview(batch_name: str) -> dict:
+	"""Dry run: fetches the invoices, groups them and stores the proposed orders; writes nothing else."""
+	batch = _lock(batch_name)
+	if is_running(batch):
+		throw(_("Batch {0} is importing; wait until it finishes").format(batch.name), ImportStateError)
+	validate_settings(batch)
+	try:
+		invoices = fetch_invoices(batch)
+	except (XeroAPIError, connections.NeedsReconnectError, connections.NotConnectedError) as e:
+		frappe.clear_last_message()
+		_fail(batch.name, _fetch_error_message(e), ImportFetchError)
+	groups = propose(batch, invoices)
+	_write_file(batch.name, SNAPSHOT_FILE, invoices)
+	_write_file(batch.name, PREVIEW_FILE, [rules.preview_row(g) for g in groups])
+	summary = rules.summarise(groups)
+	frappe.db.set_value(
+		BATCH,
+		batch.name,
+		{
+			"status": PREVIEWED,
+			"error": None,
+			"invoices_fetched": summary.invoices,
+			"groups_count": summary.groups,
+			"orders_to_create": summary.to_create,
+			"skipped_count": summary.skipped,
+			"conflicts_count": summary.conflicts,
+			"previewed_at": now_datetime(),
+		},
+	)
+	frappe.db.commit()
+	return {"batch": batch.name, "status": PREVIEWED, "summary": summary.__dict__}
+
+
+# ---- import ----------------------------------------------------------------------------------------------
+
+
+def job_id(batch_name: str) -> str:
+	return f"xero-import::{frappe.local.site}::{batch_name}"
+
+
+def start(batch_name: str, now: bool = False) -> dict:
+	"""Queues the import of a previewed batch; refused while an import of it runs."""
+	batch = _lock(batch_name)
+	if is_running(batch):
+		throw(_("Batch {0} is already importing").format(batch.name), ImportStateError)
+	if batch.status == DRAFT or not frappe.db.exists(
+		"File", {"attached_to_doctype": BATCH, "attached_to_name": batch.name, "file_name": SNAPSHOT_FILE}
+	):
+		throw(_("Preview batch {0} before importing it").format(batch.name), ImportStateError)
+	job = job_id(batch.name)
+	frappe.db.set_value(BATCH, batch.name, {"status": IMPORTING, "error": None, "job_id": job})
+	frappe.db.commit()
+	frappe.enqueue(
+		"xero_sales_orders.services.importing.run_import",
+		queue="long",
+		timeout=3600,
+		job_id=job,
+		deduplicate=True,
+		now=now,
+		batch_name=batch.name,
+	)
+	return {"batch": batch.name, "status": IMPORTING, "job_id": job}
+
+
+def _progress(batch_name: str, done: int, total: int) -> None:
+	percent = 100 if not total else round(done * 100 / total, 1)
+	frappe.publish_progress(
+		percent,
+		title=_(PROGRESS_TITLE),
+		doctype=BATCH,
+		docname=batch_name,
+		description=_("{0} of {1} orders").format(done, total),
+	)
+
+
+def run_import(batch_name: str) -> dict:
+	"""The background job: creates the orders of every importable group, committing every CHUNK orders."""
+	batch = frappe.get_doc(BATCH, batch_name)
+	log = []
+	try:
+		invoices = _read_file(batch_name, SNAPSHOT_FILE)
+		if invoices is None:
+			throw(_("Preview batch {0} before importing it").format(batch_name), ImportStateError)
+		contacts = {i["contact_id"] for i in invoices}
+		known = known_contacts(contacts)
+		if contacts - known:
+			# Invoices of customers created in Xero since the last sync: pull the contacts first.
+			sync_connection(batch.connection, kinds=["contacts"])
+			frappe.db.commit()
+			known = known_contacts(contacts)
+		if not tax_rates(batch):
+			sync_connection(batch.connection, kinds=["tax_rates"])
+			frappe.db.commit()
+		groups = [g for g in propose(batch, invoices, known) if g.importable]
+		by_number = {i["number"]: i for i in invoices}
+		writer = OrderWriter(batch)
+		created = frappe.db.count(ORDER, {"import_batch": batch_name})
+		_progress(batch_name, 0, len(groups))
+		for done, chunk in enumerate(_chunks(groups, CHUNK), start=1):
+			names = writer.write(chunk, by_number)
+			created += len(names)
+			frappe.db.set_value(BATCH, batch_name, "orders_created", created, update_modified=False)
+			frappe.db.commit()
+			_progress(batch_name, min(done * CHUNK, len(groups)), len(groups))
+		log.append(_("{0} orders created at {1}").format(len(groups), now_datetime()))
+		frappe.db.set_value(
+			BATCH,
+			batch_name,
+			{
+				"status": COMPLETED,
+				"error": None,
+				"imported_at": now_datetime(),
+				"orders_created": frappe.db.count(ORDER, {"import_batch": batch_name}),
+				"import_log": "\n".join(filter(None, [batch.import_log, *log])),
+			},
+		)
+		_mark_created_orders(batch_name)
+		frappe.db.commit()
+		_progress(batch_name, len(groups), len(groups))
+		frappe.publish_realtime("xero_import_done", {"batch": batch_name}, doctype=BATCH, docname=batch_name)
+		return {"created": len(groups)}
+	except Exception as e:
+		frappe.db.rollback()
+		expected = isinstance(e, frappe.ValidationError | XeroAPIError)
+		message = _fetch_error_message(e) if expected else _("Import failed: {0}").format(e)
+		if not expected:
+			frappe.log_error(title=f"Xero import {batch_name} failed")
+		frappe.db.set_value(BATCH, batch_name, {"status": FAILED, "error": message}, update_modified=False)
+		frappe.db.commit()
+		frappe.publish_realtime("xero_import_done", {"batch": batch_name}, doctype=BATCH, docname=batch_name)
+		return {"error": message}
+
+
+def _mark_created_orders(batch_name: str) -> None:
+	"""Puts the created order's name on each preview row, so the preview links to the orders."""
+	rows = preview_rows(batch_name)
+	if not rows:
+		return
+	orders = dict(frappe.get_all(ORDER, {"import_batch": batch_name}, ["po_number", "name"], as_list=True))
+	for row in rows:
+		if row["key"] in orders:
+			row["order"] = orders[row["key"]]
+	_write_file(batch_name, PREVIEW_FILE, rows)
+
+
+class OrderWriter:
+	"""Writes proposed orders, their lines, invoices and invoice lines with one bulk insert per table."""
+
+	def __init__(self, batch):
+		self.batch = batch
+		org = {"connection": batch.connection, "tenant_id": batch.tenant_id}
+		self.items = dict(frappe.get_all("Xero Item", org, ["item_code", "name"], as_list=True))
+		self.taxes = dict(frappe.get_all("Xero Tax Rate", org, ["tax_type", "name"], as_list=True))
+		self.accounts = dict(frappe.get_all("Xero Account", org, ["account_code", "name"], as_list=True))
+
+	def write(self, groups: list[rules.ProposedOrder], by_number: dict) -> list[str]:
+		now, user = now_datetime(), frappe.session.user
+		standard = {"owner": user, "modified_by": user, "creation": now, "modified": now}
+		contact_names = dict(
+			frappe.get_all(
+				"Xero Contact",
+				{"name": ["in", list({g.contact_id for g in groups})]},
+				["name", "contact_name"],
+				as_list=True,
+			)
+		)
+		orders, order_items, invoices, invoice_items = [], [], [], []
+		names = []
+		for group in groups:
+			order_name = self._order_name()
+			names.append(order_name)
+			t = group.totals
+			orders.append(
+				{
+					**standard,
+					"name": order_name,
+					"docstatus": 1,
+					"customer": group.contact_id,
+					"customer_name": contact_names.get(group.contact_id) or group.contact_name,
+					"po_number": group.key,
+					"order_date": group.order_date,
+					"currency": group.currency,
+					"line_amount_type": group.line_amount_type,
+					"status": OPEN,
+					"connection": self.batch.connection,
+					"tenant_id": self.batch.tenant_id,
+					"subtotal": t.subtotal,
+					"total_discount": t.total_discount,
+					"total_tax": t.total_tax,
+					"grand_total": t.grand_total,
+					"outstanding_amount": t.grand_total,
+					"import_batch": self.batch.name,
+					"remarks": _("Imported from Xero invoices {0}").format(
+						", ".join(i.number for i in group.invoices)
+					),
+				}
+			)
+			row_names = []
+			for idx, line in enumerate(group.lines, start=1):
+				row_name = frappe.generate_hash(length=10)
+				row_names.append(row_name)
+				order_items.append(
+					{
+						**standard,
+						"name": row_name,
+						"docstatus": 1,
+						"parent": order_name,
+						"parenttype": ORDER,
+						"parentfield": "items",
+						"idx": idx,
+						"item": self.items.get(line.item_code),
+						"item_code": line.item_code,
+						"description": line.description,
+						"qty": line.qty,
+						"unit_price": line.unit_price,
+						"discount_rate": line.discount_rate,
+						"tax": self.taxes.get(line.tax_type),
+						"tax_type": line.tax_type,
+						"tax_rate": line.tax_rate,
+						"account": self.accounts.get(line.account_code),
+						"account_code": line.account_code,
+						"line_amount": line.priced.line_amount,
+						"tax_amount": line.priced.tax_amount,
+						"outstanding_qty": line.qty,
+						"outstanding_amount": line.priced.line_amount,
+					}
+				)
+			for invoice_index, source in enumerate(group.invoices):
+				raw = by_number[source.number]
+				invoices.append(self._invoice_row(standard, raw, order_name, group))
+				for line_index, values in enumerate(raw["lines"]):
+					position = group.line_of.get((invoice_index, line_index))
+					if position is None:
+						continue
+					code, description, qty, price, discount, tax_type, account, amount, tax = values
+					invoice_items.append(
+						{
+							**standard,
+							"name": frappe.generate_hash(length=10),
+							"parent": raw["number"],
+							"parenttype": INVOICE,
+							"parentfield": "items",
+							"idx": line_index + 1,
+							"sales_order_item": row_names[position],
+							"item_code": code,
+							"description": description,
+							"qty": qty,
+							"unit_price": price,
+							"discount_rate": discount,
+							"tax_type": tax_type,
+							"tax_rate": group.lines[position].tax_rate,
+							"account_code": account,
+							"line_amount": amount,
+							"tax_amount": tax,
+						}
+					)
+		_bulk_insert(ORDER, orders)
+		_bulk_insert("Xero Sales Order Item", order_items)
+		_bulk_insert(INVOICE, invoices)
+		_bulk_insert("Xero Invoice Item", invoice_items)
+		for name in names:
+			refresh_order_invoicing(frappe.get_doc(ORDER, name))
+		return names
+
+	def _order_name(self) -> str:
+		# The order's own naming rule (its series), so imported orders number like the others.
+		doc = frappe.new_doc(ORDER)
+		set_new_name(doc)
+		return doc.name
+
+	def _invoice_row(self, standard: dict, raw: dict, order_name: str, group) -> dict:
+		return {
+			**standard,
+			"name": raw["number"],
+			"docstatus": 0,
+			"sales_order": order_name,
+			"customer": group.contact_id,
+			"invoice_number": raw["number"],
+			"reference": raw["reference"],
+			"status": raw["status"],
+			"push_state": "Pushed",
+			"invoice_date": raw["date"],
+			"due_date": raw["due_date"],
+			"connection": self.batch.connection,
+			"tenant_id": self.batch.tenant_id,
+			"xero_invoice_id": raw["id"],
+			"xero_updated_at": _naive_utc(raw["updated"]),
+			"import_batch": self.batch.name,
+			"currency": raw["currency"],
+			"line_amount_type": raw["amount_type"],
+			"subtotal": raw["subtotal"],
+			"total_discount": raw["discount"],
+			"total_tax": raw["tax"],
+			"total": raw["total"],
+			"amount_paid": raw["paid"],
+			"amount_credited": raw["credited"],
+			"amount_due": raw["due"],
+		}
+
+
+def _naive_utc(value: str):
+	moment = parse_xero_date(value) if value else None
+	return moment.replace(tzinfo=None) if moment else None
+
+
+def _bulk_insert(doctype: str, rows: list[dict]) -> None:
+	if not rows:
+		return
+	columns = list(dict.fromkeys(key for row in rows for key in row))
+	frappe.db.bulk_insert(doctype, columns, [[_db_value(row.get(c)) for c in columns] for row in rows])
+
+
+def _db_value(value):
+	# Decimals go in as their exact text; MariaDB converts to the column's DECIMAL without float noise.
+	return str(value) if isinstance(value, Decimal) else value

@@ -1,0 +1,62 @@
+"""Order Invoicing Status: one row per order line with ordered, invoiced and outstanding qty and amount."""
+
+import frappe
+from frappe import _
+
+from xero_sales_orders.services.reporting import (
+	ITEM_TABLE,
+	ORDER_SELECT,
+	ORDER_TABLE,
+	OUTSTANDING_LINE_AMOUNT,
+	OUTSTANDING_LINE_QTY,
+	ROW_LIMIT,
+	currency_summary,
+	limit_message,
+	money_column,
+	order_columns,
+	order_conditions,
+	parse_filters,
+)
+
+LINES = f"""{ORDER_TABLE} join {ITEM_TABLE} on {ITEM_TABLE}.parent = {ORDER_TABLE}.name
+	and {ITEM_TABLE}.parenttype = 'Xero Sales Order' and {ITEM_TABLE}.parentfield = 'items'"""
+
+
+def execute(filters=None):
+	filters = parse_filters(filters)
+	where, values = order_conditions(filters)
+	rows = frappe.db.sql(
+		f"""select {ORDER_SELECT}, {ITEM_TABLE}.idx as line, {ITEM_TABLE}.item_code, {ITEM_TABLE}.description,
+			{ITEM_TABLE}.qty as ordered_qty, {ITEM_TABLE}.invoiced_qty, {OUTSTANDING_LINE_QTY} as outstanding_qty,
+			{ITEM_TABLE}.line_amount as ordered_amount, {ITEM_TABLE}.invoiced_amount,
+			{OUTSTANDING_LINE_AMOUNT} as outstanding_amount
+		from {LINES} where {where}
+		order by {ORDER_TABLE}.order_date desc, {ORDER_TABLE}.name desc, {ITEM_TABLE}.idx
+		limit {ROW_LIMIT + 1}""",
+		values,
+		as_dict=True,
+	)
+	summary = currency_summary(
+		f"""sum({ITEM_TABLE}.line_amount) as ordered, sum({ITEM_TABLE}.invoiced_amount) as invoiced,
+			sum({OUTSTANDING_LINE_AMOUNT}) as outstanding""",
+		LINES,
+		where,
+		values,
+		{"ordered": _("Ordered"), "invoiced": _("Invoiced"), "outstanding": _("Outstanding")},
+	)
+	return columns(), rows[:ROW_LIMIT], limit_message(len(rows)), None, summary
+
+
+def columns():
+	return [
+		*order_columns(),
+		{"fieldname": "line", "label": _("Line"), "fieldtype": "Int", "width": 60},
+		{"fieldname": "item_code", "label": _("Item"), "fieldtype": "Data", "width": 110},
+		{"fieldname": "description", "label": _("Description"), "fieldtype": "Data", "width": 180},
+		{"fieldname": "ordered_qty", "label": _("Ordered Qty"), "fieldtype": "Float", "width": 100},
+		{"fieldname": "invoiced_qty", "label": _("Invoiced Qty"), "fieldtype": "Float", "width": 100},
+		{"fieldname": "outstanding_qty", "label": _("Outstanding Qty"), "fieldtype": "Float", "width": 110},
+		money_column("ordered_amount", _("Ordered Amount")),
+		money_column("invoiced_amount", _("Invoiced Amount")),
+		money_column("outstanding_amount", _("Outstanding Amount")),
+	]

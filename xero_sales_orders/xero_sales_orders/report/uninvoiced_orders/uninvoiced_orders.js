@@ -1,0 +1,12 @@
+frappe.query_reports["Uninvoiced Orders"] = {
+	filters: [
+		...xero_sales_orders.report_filters(["Open", "Partially Invoiced"]),
+		{
+			fieldname: "age_based_on",
+			label: __("Age Based On"),
+			fieldtype: "Select",
+			options: ["Order Date", "Expected Date"],
+			default: "Order Date",
+		},
+	],
+};
