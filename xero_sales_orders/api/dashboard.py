@@ -49,9 +49,9 @@ def outstanding_amount_card(filters=None) -> str:
 	"""Number card: the amount still to invoice on Open and Partially Invoiced orders, one figure per currency."""
 	rows = outstanding_per_currency(filters)
 	if not rows:
-		return escape_html(fmt_money(0, 2))
-	# The card shows text as given (HTML), so each figure is escaped.
-	return " · ".join(escape_html(fmt_money(r.outstanding, 2, r.currency)) for r in rows)
+		return "0"
+	# The currency code, not a symbol: NZD, AUD and USD all print as "$". The card shows text as HTML.
+	return " · ".join(escape_html(f"{r.currency} {fmt_money(r.outstanding, 2)}") for r in rows)
 
 
 @frappe.whitelist()

@@ -30,8 +30,9 @@ from xero_sales_orders.xero.errors import XeroAPIError
 from xero_sales_orders.xero.parsing import parse_xero_date
 
 BATCH = "Xero Import Batch"
-SNAPSHOT_FILE = "xero-invoices.json.gz"
-PREVIEW_FILE = "xero-import-preview.json.gz"
+# Files of a batch, told apart by the field they are attached to (Frappe may rename a file to keep names unique).
+SNAPSHOT_FILE = "snapshot"
+PREVIEW_FILE = "preview"
 # Orders per transaction: a crash loses at most this many orders' work, each commit costs little.
 CHUNK = 250
 PAGE_SIZE = 1000
@@ -313,30 +314,29 @@ def propose(batch, invoices: list[dict], contacts: set[str] | None = None) -> li
 # ---- files of the batch ---------------------------------------------------------------------------------
 
 
-def _write_file(batch_name: str, file_name: str, value) -> None:
-	for old in frappe.get_all(
-		"File",
-		{"attached_to_doctype": BATCH, "attached_to_name": batch_name, "file_name": file_name},
-		pluck="name",
-	):
+def _file_filters(batch_name: str, kind: str) -> dict:
+	return {"attached_to_doctype": BATCH, "attached_to_name": batch_name, "attached_to_field": kind}
+
+
+def _write_file(batch_name: str, kind: str, value) -> None:
+	for old in frappe.get_all("File", _file_filters(batch_name, kind), pluck="name"):
 		frappe.delete_doc("File", old, ignore_permissions=True, force=True)
 	content = gzip.compress(json.dumps(value, separators=(",", ":")).encode(), compresslevel=5)
 	frappe.get_doc(
 		{
 			"doctype": "File",
-			"file_name": file_name,
+			"file_name": f"{batch_name}-{kind}.json.gz",
 			"attached_to_doctype": BATCH,
 			"attached_to_name": batch_name,
+			"attached_to_field": kind,
 			"is_private": 1,
 			"content": content,
 		}
 	).insert(ignore_permissions=True)
 
 
-def _read_file(batch_name: str, file_name: str):
-	name = frappe.db.get_value(
-		"File", {"attached_to_doctype": BATCH, "attached_to_name": batch_name, "file_name": file_name}
-	)
+def _read_file(batch_name: str, kind: str):
+	name = frappe.db.get_value("File", _file_filters(batch_name, kind))
 	if not name:
 		return None
 	with open(frappe.get_doc("File", name).get_full_path(), "rb") as f:
@@ -420,9 +420,7 @@ def start(batch_name: str, now: bool = False) -> dict:
 	batch = _lock(batch_name)
 	if is_running(batch):
 		throw(_("Batch {0} is already importing").format(batch.name), ImportStateError)
-	if batch.status == DRAFT or not frappe.db.exists(
-		"File", {"attached_to_doctype": BATCH, "attached_to_name": batch.name, "file_name": SNAPSHOT_FILE}
-	):
+	if batch.status == DRAFT or not frappe.db.exists("File", _file_filters(batch.name, SNAPSHOT_FILE)):
 		throw(_("Preview batch {0} before importing it").format(batch.name), ImportStateError)
 	job = job_id(batch.name)
 	frappe.db.set_value(BATCH, batch.name, {"status": IMPORTING, "error": None, "job_id": job})

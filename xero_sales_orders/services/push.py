@@ -28,6 +28,9 @@ from xero_sales_orders.xero.parsing import parse_xero_date
 # Xero keeps an idempotency key for about 6 minutes; past this, look the invoice up before re-sending.
 IDEMPOTENCY_WINDOW = timedelta(minutes=5)
 MAX_ATTEMPTS = 25
+# Short enough that a user waiting on Create Invoice is not kept long when Xero is slow; the retry job
+# (with the same idempotency key) picks it up.
+PUSH_TIMEOUT = (5, 20)
 RETRY_BACKOFF_SECONDS = (0, 30, 60, 120, 300, 600, 1800)
 TRANSIENT = (XeroRateLimitError, XeroUnavailableError, requests.RequestException, OSError)
 
@@ -67,7 +70,7 @@ def _push_group(connection: str, tenant_id: str, group) -> None:
 	if not invoices:
 		return
 	try:
-		client = connections.client_for(connection, tenant_id, max_retries=2, timeout=(5, 20))
+		client = connections.client_for(connection, tenant_id, max_retries=2, timeout=PUSH_TIMEOUT)
 	except frappe.ValidationError as e:
 		for invoice in invoices:
 			_attempt_failed(invoice, str(e), transient=True)

@@ -50,7 +50,8 @@ def execute(filters=None):
 def columns():
 	return [
 		*order_columns(),
-		{"fieldname": "line", "label": _("Line"), "fieldtype": "Int", "width": 60},
+		# Data, not Int: a line number must not be summed in the totals row.
+		{"fieldname": "line", "label": _("Line"), "fieldtype": "Data", "width": 60},
 		{"fieldname": "item_code", "label": _("Item"), "fieldtype": "Data", "width": 110},
 		{"fieldname": "description", "label": _("Description"), "fieldtype": "Data", "width": 180},
 		{"fieldname": "ordered_qty", "label": _("Ordered Qty"), "fieldtype": "Float", "width": 100},

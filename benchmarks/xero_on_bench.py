@@ -1,0 +1,41 @@
+"""Xero connection, push and webhook figures measured on a real site, each against its own sandbox.
+
+    python benchmarks/xero_on_bench.py [--bench ~/frappe-bench] [--site xso-test.localhost] [--only NAME ...]
+
+Runs `bench --site SITE execute xero_sales_orders.benchmarking.<name>` for:
+  refresh_race        10 workers refreshing one connection at once -> token calls Xero saw (target 1)
+  sync_cost           first sync of 5,000 contacts and 1,000 items -> calls used vs the minimum
+  push_soak           1,000 invoices pushed under 20 % injected faults -> in Xero once each, none lost
+  webhook_processing  1,000 invoice events -> Xero calls used (target <= 20) and seconds
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ALL = ["refresh_race", "sync_cost", "push_soak", "webhook_processing"]
+
+
+def main():
+	parser = argparse.ArgumentParser(
+		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+	)
+	parser.add_argument("--bench", default=os.environ.get("XSO_BENCH", str(Path.home() / "frappe-bench")))
+	parser.add_argument("--site", default=os.environ.get("XSO_TEST_SITE", "xso-test.localhost"))
+	parser.add_argument("--only", nargs="*", choices=ALL, default=ALL)
+	args = parser.parse_args()
+	failed = 0
+	for name in args.only:
+		print(f"== {name}", flush=True)
+		result = subprocess.run(
+			["bench", "--site", args.site, "execute", f"xero_sales_orders.benchmarking.{name}"],
+			cwd=args.bench,
+		)
+		failed += result.returncode != 0
+	return 1 if failed else 0
+
+
+if __name__ == "__main__":
+	sys.exit(main())

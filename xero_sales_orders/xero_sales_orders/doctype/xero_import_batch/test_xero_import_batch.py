@@ -1,0 +1,313 @@
+"""Bulk import against a real Xero sandbox: preview, background import, idempotent re-runs, flags, bad input."""
+
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from unittest.mock import patch
+
+import frappe
+import requests
+from frappe.tests.utils import FrappeTestCase
+
+from xero_sales_orders.api import importing as api
+from xero_sales_orders.core import importing as rules
+from xero_sales_orders.core.status import FULLY_INVOICED, derive_status, is_live_invoice
+from xero_sales_orders.services import connection as connections
+from xero_sales_orders.services import importing
+from xero_sales_orders.services.sync import sync_connection
+from xero_sales_orders.tests.factories import make_user
+from xero_sales_orders.tests.sandbox import connect, reset_calls, sandbox_calls, start_sandbox
+
+CONNECTION = "Import Test"
+BATCH = importing.BATCH
+
+
+def money(value):
+	return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+class TestXeroImportBatch(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.sandbox = start_sandbox(tenants=1, seed_invoices=60, rate_limits=False)
+		connect(cls.sandbox, CONNECTION)
+		sync_connection(CONNECTION)
+		cls.tenant = frappe.get_doc("Xero Connection", CONNECTION).tenants[0].tenant_id
+		frappe.db.commit()
+		cls.batches = []
+
+	@classmethod
+	def tearDownClass(cls):
+		cls.sandbox.stop()
+		for batch in cls.batches:
+			remove_batch(batch)
+		frappe.db.commit()
+		super().tearDownClass()
+
+	def setUp(self):
+		requests.delete(f"{self.sandbox.url}/_sandbox/faults", timeout=10)
+
+	def batch(self, **fields):
+		doc = frappe.get_doc(
+			{
+				"doctype": BATCH,
+				"connection": CONNECTION,
+				"from_date": date.today() - timedelta(days=400),
+				"to_date": date.today() + timedelta(days=1),
+				**fields,
+			}
+		).insert()
+		frappe.db.commit()
+		self.batches.append(doc.name)
+		return doc
+
+	def import_now(self, name):
+		importing.start(name, now=True)
+		return frappe.get_doc(BATCH, name)
+
+	def test_preview_fetches_in_one_page_and_writes_only_the_batch(self):
+		batch = self.batch(grouping="PO Pattern", po_pattern=r"PO-(\d+)")
+		orders_before = frappe.db.count("Xero Sales Order")
+		reset_calls(self.sandbox)
+		result = api.preview(batch.name)
+		calls = sandbox_calls(self.sandbox)
+		self.assertEqual(calls["by_endpoint"], {"GET /api.xro/2.0/Invoices": 1})
+		batch.reload()
+		self.assertEqual(batch.status, "Previewed")
+		self.assertGreaterEqual(batch.invoices_fetched, 60)
+		summary = result["summary"]
+		self.assertEqual(summary["groups"], summary["to_create"] + summary["skipped"] + summary["conflicts"])
+		self.assertEqual(frappe.db.count("Xero Sales Order"), orders_before)
+		rows = importing.preview_rows(batch.name)
+		self.assertEqual(len(rows), batch.groups_count)
+		# The seeded references share PO numbers across contacts: such groups are conflicts, with the reason.
+		conflict = next(r for r in rows if r["conflict"])
+		reasons = " ".join(f["reason"] for f in conflict["flags"] if f["code"] == rules.MIXED_CONTACTS)
+		self.assertIn("contacts", reasons)
+		page = api.groups(batch.name, view="conflicts", page_length=5)
+		self.assertEqual(page["total"], batch.conflicts_count)
+		self.assertTrue(all(r["conflict"] for r in page["rows"]))
+
+	def test_import_creates_orders_with_derived_statuses_and_never_twice(self):
+		batch = self.batch(grouping="Reference")
+		api.preview(batch.name)
+		batch.reload()
+		self.assertGreater(batch.orders_to_create, 0)
+		reset_calls(self.sandbox)
+		batch = self.import_now(batch.name)
+		self.assertEqual(batch.status, "Completed", batch.error)
+		# The import works on what was previewed: no further call to Xero.
+		self.assertEqual(sandbox_calls(self.sandbox)["total"], 0)
+		orders = frappe.get_all("Xero Sales Order", {"import_batch": batch.name}, pluck="name")
+		self.assertEqual(len(orders), batch.orders_to_create)
+		self.assertEqual(batch.orders_created, len(orders))
+		statuses = set()
+		for name in orders:
+			order = frappe.get_doc("Xero Sales Order", name)
+			invoices = frappe.get_all(
+				"Xero Invoice",
+				{"sales_order": name},
+				["name", "status", "push_state", "total", "xero_invoice_id", "import_batch"],
+			)
+			self.assertTrue(invoices)
+			self.assertTrue(all(i.push_state == "Pushed" and i.xero_invoice_id for i in invoices))
+			self.assertEqual(order.docstatus, 1)
+			expected = derive_status(
+				1, False, [(Decimal(str(r.qty)), Decimal(str(r.invoiced_qty))) for r in order.items]
+			)
+			self.assertEqual(order.status, expected)
+			statuses.add(order.status)
+			live = [i for i in invoices if is_live_invoice(i.status)]
+			if len(live) == len(invoices):
+				self.assertEqual(order.status, FULLY_INVOICED)
+			invoiced = money(order.invoiced_amount)
+			self.assertEqual(money(order.outstanding_amount), money(order.grand_total) - invoiced)
+		self.assertIn(FULLY_INVOICED, statuses)
+		rows = importing.preview_rows(batch.name)
+		self.assertTrue(all(r.get("order") for r in rows if r["importable"]))
+
+		# Re-running the batch, or another batch over the same invoices, creates nothing.
+		batch = self.import_now(batch.name)
+		self.assertEqual(batch.status, "Completed")
+		self.assertEqual(frappe.db.count("Xero Sales Order", {"import_batch": batch.name}), len(orders))
+		again = self.batch(grouping="Reference")
+		summary = api.preview(again.name)["summary"]
+		self.assertEqual(summary["to_create"], 0)
+		self.assertGreaterEqual(summary["already_imported"], len(orders))
+		self.import_now(again.name)
+		self.assertEqual(frappe.db.count("Xero Sales Order", {"import_batch": again.name}), 0)
+
+	def test_a_crash_loses_no_finished_chunk_and_the_rerun_completes(self):
+		batch = self.batch(grouping="Reference", statuses="AUTHORISED,PAID")
+		api.preview(batch.name)
+		expected = frappe.db.get_value(BATCH, batch.name, "orders_to_create")
+		self.assertGreater(expected, 4)
+		real_write = importing.OrderWriter.write
+		calls = []
+
+		def crash_on_second_chunk(writer, groups, by_number):
+			calls.append(len(groups))
+			if len(calls) == 2:
+				raise RuntimeError("worker killed")
+			return real_write(writer, groups, by_number)
+
+		with (
+			patch.object(importing, "CHUNK", 2),
+			patch.object(importing.OrderWriter, "write", crash_on_second_chunk),
+		):
+			batch = self.import_now(batch.name)
+		self.assertEqual(batch.status, "Failed")
+		self.assertIn("worker killed", batch.error)
+		self.assertEqual(frappe.db.count("Xero Sales Order", {"import_batch": batch.name}), 2)
+		batch = self.import_now(batch.name)
+		self.assertEqual(batch.status, "Completed")
+		self.assertEqual(frappe.db.count("Xero Sales Order", {"import_batch": batch.name}), expected)
+		numbers = frappe.get_all("Xero Invoice", {"import_batch": batch.name}, pluck="xero_invoice_id")
+		self.assertEqual(len(numbers), len(set(numbers)))
+
+	def test_flags_for_mixed_contacts_voided_invoices_and_no_reference(self):
+		contacts = frappe.get_all(
+			"Xero Contact",
+			{"connection": CONNECTION, "tenant_id": self.tenant, "contact_status": "ACTIVE"},
+			pluck="name",
+			limit=2,
+		)
+		tag = uuid.uuid4().hex[:8].upper()
+		line = {
+			"Description": "Widget",
+			"Quantity": 2,
+			"UnitAmount": 10,
+			"AccountCode": "200",
+			"TaxType": "OUTPUT2",
+		}
+
+		def invoice(contact, reference, status="AUTHORISED"):
+			return {
+				"Type": "ACCREC",
+				"Contact": {"ContactID": contact},
+				"Reference": reference,
+				"Status": status,
+				"Date": date.today().isoformat(),
+				"DueDate": date.today().isoformat(),
+				"LineItems": [line],
+			}
+
+		client = connections.client_for(CONNECTION, self.tenant)
+		try:
+			created = client.create_invoices(
+				[
+					invoice(contacts[0], f"MIX-{tag}"),
+					invoice(contacts[1], f"MIX-{tag}"),
+					invoice(contacts[0], f"VOID-{tag}"),
+					invoice(contacts[0], f"VOID-{tag}"),
+					invoice(contacts[0], ""),
+				]
+			)
+			self.assertTrue(all(c.get("InvoiceID") for c in created), created)
+			client.update_invoice(created[3]["InvoiceID"], {"Status": "VOIDED"})
+		finally:
+			client.close()
+		batch = self.batch(grouping="Reference", contacts="\n".join(contacts), from_date=date.today())
+		api.preview(batch.name)
+		rows = {r["key"]: r for r in importing.preview_rows(batch.name)}
+		mixed = rows[f"MIX-{tag}"]
+		self.assertTrue(mixed["conflict"] and not mixed["importable"], mixed)
+		self.assertEqual(mixed["flags"][0]["code"], rules.MIXED_CONTACTS)
+		voided = rows[f"VOID-{tag}"]
+		self.assertTrue(voided["importable"])
+		self.assertIn("VOIDED", voided["flags"][0]["reason"])
+		self.assertEqual(voided["lines"][0]["qty"], "4.0000")
+		self.assertEqual(voided["lines"][0]["invoiced_qty"], "2.0000")
+		orphan = rows[f"(no reference) {created[4]['InvoiceNumber']}"]
+		self.assertEqual(orphan["flags"][0]["code"], rules.NO_REFERENCE)
+
+		self.import_now(batch.name)
+		order = frappe.get_doc("Xero Sales Order", {"import_batch": batch.name, "po_number": f"VOID-{tag}"})
+		self.assertEqual(order.status, "Partially Invoiced")
+		self.assertEqual(money(order.grand_total), money("46.00"))
+		self.assertEqual(money(order.outstanding_amount), money("23.00"))
+
+	def test_bad_settings_are_refused_with_a_clear_message(self):
+		with self.assertRaisesRegex(importing.ImportSettingsError, "exactly one capturing group"):
+			self.batch(grouping="PO Pattern", po_pattern=r"PO-\d+")
+		with self.assertRaisesRegex(importing.ImportSettingsError, "not a valid regular expression"):
+			self.batch(grouping="PO Pattern", po_pattern=r"PO-(\d+")
+		with self.assertRaisesRegex(importing.ImportSettingsError, "date range is empty"):
+			self.batch(from_date=date.today(), to_date=date.today() - timedelta(days=1))
+		with self.assertRaisesRegex(importing.ImportSettingsError, "WHATEVER"):
+			self.batch(statuses="PAID,WHATEVER")
+		with self.assertRaisesRegex(importing.ImportSettingsError, "not found"):
+			self.batch(contacts="Nobody At All Ltd")
+		batch = self.batch()
+		with self.assertRaisesRegex(importing.ImportStateError, "Preview"):
+			importing.start(batch.name)
+
+	def test_xero_refusing_the_fetch_fails_the_batch_with_its_reason(self):
+		batch = self.batch()
+		requests.post(
+			f"{self.sandbox.url}/_sandbox/faults",
+			json={"kind": "429", "problem": "day", "retry_after": 3600, "path": "/api.xro/2.0/Invoices"},
+			timeout=10,
+		)
+		with self.assertRaises(importing.ImportFetchError):
+			api.preview(batch.name)
+		batch.reload()
+		self.assertEqual(batch.status, "Failed")
+		self.assertIn("Xero refused", batch.error)
+		self.assertFalse(importing.preview_rows(batch.name))
+
+	def test_a_connection_needing_reconnect_fails_the_preview(self):
+		batch = self.batch()
+		frappe.db.set_value("Xero Connection", CONNECTION, "status", "Needs Reconnect")
+		frappe.db.commit()
+		try:
+			with self.assertRaises(importing.ImportFetchError):
+				api.preview(batch.name)
+		finally:
+			frappe.db.set_value("Xero Connection", CONNECTION, "status", "Connected")
+			frappe.db.commit()
+		self.assertIn("needs reconnecting", frappe.db.get_value(BATCH, batch.name, "error"))
+
+	def test_a_second_import_while_one_runs_is_refused(self):
+		batch = self.batch()
+		api.preview(batch.name)
+		frappe.db.set_value(BATCH, batch.name, {"status": "Importing", "job_id": "running-job"})
+		with patch.object(importing, "is_job_enqueued", return_value=True):
+			with self.assertRaisesRegex(importing.ImportStateError, "already importing"):
+				api.start(batch.name)
+			with self.assertRaisesRegex(importing.ImportStateError, "importing"):
+				api.preview(batch.name)
+		frappe.db.set_value(BATCH, batch.name, "status", "Previewed")
+		frappe.db.commit()
+
+	def test_only_managers_may_import(self):
+		batch = self.batch()
+		make_user("xso-import-user@example.com", ["Xero Sales User"])
+		frappe.set_user("xso-import-user@example.com")
+		try:
+			with self.assertRaises(frappe.PermissionError):
+				api.preview(batch.name)
+			with self.assertRaises(frappe.PermissionError):
+				api.start(batch.name)
+		finally:
+			frappe.set_user("Administrator")
+
+	def test_changing_settings_after_preview_asks_for_a_new_preview(self):
+		batch = self.batch()
+		api.preview(batch.name)
+		batch.reload()
+		batch.grouping = "PO Pattern"
+		batch.save()
+		self.assertEqual(batch.status, "Draft")
+
+
+def remove_batch(name: str) -> None:
+	"""Imported records bypass the invoice's delete guard (live invoices cannot be deleted by users)."""
+	orders = frappe.get_all("Xero Sales Order", {"import_batch": name}, pluck="name")
+	invoices = frappe.get_all("Xero Invoice", {"import_batch": name}, pluck="name")
+	for doctype, parents in (("Xero Invoice", invoices), ("Xero Sales Order", orders)):
+		if parents:
+			frappe.db.delete(f"{doctype} Item", {"parent": ["in", parents]})
+			frappe.db.delete(doctype, {"name": ["in", parents]})
+	frappe.delete_doc(BATCH, name, force=True, ignore_permissions=True)

@@ -1,0 +1,214 @@
+// Copyright (c) 2026, Xero Sales Orders developers
+// For license information, please see license.txt
+
+const XSO_IMPORT_API = "xero_sales_orders.api.importing";
+const XSO_IMPORT_PAGE = 50;
+const XSO_IMPORT_VIEWS = [
+	["all", __("All groups")],
+	["importable", __("Orders to create")],
+	["flagged", __("Flagged")],
+	["conflicts", __("Conflicts")],
+	["skipped", __("Skipped")],
+];
+
+frappe.ui.form.on("Xero Import Batch", {
+	onload(frm) {
+		if (frm.is_new() && !frm.doc.from_date) {
+			frm.set_value("from_date", frappe.datetime.add_months(frappe.datetime.get_today(), -12));
+			frm.set_value("to_date", frappe.datetime.get_today());
+		}
+	},
+
+	setup(frm) {
+		frm.xso_view = { view: "all", start: 0, search: "" };
+	},
+
+	refresh(frm) {
+		const colors = { Draft: "gray", Previewed: "blue", Importing: "orange", Completed: "green", Failed: "red" };
+		frm.page.set_indicator(__(frm.doc.status), colors[frm.doc.status] || "gray");
+		if (frm.doc.error) frm.dashboard.set_headline_alert(frappe.utils.escape_html(frm.doc.error), "red");
+		if (!frm.is_new() && frm.doc.status !== "Importing") {
+			frm.add_custom_button(__("Preview"), () => xso_import.preview(frm)).toggleClass(
+				"btn-primary",
+				["Draft", "Failed"].includes(frm.doc.status) && !frm.doc.previewed_at
+			);
+			if (frm.doc.previewed_at) {
+				frm.add_custom_button(__("Import"), () => xso_import.start(frm)).toggleClass(
+					"btn-primary",
+					frm.doc.status === "Previewed" || frm.doc.status === "Failed"
+				);
+			}
+		}
+		if (frm.doc.status === "Importing") {
+			frm.dashboard.show_progress(__("Importing Xero invoices"), 0, __("Waiting for the worker..."));
+		}
+		if (frm.doc.orders_created) {
+			frm.add_custom_button(__("View Orders ({0})", [frm.doc.orders_created]), () =>
+				frappe.set_route("List", "Xero Sales Order", { import_batch: frm.doc.name })
+			);
+		}
+		xso_import.listen(frm);
+		xso_import.render(frm);
+	},
+});
+
+const xso_import = {
+	preview(frm) {
+		const run = () =>
+			frappe
+				.call({
+					method: `${XSO_IMPORT_API}.preview`,
+					args: { batch: frm.doc.name },
+					freeze: true,
+					freeze_message: __("Fetching invoices from Xero..."),
+				})
+				.then(() => {
+					frm.xso_view.start = 0;
+					return frm.reload_doc();
+				})
+				.catch(() => frm.reload_doc());
+		frm.is_dirty() ? frm.save().then(run) : run();
+	},
+
+	start(frm) {
+		frappe.confirm(
+			__("Create {0} orders from the previewed invoices?", [frm.doc.orders_to_create || 0]),
+			() =>
+				frappe
+					.call({ method: `${XSO_IMPORT_API}.start`, args: { batch: frm.doc.name } })
+					.then(() => frm.reload_doc())
+		);
+	},
+
+	listen(frm) {
+		if (frm.xso_listening) return;
+		frm.xso_listening = true;
+		// publish_progress goes to this document's room; show it inline as well as in Frappe's dialog.
+		frappe.realtime.on("progress", (data) => {
+			if (cur_frm !== frm || frm.doc.status !== "Importing") return;
+			frm.dashboard.show_progress(data.title || __("Importing"), data.percent || 0, data.description || "");
+		});
+		frappe.realtime.on("xero_import_done", (data) => {
+			if (data && data.batch === frm.doc.name) {
+				frappe.hide_progress();
+				frm.reload_doc();
+			}
+		});
+	},
+
+	render(frm) {
+		const wrapper = frm.get_field("preview_html").$wrapper;
+		if (frm.is_new() || !frm.doc.previewed_at) {
+			wrapper.html(`<p class="text-muted">${__("Click Preview to see the orders this batch would create.")}</p>`);
+			return;
+		}
+		const d = frm.doc;
+		const stat = (label, value, color) =>
+			`<div class="xso-stat" data-stat="${label}"><div class="text-muted small">${label}</div><div class="h5 ${color || ""}">${value || 0}</div></div>`;
+		wrapper.html(`
+			<div class="xso-import-summary" style="display:flex;gap:2rem;flex-wrap:wrap;margin-bottom:1rem">
+				${stat(__("Invoices"), d.invoices_fetched)}
+				${stat(__("Groups"), d.groups_count)}
+				${stat(__("Orders to create"), d.orders_to_create, "text-success")}
+				${stat(__("Skipped"), d.skipped_count, "text-muted")}
+				${stat(__("Conflicts"), d.conflicts_count, "text-danger")}
+				${stat(__("Orders created"), d.orders_created, "text-primary")}
+			</div>
+			<div style="display:flex;gap:.5rem;margin-bottom:.5rem">
+				<select class="form-control input-xs xso-view" style="max-width:14rem">
+					${XSO_IMPORT_VIEWS.map(([v, l]) => `<option value="${v}">${l}</option>`).join("")}
+				</select>
+				<input class="form-control input-xs xso-search" style="max-width:18rem" placeholder="${__("Search reference, contact, invoice")}">
+				<span class="xso-count text-muted small" style="align-self:center"></span>
+			</div>
+			<div class="xso-table"></div>
+			<div class="xso-pager" style="display:flex;gap:.5rem;margin-top:.5rem"></div>`);
+		wrapper.find(".xso-view").val(frm.xso_view.view).on("change", function () {
+			frm.xso_view.view = $(this).val();
+			frm.xso_view.start = 0;
+			xso_import.load(frm);
+		});
+		wrapper.find(".xso-search").val(frm.xso_view.search).on(
+			"input",
+			frappe.utils.debounce(function () {
+				frm.xso_view.search = $(this).val();
+				frm.xso_view.start = 0;
+				xso_import.load(frm);
+			}, 300)
+		);
+		xso_import.load(frm);
+	},
+
+	load(frm) {
+		const wrapper = frm.get_field("preview_html").$wrapper;
+		const v = frm.xso_view;
+		frappe
+			.call({
+				method: `${XSO_IMPORT_API}.groups`,
+				args: { batch: frm.doc.name, view: v.view, search: v.search, start: v.start, page_length: XSO_IMPORT_PAGE },
+			})
+			.then((r) => {
+				const { rows, total, start } = r.message;
+				wrapper.find(".xso-count").text(
+					total ? __("{0}–{1} of {2}", [start + 1, Math.min(start + rows.length, total), total]) : __("No groups")
+				);
+				wrapper.find(".xso-table").html(xso_import.table(rows));
+				const pager = wrapper.find(".xso-pager").empty();
+				if (start > 0) {
+					$(`<button class="btn btn-xs btn-default">${__("Previous")}</button>`)
+						.appendTo(pager)
+						.on("click", () => {
+							v.start = Math.max(0, start - XSO_IMPORT_PAGE);
+							xso_import.load(frm);
+						});
+				}
+				if (start + rows.length < total) {
+					$(`<button class="btn btn-xs btn-default">${__("Next")}</button>`)
+						.appendTo(pager)
+						.on("click", () => {
+							v.start = start + XSO_IMPORT_PAGE;
+							xso_import.load(frm);
+						});
+				}
+			});
+	},
+
+	table(rows) {
+		const e = frappe.utils.escape_html;
+		const body = rows
+			.map((row) => {
+				const invoices = row.invoices
+					.map((i) => `${e(i.number)} <span class="text-muted">${e(i.status)} ${e(i.total)}</span>`)
+					.join("<br>");
+				const lines = row.lines
+					.map((l) => {
+						const invoiced = l.invoiced_qty === l.qty ? "" : ` <span class="text-warning">(${__("invoiced")} ${flt(l.invoiced_qty)})</span>`;
+						return `${flt(l.qty)} × ${e(l.item_code || l.description)} @ ${e(l.unit_price)}${invoiced}`;
+					})
+					.join("<br>");
+				const flags = row.flags
+					.map((f) => `<div class="${f.blocking ? "text-danger" : "text-warning"}" data-flag="${e(f.code)}">${e(f.reason)}</div>`)
+					.join("");
+				const outcome = row.order
+					? `<a href="/app/xero-sales-order/${encodeURIComponent(row.order)}">${e(row.order)}</a>`
+					: row.importable
+					? `<span class="indicator-pill green">${__("Will create")}</span>`
+					: `<span class="indicator-pill ${row.conflict ? "red" : "gray"}">${row.conflict ? __("Conflict") : __("Skipped")}</span>`;
+				return `<tr class="xso-group" data-key="${e(row.key)}">
+					<td><b>${e(row.key)}</b><div class="text-muted small">${e(row.date || "")}</div></td>
+					<td>${e(row.contact)}</td>
+					<td>${e(row.currency)}<div class="text-muted small">${e(row.amount_type)}</div></td>
+					<td class="small">${lines}</td>
+					<td class="text-right">${row.grand_total ? e(row.grand_total) : ""}</td>
+					<td class="small">${invoices}</td>
+					<td class="small">${flags}</td>
+					<td>${outcome}</td>
+				</tr>`;
+			})
+			.join("");
+		return `<div class="table-responsive"><table class="table table-bordered table-sm xso-preview-table" style="font-size:12px">
+			<thead><tr><th>${__("Group")}</th><th>${__("Contact")}</th><th>${__("Currency")}</th><th>${__("Lines")}</th>
+			<th class="text-right">${__("Total")}</th><th>${__("Invoices (already invoiced)")}</th><th>${__("Flags")}</th><th>${__("Order")}</th></tr></thead>
+			<tbody>${body}</tbody></table></div>`;
+	},
+};
