@@ -6,6 +6,10 @@ app_email = "dev@example.com"
 app_license = "mit"
 
 after_install = "xero_sales_orders.install.after_install"
+
+# Lets the webhook endpoint answer 400 (not 500) to a body that claims to be JSON but is not; see
+# webhook_request.py. Idempotent, and cheap enough for every request.
+before_request = ["xero_sales_orders.webhook_request.install"]
 before_uninstall = "xero_sales_orders.install.before_uninstall"
 
 scheduler_events = {

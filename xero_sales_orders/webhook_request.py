@@ -3,7 +3,8 @@
 Frappe parses every JSON request body into form_dict before any app code runs (frappe.app.init_request),
 so a body that claims to be JSON but is not fails there with a 500. The webhook endpoint reads and
 verifies the raw bytes itself and never uses form_dict, so for that one path the parsing is skipped.
-Installed when the app package is imported in a web process (hooks and whitelisted methods import it).
+Installed by the app's before_request hook (and when the package is imported in a web process), so it
+covers every request after a worker's first.
 """
 
 import sys

@@ -58,9 +58,8 @@ def pick_link(page, fieldname, text):
 	field = page.locator(f'.frappe-control[data-fieldname="{fieldname}"] input').first
 	field.click()
 	field.fill(text)
-	page.locator(
-		f'.frappe-control[data-fieldname="{fieldname}"] .awesomplete li', has_text=text
-	).first.click()
+	# The suggestion list is Awesomplete's listbox next to the input.
+	page.locator('ul[role="listbox"] [role="option"]:visible', has_text=text).first.click()
 
 
 def test_create_order_and_partial_invoice_in_the_desk(page, admin):
@@ -73,7 +72,7 @@ def test_create_order_and_partial_invoice_in_the_desk(page, admin):
 	page.locator('.frappe-control[data-fieldname="currency"] input').fill("NZD")
 	grid = '.frappe-control[data-fieldname="items"]'
 	page.locator(f"{grid} .grid-add-row").click()
-	fill_grid_cell(page, grid, 1, "item_code", "BRW-1")
+	fill_grid_cell(page, grid, 1, "description", "Browser widget")
 	fill_grid_cell(page, grid, 1, "qty", "8")
 	fill_grid_cell(page, grid, 1, "unit_price", "12.5")
 	fill_grid_cell(page, grid, 1, "tax_rate", "15")

@@ -519,7 +519,12 @@ def _mark_created_orders(batch_name: str) -> None:
 
 
 class OrderWriter:
-	"""Writes proposed orders, their lines, invoices and invoice lines with one bulk insert per table."""
+	"""Writes proposed orders, their lines, invoices and invoice lines with one multi-row INSERT per table.
+
+	Order lines are written with the invoiced figures of their live invoices already filled in, so that
+	``refresh_order_invoicing`` (which derives them again from the invoices, as the authority) finds the
+	lines right and only writes the order's header and status.
+	"""
 
 	def __init__(self, batch):
 		self.batch = batch
@@ -530,7 +535,7 @@ class OrderWriter:
 
 	def write(self, groups: list[rules.ProposedOrder], by_number: dict) -> list[str]:
 		now, user = now_datetime(), frappe.session.user
-		standard = {"owner": user, "modified_by": user, "creation": now, "modified": now}
+		self.standard = {"owner": user, "modified_by": user, "creation": now, "modified": now}
 		contact_names = dict(
 			frappe.get_all(
 				"Xero Contact",
@@ -540,102 +545,116 @@ class OrderWriter:
 			)
 		)
 		orders, order_items, invoices, invoice_items = [], [], [], []
-		names = []
 		for group in groups:
-			order_name = self._order_name()
-			names.append(order_name)
-			t = group.totals
-			orders.append(
-				{
-					**standard,
-					"name": order_name,
-					"docstatus": 1,
-					"customer": group.contact_id,
-					"customer_name": contact_names.get(group.contact_id) or group.contact_name,
-					"po_number": group.key,
-					"order_date": group.order_date,
-					"currency": group.currency,
-					"line_amount_type": group.line_amount_type,
-					"status": OPEN,
-					"connection": self.batch.connection,
-					"tenant_id": self.batch.tenant_id,
-					"subtotal": t.subtotal,
-					"total_discount": t.total_discount,
-					"total_tax": t.total_tax,
-					"grand_total": t.grand_total,
-					"outstanding_amount": t.grand_total,
-					"import_batch": self.batch.name,
-					"remarks": _("Imported from Xero invoices {0}").format(
-						", ".join(i.number for i in group.invoices)
-					),
-				}
-			)
-			row_names = []
-			for idx, line in enumerate(group.lines, start=1):
-				row_name = frappe.generate_hash(length=10)
-				row_names.append(row_name)
-				order_items.append(
-					{
-						**standard,
-						"name": row_name,
-						"docstatus": 1,
-						"parent": order_name,
-						"parenttype": ORDER,
-						"parentfield": "items",
-						"idx": idx,
-						"item": self.items.get(line.item_code),
-						"item_code": line.item_code,
-						"description": line.description,
-						"qty": line.qty,
-						"unit_price": line.unit_price,
-						"discount_rate": line.discount_rate,
-						"tax": self.taxes.get(line.tax_type),
-						"tax_type": line.tax_type,
-						"tax_rate": line.tax_rate,
-						"account": self.accounts.get(line.account_code),
-						"account_code": line.account_code,
-						"line_amount": line.priced.line_amount,
-						"tax_amount": line.priced.tax_amount,
-						"outstanding_qty": line.qty,
-						"outstanding_amount": line.priced.line_amount,
-					}
-				)
+			order = self._order_row(group, contact_names)
+			rows = [self._order_item_row(order["name"], idx, line) for idx, line in enumerate(group.lines, 1)]
 			for invoice_index, source in enumerate(group.invoices):
 				raw = by_number[source.number]
-				invoices.append(self._invoice_row(standard, raw, order_name, group))
+				invoices.append(self._invoice_row(raw, order["name"], group))
 				for line_index, values in enumerate(raw["lines"]):
 					position = group.line_of.get((invoice_index, line_index))
 					if position is None:
 						continue
-					code, description, qty, price, discount, tax_type, account, amount, tax = values
-					invoice_items.append(
-						{
-							**standard,
-							"name": frappe.generate_hash(length=10),
-							"parent": raw["number"],
-							"parenttype": INVOICE,
-							"parentfield": "items",
-							"idx": line_index + 1,
-							"sales_order_item": row_names[position],
-							"item_code": code,
-							"description": description,
-							"qty": qty,
-							"unit_price": price,
-							"discount_rate": discount,
-							"tax_type": tax_type,
-							"tax_rate": group.lines[position].tax_rate,
-							"account_code": account,
-							"line_amount": amount,
-							"tax_amount": tax,
-						}
+					item = self._invoice_item_row(
+						raw, line_index, values, rows[position], group.lines[position]
 					)
+					invoice_items.append(item)
+					if source.is_live:
+						rows[position]["invoiced_amount"] += Decimal(item["line_amount"])
+						rows[position]["invoiced_tax"] += Decimal(item["tax_amount"])
+			for row in rows:
+				row["outstanding_amount"] = row["line_amount"] - row["invoiced_amount"]
+			orders.append(order)
+			order_items.extend(rows)
 		_bulk_insert(ORDER, orders)
 		_bulk_insert("Xero Sales Order Item", order_items)
 		_bulk_insert(INVOICE, invoices)
 		_bulk_insert("Xero Invoice Item", invoice_items)
-		for name in names:
-			refresh_order_invoicing(frappe.get_doc(ORDER, name))
-		return names
+		items_by_order = {}
+		for row in order_items:
+			items_by_order.setdefault(row["parent"], []).append(row)
+		for order in orders:
+			# The rows just written, as a document: no need to read them back.
+			doc = frappe.get_doc({**order, "doctype": ORDER, "items": items_by_order[order["name"]]})
+			refresh_order_invoicing(doc)
+		return [order["name"] for order in orders]
+
+	def _order_row(self, group, contact_names: dict) -> dict:
+		t = group.totals
+		return {
+			**self.standard,
+			"name": self._order_name(),
+			"docstatus": 1,
+			"customer": group.contact_id,
+			"customer_name": contact_names.get(group.contact_id) or group.contact_name,
+			"po_number": group.key,
+			"order_date": group.order_date,
+			"currency": group.currency,
+			"line_amount_type": group.line_amount_type,
+			"status": OPEN,
+			"is_closed": 0,
+			"connection": self.batch.connection,
+			"tenant_id": self.batch.tenant_id,
+			"subtotal": t.subtotal,
+			"total_discount": t.total_discount,
+			"total_tax": t.total_tax,
+			"grand_total": t.grand_total,
+			"outstanding_amount": t.grand_total,
+			"import_batch": self.batch.name,
+			"remarks": _("Imported from Xero invoices {0}").format(
+				", ".join(i.number for i in group.invoices)
+			),
+		}
+
+	def _order_item_row(self, order_name: str, idx: int, line: rules.OrderLine) -> dict:
+		return {
+			**self.standard,
+			"name": frappe.generate_hash(length=10),
+			"docstatus": 1,
+			"parent": order_name,
+			"parenttype": ORDER,
+			"parentfield": "items",
+			"idx": idx,
+			"item": self.items.get(line.item_code),
+			"item_code": line.item_code,
+			"description": line.description,
+			"qty": line.qty,
+			"unit_price": line.unit_price,
+			"discount_rate": line.discount_rate,
+			"tax": self.taxes.get(line.tax_type),
+			"tax_type": line.tax_type,
+			"tax_rate": line.tax_rate,
+			"account": self.accounts.get(line.account_code),
+			"account_code": line.account_code,
+			"line_amount": line.priced.line_amount,
+			"tax_amount": line.priced.tax_amount,
+			"invoiced_qty": line.invoiced_qty,
+			"invoiced_amount": Decimal(0),
+			"invoiced_tax": Decimal(0),
+			"outstanding_qty": max(line.qty - line.invoiced_qty, Decimal(0)),
+		}
+
+	def _invoice_item_row(self, raw: dict, line_index: int, values: list, order_row: dict, line) -> dict:
+		code, description, qty, price, discount, tax_type, account, amount, tax = values
+		return {
+			**self.standard,
+			"name": frappe.generate_hash(length=10),
+			"parent": raw["number"],
+			"parenttype": INVOICE,
+			"parentfield": "items",
+			"idx": line_index + 1,
+			"sales_order_item": order_row["name"],
+			"item_code": code,
+			"description": description,
+			"qty": qty,
+			"unit_price": price,
+			"discount_rate": discount,
+			"tax_type": tax_type,
+			"tax_rate": line.tax_rate,
+			"account_code": account,
+			"line_amount": amount,
+			"tax_amount": tax,
+		}
 
 	def _order_name(self) -> str:
 		# The order's own naming rule (its series), so imported orders number like the others.
@@ -643,9 +662,9 @@ class OrderWriter:
 		set_new_name(doc)
 		return doc.name
 
-	def _invoice_row(self, standard: dict, raw: dict, order_name: str, group) -> dict:
+	def _invoice_row(self, raw: dict, order_name: str, group) -> dict:
 		return {
-			**standard,
+			**self.standard,
 			"name": raw["number"],
 			"docstatus": 0,
 			"sales_order": order_name,
@@ -678,11 +697,18 @@ def _naive_utc(value: str):
 	return moment.replace(tzinfo=None) if moment else None
 
 
-def _bulk_insert(doctype: str, rows: list[dict]) -> None:
+def _bulk_insert(doctype: str, rows: list[dict], chunk_size: int = 2000) -> None:
+	"""Multi-row INSERTs with driver-escaped parameters (pypika's builder, used by frappe.db.bulk_insert,
+	costs more than the database for rows this wide)."""
 	if not rows:
 		return
 	columns = list(dict.fromkeys(key for row in rows for key in row))
-	frappe.db.bulk_insert(doctype, columns, [[_db_value(row.get(c)) for c in columns] for row in rows])
+	placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+	head = f"insert into `tab{doctype}` ({', '.join(f'`{c}`' for c in columns)}) values "
+	for start in range(0, len(rows), chunk_size):
+		chunk = rows[start : start + chunk_size]
+		values = [_db_value(row.get(c)) for row in chunk for c in columns]
+		frappe.db.sql(head + ", ".join([placeholders] * len(chunk)), values)
 
 
 def _db_value(value):

@@ -25,12 +25,18 @@ LINES = f"""{ORDER_TABLE} join {ITEM_TABLE} on {ITEM_TABLE}.parent = {ORDER_TABL
 def execute(filters=None):
 	filters = parse_filters(filters)
 	where, values = order_conditions(filters)
+	# The page's orders are picked on the order table first (every order has a line, so ROW_LIMIT + 1
+	# orders hold at least ROW_LIMIT + 1 lines); sorting all lines of the order book would be much slower.
 	rows = frappe.db.sql(
 		f"""select {ORDER_SELECT}, {ITEM_TABLE}.idx as line, {ITEM_TABLE}.item_code, {ITEM_TABLE}.description,
 			{ITEM_TABLE}.qty as ordered_qty, {ITEM_TABLE}.invoiced_qty, {OUTSTANDING_LINE_QTY} as outstanding_qty,
 			{ITEM_TABLE}.line_amount as ordered_amount, {ITEM_TABLE}.invoiced_amount,
 			{OUTSTANDING_LINE_AMOUNT} as outstanding_amount
-		from {LINES} where {where}
+		from (
+			select {ORDER_TABLE}.name from {ORDER_TABLE} where {where}
+			order by {ORDER_TABLE}.order_date desc, {ORDER_TABLE}.name desc limit {ROW_LIMIT + 1}
+		) as page
+		join {LINES} on {ORDER_TABLE}.name = page.name
 		order by {ORDER_TABLE}.order_date desc, {ORDER_TABLE}.name desc, {ITEM_TABLE}.idx
 		limit {ROW_LIMIT + 1}""",
 		values,

@@ -1,0 +1,283 @@
+"""Bulk import of 10,000 Xero invoices in 2,500 groups, beside Frappe's own Data Import of the same orders.
+
+    cd /root/frappe-bench/sites && ../env/bin/python ../apps/xero_sales_orders/benchmarks/importing.py \\
+        --site xso-import.localhost [--invoices 10000] [--groups 2500] [--no-baseline]
+
+or ``bench --site SITE execute benchmarks.importing.run``. In one run it:
+
+1. starts a Xero sandbox in a child process (so the app's memory is measured alone) with N seeded invoices,
+   regrouped into G references of N/G invoices each (``PO-8xxxxx``, ``Order PO-8xxxxx part 2``; one contact
+   and one tax treatment per group, lines re-priced by the sandbox's own arithmetic);
+2. connects and syncs a Xero Connection (setup, not measured), then times Preview + Import of a batch
+   grouped by the pattern ``PO-(\\d+)``, counting the Xero calls with the sandbox's ``/_sandbox/calls``;
+3. writes the created orders (header and lines) to a CSV and imports it with Frappe's Data Import
+   (insert + submit, as a user would do without this feature), timed, and prints the ratio;
+4. deletes everything it created.
+"""
+
+import argparse
+import contextlib
+import csv
+import multiprocessing
+import os
+import resource
+import sys
+import tempfile
+import time
+
+CONNECTION = "Import Benchmark"
+PATTERN = r"PO-(\d+)"
+CSV_FIELDS = ["customer", "po_number", "order_date", "currency", "line_amount_type", "remarks"]
+CSV_LINE_FIELDS = [
+	"item_code",
+	"description",
+	"qty",
+	"unit_price",
+	"discount_rate",
+	"tax_type",
+	"tax_rate",
+	"account_code",
+]
+
+
+def peak_rss_mb() -> float:
+	return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---- the sandbox (child process) ------------------------------------------------------------------------
+
+
+def regroup(tenant, groups: int) -> None:
+	"""Gives every run of N/G consecutive invoices one PO reference, contact and tax treatment."""
+	from decimal import Decimal
+
+	from xero_sales_orders.core.money import NO_TAX
+	from xero_sales_orders.sandbox.invoices import price_line, set_totals
+
+	invoices = list(tenant.invoices.values())
+	per_group = max(1, len(invoices) // groups)
+	formats = ["PO-{po}", "Order PO-{po} part {part}", "PO-{po} / backorder", "PO-{po}"]
+	sales_tax = next(i for i in tenant.items.values() if i["IsSold"])["SalesDetails"]["TaxType"]
+	for index, invoice in enumerate(invoices):
+		group, part = divmod(index, per_group)
+		first = invoices[group * per_group] if group < groups else invoice
+		po = 800000 + min(group, groups - 1)
+		invoice["Reference"] = formats[part % len(formats)].format(po=po, part=part + 1)
+		invoice["Contact"] = dict(first["Contact"])
+		if invoice["LineAmountTypes"] != first["LineAmountTypes"]:
+			invoice["LineAmountTypes"] = first["LineAmountTypes"]
+			priced = []
+			for line in invoice["LineItems"]:
+				line["TaxType"] = "NONE" if first["LineAmountTypes"] == NO_TAX else sales_tax
+				rate = tenant.tax_rates[line["TaxType"]]["EffectiveRate"]
+				p = price_line(
+					line["Quantity"],
+					line["UnitAmount"],
+					rate,
+					first["LineAmountTypes"],
+					line.get("DiscountRate") or Decimal(0),
+				)
+				line["LineAmount"], line["TaxAmount"] = p.line_amount, p.tax_amount
+				priced.append(p)
+			set_totals(invoice, priced)
+			if invoice["AmountDue"] < 0:
+				invoice["AmountPaid"], invoice["AmountDue"] = invoice["Total"], Decimal(0)
+
+
+def serve_sandbox(invoices: int, groups: int, port_queue) -> None:
+	from xero_sales_orders.sandbox import SandboxServer
+	from xero_sales_orders.tests.sandbox import CLIENT_ID, CLIENT_SECRET, WEBHOOK_KEY
+
+	server = SandboxServer(
+		port=0,
+		tenants=1,
+		seed_invoices=invoices,
+		rate_limits=False,
+		client_id=CLIENT_ID,
+		client_secret=CLIENT_SECRET,
+		webhook_key=WEBHOOK_KEY,
+		seed=int(time.time()),
+	)
+	regroup(list(server.tenants.values())[0], groups)
+	server.start()
+	port_queue.put(server.url)
+	while True:
+		time.sleep(3600)
+
+
+# ---- the measured runs --------------------------------------------------------------------------------
+
+
+class Url:
+	def __init__(self, url):
+		self.url = url
+
+
+def run(invoices: int = 10000, groups: int = 2500, baseline: bool = True) -> dict:
+	import frappe
+	import requests
+
+	from xero_sales_orders.services import importing
+	from xero_sales_orders.services.sync import sync_connection
+	from xero_sales_orders.tests.sandbox import connect
+
+	context = multiprocessing.get_context("fork")
+	urls = context.Queue()
+	started = time.perf_counter()
+	child = context.Process(target=serve_sandbox, args=(invoices, groups, urls), daemon=True)
+	child.start()
+	sandbox = Url(urls.get(timeout=120))
+	print(f"sandbox with {invoices} invoices ready in {time.perf_counter() - started:.1f} s at {sandbox.url}")
+	results = {}
+	batch = None
+	try:
+		frappe.set_user("Administrator")
+		connect(sandbox, CONNECTION)
+		sync_connection(CONNECTION)
+		frappe.db.commit()
+		requests.delete(f"{sandbox.url}/_sandbox/calls", timeout=10)
+		rss_before = peak_rss_mb()
+
+		started = time.perf_counter()
+		batch = frappe.get_doc(
+			{
+				"doctype": importing.BATCH,
+				"connection": CONNECTION,
+				"from_date": frappe.utils.add_days(frappe.utils.today(), -400),
+				"to_date": frappe.utils.add_days(frappe.utils.today(), 1),
+				"grouping": "PO Pattern",
+				"po_pattern": PATTERN,
+			}
+		).insert()
+		frappe.db.commit()
+		summary = importing.preview(batch.name)["summary"]
+		preview_seconds = time.perf_counter() - started
+		if os.environ.get("XSO_PROFILE"):
+			import cProfile
+
+			cProfile.runctx(
+				"importing.start(batch.name, now=True)", globals(), locals(), os.environ["XSO_PROFILE"]
+			)
+		else:
+			importing.start(batch.name, now=True)
+		total_seconds = time.perf_counter() - started
+		batch.reload()
+		calls = requests.get(f"{sandbox.url}/_sandbox/calls", timeout=10).json()
+		results.update(
+			invoices=summary["invoices"],
+			groups=summary["groups"],
+			orders_created=batch.orders_created,
+			status=batch.status,
+			error=batch.error,
+			xero_calls=calls["total"],
+			calls_by_endpoint=calls["by_endpoint"],
+			preview_seconds=round(preview_seconds, 2),
+			import_seconds=round(total_seconds - preview_seconds, 2),
+			total_seconds=round(total_seconds, 2),
+			peak_rss_mb_before=round(rss_before, 1),
+			peak_rss_mb=round(peak_rss_mb(), 1),
+		)
+		print(
+			f"xero import: {results['invoices']} invoices, {results['groups']} groups -> "
+			f"{results['orders_created']} orders ({results['status']}{': ' + results['error'] if results['error'] else ''})\n"
+			f"  Xero calls: {results['xero_calls']} {results['calls_by_endpoint']}\n"
+			f"  preview {results['preview_seconds']} s + import {results['import_seconds']} s = "
+			f"{results['total_seconds']} s end to end\n"
+			f"  peak RSS {results['peak_rss_mb']} MB (before the run {results['peak_rss_mb_before']} MB)"
+		)
+		if baseline:
+			results.update(data_import_baseline(batch.name))
+			ratio = results["data_import_seconds"] / max(results["total_seconds"], 0.001)
+			results["speedup"] = round(ratio, 1)
+			print(
+				f"data import baseline: {results['data_import_orders']} orders from CSV in "
+				f"{results['data_import_seconds']} s -> the bulk import is {results['speedup']}x faster "
+				"(target >= 5x)"
+			)
+	finally:
+		cleanup(batch.name if batch else None)
+		child.kill()
+	return results
+
+
+def data_import_baseline(batch_name: str) -> dict:
+	"""The same orders through Frappe's Data Import: insert and submit each order from a CSV."""
+	import frappe
+	from frappe.core.doctype.data_import.data_import import import_file
+
+	orders = frappe.get_all(
+		"Xero Sales Order", {"import_batch": batch_name}, ["name", *CSV_FIELDS], order_by="name"
+	)
+	lines = {}
+	for row in frappe.get_all(
+		"Xero Sales Order Item",
+		{"parent": ["in", [o.name for o in orders]]},
+		["parent", *CSV_LINE_FIELDS],
+		order_by="parent, idx",
+	):
+		lines.setdefault(row.parent, []).append(row)
+	path = os.path.join(tempfile.mkdtemp(), "xero-orders.csv")
+	with open(path, "w", newline="") as f:
+		writer = csv.writer(f)
+		writer.writerow(CSV_FIELDS + [f"items.{c}" for c in CSV_LINE_FIELDS])
+		for order in orders:
+			for index, line in enumerate(lines[order.name]):
+				head = [order[c] if c != "remarks" else f"xso-bench {batch_name}" for c in CSV_FIELDS]
+				writer.writerow(
+					(head if index == 0 else [""] * len(CSV_FIELDS)) + [line[c] for c in CSV_LINE_FIELDS]
+				)
+	started = time.perf_counter()
+	# console=True makes import_file read the path itself (otherwise it wants a File record); its
+	# per-row progress output is dropped.
+	with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+		import_file("Xero Sales Order", path, "Insert", submit_after_import=True, console=True)
+	frappe.db.commit()
+	seconds = time.perf_counter() - started
+	imported = frappe.db.count("Xero Sales Order", {"remarks": f"xso-bench {batch_name}", "docstatus": 1})
+	return {"data_import_seconds": round(seconds, 2), "data_import_orders": imported}
+
+
+def cleanup(batch_name: str | None) -> None:
+	import frappe
+
+	from xero_sales_orders.services.importing import BATCH
+
+	frappe.db.rollback()
+	if batch_name:
+		orders = frappe.get_all("Xero Sales Order", {"import_batch": batch_name}, pluck="name")
+		orders += frappe.get_all("Xero Sales Order", {"remarks": f"xso-bench {batch_name}"}, pluck="name")
+		invoices = frappe.get_all("Xero Invoice", {"import_batch": batch_name}, pluck="name")
+		for doctype, names in (("Xero Invoice", invoices), ("Xero Sales Order", orders)):
+			for start in range(0, len(names), 1000):
+				chunk = names[start : start + 1000]
+				frappe.db.delete(f"{doctype} Item", {"parent": ["in", chunk]})
+				frappe.db.delete(doctype, {"name": ["in", chunk]})
+		frappe.delete_doc(BATCH, batch_name, force=True, ignore_permissions=True)
+	for doctype in ("Xero Contact", "Xero Item", "Xero Tax Rate", "Xero Account"):
+		frappe.db.delete(doctype, {"connection": CONNECTION})
+	frappe.db.commit()
+
+
+def main() -> None:
+	parser = argparse.ArgumentParser(
+		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+	)
+	parser.add_argument("--site", required=True)
+	parser.add_argument("--invoices", type=int, default=10000)
+	parser.add_argument("--groups", type=int, default=2500)
+	parser.add_argument("--no-baseline", action="store_true")
+	args = parser.parse_args()
+	import frappe
+
+	frappe.init(site=args.site, sites_path=os.getcwd())
+	frappe.connect()
+	try:
+		results = run(args.invoices, args.groups, baseline=not args.no_baseline)
+	finally:
+		frappe.destroy()
+	ok = results.get("xero_calls", 99) <= 11 and results.get("total_seconds", 999) <= 60
+	sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+	main()

@@ -1,0 +1,124 @@
+"""Webhook endpoint over HTTP on a running bench: forged deliveries refused, acknowledgement latency.
+
+    python benchmarks/webhooks_http.py --url http://127.0.0.1:8000 --key WEBHOOK_KEY [--forged 10000]
+
+1. sends N forged or altered deliveries (wrong key, one byte changed, one signature character off,
+   no signature) and counts how many were accepted (target 0);
+2. sends correctly signed deliveries (one new event each) at 50 and at 200 requests/s for a few seconds
+   and prints the acknowledgement latency p50/p99 (target p99 <= 50 ms).
+The key is the webhook key of a connection on the site (the test command's and the demo's sandbox
+connections use xso-sandbox-webhook-key).
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import statistics
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+PATH = "/api/method/xero_sales_orders.api.webhook.receive"
+
+
+def signature(body: bytes, key: str) -> str:
+	return base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def delivery(tenant: str) -> bytes:
+	event = {
+		"resourceUrl": "https://api.xero.com/api.xro/2.0/Invoices/" + str(uuid.uuid4()),
+		"resourceId": str(uuid.uuid4()),
+		"eventDateUtc": time.strftime("%Y-%m-%dT%H:%M:%S.000"),
+		"eventType": "UPDATE",
+		"eventCategory": "INVOICE",
+		"tenantId": tenant,
+		"tenantType": "ORGANISATION",
+	}
+	return json.dumps(
+		{"events": [event], "firstEventSequence": 1, "lastEventSequence": 1, "entropy": uuid.uuid4().hex}
+	).encode()
+
+
+def forged(index: int, key: str, tenant: str) -> tuple[bytes, dict]:
+	body = delivery(tenant)
+	good = signature(body, key)
+	kind = index % 4
+	if kind == 0:
+		return body, {"x-xero-signature": signature(body, key + "x")}
+	if kind == 1:
+		return body.replace(b"UPDATE", b"CREATE"), {"x-xero-signature": good}
+	if kind == 2:
+		return body, {"x-xero-signature": ("A" if good[0] != "A" else "B") + good[1:]}
+	return body, {}
+
+
+def percentile(values, pct):
+	ordered = sorted(values)
+	return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+def main():
+	parser = argparse.ArgumentParser(
+		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+	)
+	parser.add_argument("--url", default="http://127.0.0.1:8000")
+	parser.add_argument("--key", default="xso-sandbox-webhook-key")
+	parser.add_argument("--tenant", default=str(uuid.uuid4()), help="a tenant id (an unknown one is fine)")
+	parser.add_argument("--forged", type=int, default=10_000)
+	parser.add_argument("--seconds", type=float, default=5)
+	args = parser.parse_args()
+	url = args.url.rstrip("/") + PATH
+	local = threading.local()
+
+	def post(body, headers):
+		if not hasattr(local, "s"):
+			local.s = requests.Session()
+		started = time.perf_counter()
+		r = local.s.post(url, data=body, headers={"Content-Type": "application/json", **headers}, timeout=30)
+		return r.status_code, time.perf_counter() - started
+
+	with ThreadPoolExecutor(max_workers=8) as pool:
+		results = list(pool.map(lambda i: post(*forged(i, args.key, args.tenant)), range(args.forged)))
+	accepted = sum(1 for status, _ in results if 200 <= status < 300)
+	print(
+		f"forged or altered deliveries: {args.forged}, accepted: {accepted} (target 0), statuses: "
+		f"{sorted({s for s, _ in results})}"
+	)
+
+	for rate in (50, 200):
+		latencies, lock = [], threading.Lock()
+		total = int(rate * args.seconds)
+		pool = ThreadPoolExecutor(max_workers=32)
+		started = time.perf_counter()
+
+		def one(latencies=latencies, lock=lock):
+			body = delivery(args.tenant)
+			status, seconds = post(body, {"x-xero-signature": signature(body, args.key)})
+			with lock:
+				latencies.append((status, seconds))
+
+		for n in range(total):
+			# Open-loop pacing: requests start on schedule whether or not earlier ones have answered.
+			delay = started + n / rate - time.perf_counter()
+			if delay > 0:
+				time.sleep(delay)
+			pool.submit(one)
+		pool.shutdown(wait=True)
+		ok = [s for status, s in latencies if status == 200]
+		ms = [s * 1000 for s in ok]
+		print(
+			f"{rate} requests/s for {args.seconds:.0f} s: {len(ok)}/{total} answered 200; "
+			f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, mean {statistics.mean(ms):.1f} ms"
+		)
+	return 1 if accepted else 0
+
+
+if __name__ == "__main__":
+	sys.exit(main())

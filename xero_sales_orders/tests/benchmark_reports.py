@@ -1,0 +1,86 @@
+"""Times the reports' first page and the workspace's cards and charts inside a site (see benchmarks/reports.py).
+
+bench --site SITE execute xero_sales_orders.tests.benchmark_reports.measure
+"""
+
+import json
+import time
+from contextlib import contextmanager
+
+import frappe
+from frappe.desk.doctype.number_card.number_card import get_result
+from frappe.desk.query_report import run
+
+from xero_sales_orders.api import dashboard
+
+REPORTS = ("Order Invoicing Status", "Uninvoiced Orders", "Order Book by Customer")
+RUNS = 3
+
+
+@contextmanager
+def counting_queries():
+	"""Counts every statement sent through frappe.db.sql (frappe.qb and get_list go through it too)."""
+	counter = {"queries": 0}
+	original = frappe.db.sql
+
+	def sql(*args, **kwargs):
+		counter["queries"] += 1
+		return original(*args, **kwargs)
+
+	frappe.db.sql = sql
+	try:
+		yield counter
+	finally:
+		frappe.db.sql = original
+
+
+def timed(call) -> dict:
+	"""Seconds of the first call after clearing caches (cold) and the best of the next ones (warm), with query counts."""
+	frappe.clear_cache()
+	with counting_queries() as counter:
+		start = time.perf_counter()
+		call()
+		cold = time.perf_counter() - start
+	cold_queries = counter["queries"]
+	warm = []
+	for _ in range(RUNS):
+		with counting_queries() as counter:
+			start = time.perf_counter()
+			call()
+			warm.append(time.perf_counter() - start)
+	return {
+		"cold_s": round(cold, 3),
+		"warm_s": round(min(warm), 3),
+		"queries_cold": cold_queries,
+		"queries_warm": counter["queries"],
+	}
+
+
+def workspace_cards() -> None:
+	for card in frappe.get_all("Number Card", {"module": "Xero Sales Orders"}, pluck="name"):
+		doc = frappe.get_doc("Number Card", card)
+		if doc.type == "Custom":
+			frappe.get_attr(doc.method)(filters=None)
+		else:
+			get_result(doc.as_dict(), doc.filters_json)
+
+
+def workspace_charts() -> None:
+	dashboard.outstanding_by_customer()
+	dashboard.invoiced_per_month()
+
+
+def measure(user: str = "Administrator") -> str:
+	frappe.set_user(user)
+	figures = {
+		"orders": frappe.db.count("Xero Sales Order", {"docstatus": 1}),
+		"lines": frappe.db.count("Xero Sales Order Item"),
+		"invoices": frappe.db.count("Xero Invoice"),
+	}
+	results = {}
+	for report in REPORTS:
+		results[report] = timed(lambda report=report: run(report, {}))
+		results[report]["rows"] = len(run(report, {})["result"])
+	results["Workspace cards (5)"] = timed(workspace_cards)
+	results["Workspace charts (2)"] = timed(workspace_charts)
+	return json.dumps({"data": figures, "results": results})
