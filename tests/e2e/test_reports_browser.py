@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from .conftest import BASE_URL, ORDER
+from .conftest import BASE_URL, ORDER, server_message
 from .test_browser import page, shot  # noqa: F401 (the logged-in browser page fixture)
 
 LINES = [
@@ -44,6 +44,8 @@ def report_rows(browser, report, **filters):
 				q.get_filter_value(key) === value && rows.every((row) => !(key in row) || row[key] === value));
 		}""",
 		arg=[report, filters],
+		# A cold server runs the first, unfiltered report over every order before the filtered one.
+		timeout=60_000,
 	)
 	# Earlier reports stay in the DOM, hidden: only the visible table is this report's.
 	browser.locator(".dt-scrollable .dt-row >> visible=true").first.wait_for()
@@ -131,3 +133,44 @@ def test_workspace_cards_and_charts(page, admin, seeded):  # noqa: F811
 			".dataset-units rect"
 		).first.wait_for()
 	shot(page, "workspace")
+
+
+def test_user_without_app_roles_gets_403(make_user):
+	outsider = make_user("xso-e2e-no-role@example.com", [])
+	for method, payload in (
+		("frappe.desk.query_report.run", {"report_name": "Order Book by Customer", "filters": {}}),
+		("xero_sales_orders.api.dashboard.outstanding_amount_card", {}),
+		("xero_sales_orders.api.dashboard.invoiced_per_month", {}),
+		(
+			"frappe.desk.doctype.number_card.number_card.get_result",
+			{"doc": json.dumps({"document_type": ORDER, "function": "Count"}), "filters": "[]"},
+		),
+	):
+		r = outsider.method(method, **payload)
+		assert r.status_code == 403, (method, r.status_code, r.text[:300])
+
+
+def test_bad_report_filter_is_a_message(admin):
+	r = admin.method(
+		"frappe.desk.query_report.run", report_name="Uninvoiced Orders", filters={"from_date": "soon"}
+	)
+	assert r.status_code == 400, r.text
+	assert "From Date must be a date" in server_message(r)
+	assert "Traceback" not in r.text
+
+
+def test_order_confirmation_print_view_and_pdf(page, admin, seeded):  # noqa: F811
+	order = seeded["order"]
+	page.goto(
+		f"{BASE_URL}/printview?doctype={ORDER}&name={order['name']}"
+		"&format=Xero Sales Order Confirmation&trigger_print=0"
+	)
+	text = page.locator(".print-format").inner_text()
+	shot(page, "print-order-confirmation")
+	for expected in ("Order Confirmation", seeded["po"], "WIDGET", "GADGET", "258.75", "Total Tax", "33.75"):
+		assert expected in text, expected
+	r = admin.get(
+		"/api/method/frappe.utils.print_format.download_pdf",
+		params={"doctype": ORDER, "name": order["name"], "format": "Xero Sales Order Confirmation"},
+	)
+	assert r.status_code == 200 and r.content.startswith(b"%PDF"), r.text[:300]

@@ -39,7 +39,8 @@ MASTERS = {
 
 def _fetch(client, kind: str, since):
 	if kind == "contacts":
-		return list(client.contacts(modified_since=since))
+		# Archived contacts too, so that archiving one in Xero reaches the local copy.
+		return list(client.contacts(modified_since=since, include_archived=True))
 	if kind == "items":
 		return client.items(modified_since=since)
 	if kind == "tax_rates":

@@ -13,6 +13,7 @@ from xero_sales_orders.tests.factories import make_contact, make_order, make_use
 
 # A currency no other test uses (ISO 4217's code for testing), so totals cover only this module's orders.
 CURRENCY = "XTS"
+ORDER = "Xero Sales Order"
 SALES_USER = "xso-report-user@example.com"
 NO_ROLE_USER = "xso-report-norole@example.com"
 
@@ -155,3 +156,12 @@ class TestReports(FrappeTestCase):
 		self.assertGreaterEqual(this_month, 57.5 + 258.75)
 		with self.assertRaisesRegex(InvalidReportFilterError, "takes no filters"):
 			dashboard.invoiced_per_month({"currency": "NZD"})
+
+	def test_order_confirmation_print(self):
+		# The PDF is checked over HTTP (tests/e2e): wkhtmltopdf fetches the styles from the site's host.
+		html = frappe.get_print(ORDER, self.partial.name, "Xero Sales Order Confirmation")
+		for text in ("Order Confirmation", "PO-R-1", "WIDGET", "Still to invoice", "258.75", "201.25"):
+			self.assertIn(text, html)
+		self.assertEqual(
+			frappe.db.get_value("DocType", ORDER, "default_print_format"), "Xero Sales Order Confirmation"
+		)

@@ -39,9 +39,7 @@ frappe.ui.form.on("Xero Import Batch", {
 				);
 			}
 		}
-		if (frm.doc.status === "Importing") {
-			frm.dashboard.show_progress(__("Importing Xero invoices"), 0, __("Waiting for the worker..."));
-		}
+		xso_import.watch(frm);
 		if (frm.doc.orders_created) {
 			frm.add_custom_button(__("View Orders ({0})", [frm.doc.orders_created]), () =>
 				frappe.set_route("List", "Xero Sales Order", { import_batch: frm.doc.name })
@@ -78,6 +76,30 @@ const xso_import = {
 					.call({ method: `${XSO_IMPORT_API}.start`, args: { batch: frm.doc.name } })
 					.then(() => frm.reload_doc())
 		);
+	},
+
+	watch(frm) {
+		// Realtime progress needs the socket.io service; polling the batch keeps the bar moving without it.
+		clearInterval(frm.xso_poll);
+		if (frm.doc.status !== "Importing") return;
+		const show = (created) =>
+			frm.dashboard.show_progress(
+				__("Importing Xero invoices"),
+				frm.doc.orders_to_create ? (created * 100) / frm.doc.orders_to_create : 0,
+				__("{0} of {1} orders", [created || 0, frm.doc.orders_to_create || 0])
+			);
+		show(frm.doc.orders_created);
+		frm.xso_poll = setInterval(() => {
+			frappe.db.get_value("Xero Import Batch", frm.doc.name, ["status", "orders_created"]).then((r) => {
+				const v = r.message || {};
+				if (v.status !== "Importing") {
+					clearInterval(frm.xso_poll);
+					frm.reload_doc();
+				} else {
+					show(v.orders_created);
+				}
+			});
+		}, 2000);
 	},
 
 	listen(frm) {
