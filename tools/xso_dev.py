@@ -483,6 +483,8 @@ def command_setup(args) -> int:
 	link_app(bench)
 	ensure_site(bench, DEMO_SITE)
 	run([*bench_bin, "--site", DEMO_SITE, "execute", f"{APP}.demo.complete_setup"], cwd=bench)
+	# Token keep-alive, retries of pending pushes, reconciliation and hourly sync run on the scheduler.
+	run([*bench_bin, "--site", DEMO_SITE, "enable-scheduler"], cwd=bench)
 	start_sandbox(bench, args.sandbox_port)
 	sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
 	run(

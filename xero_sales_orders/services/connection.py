@@ -12,10 +12,11 @@ import time
 from datetime import datetime, timezone
 from functools import lru_cache
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 import frappe
 from frappe import _
-from frappe.utils import get_url
+from frappe.utils import get_datetime, get_system_timezone, get_url, now_datetime
 from frappe.utils.password import get_decrypted_password, set_encrypted_password
 
 from xero_sales_orders.exceptions import throw
@@ -67,16 +68,15 @@ def utc_now_naive() -> datetime:
 	return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _epoch_to_naive_utc(epoch: float) -> datetime:
-	return datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+def _epoch_to_system_time(epoch: float) -> datetime:
+	"""The connection's health fields are shown to people, so they are kept in the site's time zone."""
+	return datetime.fromtimestamp(epoch, ZoneInfo(get_system_timezone())).replace(tzinfo=None)
 
 
-def _naive_utc_to_epoch(value) -> float:
+def _system_time_to_epoch(value) -> float:
 	if not value:
 		return 0.0
-	if isinstance(value, str):
-		value = datetime.fromisoformat(value)
-	return value.replace(tzinfo=timezone.utc).timestamp()
+	return get_datetime(value).replace(tzinfo=ZoneInfo(get_system_timezone())).timestamp()
 
 
 # ---------------------------------------------------------------- consent
@@ -198,14 +198,14 @@ def _store_tokens(name: str, tokens: oauth.TokenSet) -> None:
 	"""Writes a token set in the current (autonomous) transaction."""
 	set_encrypted_password(CONNECTION, name, tokens.access_token, "access_token")
 	set_encrypted_password(CONNECTION, name, tokens.refresh_token, "refresh_token")
-	now = utc_now_naive()
+	now = now_datetime()
 	frappe.db.set_value(
 		CONNECTION,
 		name,
 		{
 			"access_token": "*" * 8,
 			"refresh_token": "*" * 8,
-			"token_expires_at": _epoch_to_naive_utc(tokens.expires_at),
+			"token_expires_at": _epoch_to_system_time(tokens.expires_at),
 			"refresh_token_issued_at": now,
 			"last_refresh": now,
 			"granted_scopes": tokens.scope,
@@ -226,7 +226,10 @@ def get_access_token(name: str, force_refresh: bool = False, rejected_token: str
 	if not row:
 		throw(_("Xero Connection {0} not found").format(name), frappe.DoesNotExistError)
 	_ensure_usable(name, row.status)
-	if not force_refresh and _naive_utc_to_epoch(row.token_expires_at) - time.time() > REFRESH_MARGIN_SECONDS:
+	if (
+		not force_refresh
+		and _system_time_to_epoch(row.token_expires_at) - time.time() > REFRESH_MARGIN_SECONDS
+	):
 		token = _stored_access_token(name)
 		if token:
 			return token
@@ -264,7 +267,7 @@ def refresh(name: str, force: bool = False, rejected_token: str | None = None) -
 		row = row[0]
 		_ensure_usable(name, row.status)
 		current = _stored_access_token(name)
-		still_valid = _naive_utc_to_epoch(row.token_expires_at) - time.time() > REFRESH_MARGIN_SECONDS
+		still_valid = _system_time_to_epoch(row.token_expires_at) - time.time() > REFRESH_MARGIN_SECONDS
 		replaced = rejected_token is not None and current != rejected_token
 		if current and still_valid and (not force or replaced):
 			return current
@@ -347,7 +350,7 @@ def keep_tokens_alive(max_age_days: int = 7) -> list[str]:
 	refreshed = []
 	cutoff = time.time() - max_age_days * 86400
 	for row in frappe.get_all(CONNECTION, {"status": "Connected"}, ["name", "refresh_token_issued_at"]):
-		if _naive_utc_to_epoch(row.refresh_token_issued_at) > cutoff:
+		if _system_time_to_epoch(row.refresh_token_issued_at) > cutoff:
 			continue
 		try:
 			refresh(row.name, force=True)
@@ -437,7 +440,10 @@ def client_for(name: str, tenant_id: str | None = None, **options) -> XeroClient
 		return token
 
 	def remember_figures(figures: dict) -> None:
-		frappe.cache.set_value(f"xso:rate-figures:{name}", {**figures, "at": utc_now_naive().isoformat()})
+		frappe.cache.set_value(
+			f"xso:rate-figures:{name}",
+			{**figures, "at": now_datetime().isoformat(sep=" ", timespec="seconds")},
+		)
 
 	return XeroClient(
 		endpoints(conn),

@@ -75,9 +75,19 @@ def sync_connection(name: str, full: bool = False, kinds=None) -> dict:
 				}
 		finally:
 			client.close()
+	figures = frappe.cache.get_value(f"xso:rate-figures:{name}") or {}
 	with autonomous_transaction():
 		frappe.db.set_value(
-			connections.CONNECTION, name, "last_sync", connections.utc_now_naive(), update_modified=False
+			connections.CONNECTION,
+			name,
+			{
+				"last_sync": now_datetime(),
+				"minute_limit_remaining": figures.get("minute"),
+				"day_limit_remaining": figures.get("day"),
+				"app_minute_limit_remaining": figures.get("app_minute"),
+				"rate_figures_at": figures.get("at"),
+			},
+			update_modified=False,
 		)
 	return summary
 

@@ -74,7 +74,12 @@ const xso_import = {
 			() =>
 				frappe
 					.call({ method: `${XSO_IMPORT_API}.start`, args: { batch: frm.doc.name } })
-					.then(() => frm.reload_doc())
+					.then(() => {
+						// Show the bar at once; the worker may finish before the first poll on a small batch.
+						frm.doc.status = "Importing";
+						frm.doc.orders_created = 0;
+						xso_import.watch(frm);
+					})
 		);
 	},
 
@@ -94,12 +99,13 @@ const xso_import = {
 				const v = r.message || {};
 				if (v.status !== "Importing") {
 					clearInterval(frm.xso_poll);
+					if (v.status === "Completed") show(frm.doc.orders_to_create);
 					frm.reload_doc();
 				} else {
 					show(v.orders_created);
 				}
 			});
-		}, 2000);
+		}, 1000);
 	},
 
 	listen(frm) {
