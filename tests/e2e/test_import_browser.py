@@ -151,8 +151,11 @@ def test_preview_and_import_in_the_desk(page, admin, sandbox_connection, fresh_i
 	# Running the same batch again creates nothing.
 	r = admin.method(f"{API}.start", batch=batch)
 	assert r.status_code == 200, r.text
-	page.reload()
-	page.wait_for_function("() => cur_frm && cur_frm.doc.status === 'Completed'", timeout=120_000)
+	page.goto(f"{base}/app/xero-import-batch/{batch}")
+	page.wait_for_function(
+		f"() => window.cur_frm && cur_frm.doc.name === '{batch}' && cur_frm.doc.status === 'Completed'",
+		timeout=120_000,
+	)
 	orders = admin.get(
 		admin.resource("Xero Sales Order"),
 		params={"filters": f'[["po_number", "=", "BRW-{tag}"]]', "fields": '["name"]'},

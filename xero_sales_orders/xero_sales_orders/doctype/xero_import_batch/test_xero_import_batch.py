@@ -182,9 +182,13 @@ class TestXeroImportBatch(FrappeTestCase):
 			"TaxType": "OUTPUT2",
 		}
 
+		numbers = iter(range(1, 100))
+
 		def invoice(contact, reference, status="AUTHORISED"):
+			# Numbers of their own: other organisations' invoices imported on this site may use INV-00xx.
 			return {
 				"Type": "ACCREC",
+				"InvoiceNumber": f"IMP-{tag}-{next(numbers)}",
 				"Contact": {"ContactID": contact},
 				"Reference": reference,
 				"Status": status,
@@ -213,7 +217,7 @@ class TestXeroImportBatch(FrappeTestCase):
 		rows = {r["key"]: r for r in importing.preview_rows(batch.name)}
 		mixed = rows[f"MIX-{tag}"]
 		self.assertTrue(mixed["conflict"] and not mixed["importable"], mixed)
-		self.assertEqual(mixed["flags"][0]["code"], rules.MIXED_CONTACTS)
+		self.assertIn(rules.MIXED_CONTACTS, [f["code"] for f in mixed["flags"]])
 		voided = rows[f"VOID-{tag}"]
 		self.assertTrue(voided["importable"])
 		self.assertIn("VOIDED", voided["flags"][0]["reason"])
