@@ -85,7 +85,7 @@ def _push_group(connection: str, tenant_id: str, group) -> None:
 			}
 			for inv in stale:
 				if inv.invoice_number in found:
-					_pushed(inv, found[inv.invoice_number], client)
+					_pushed(inv, found[inv.invoice_number], client if len(invoices) == 1 else None)
 				else:
 					inv.idempotency_key = (
 						uuid.uuid4().hex
@@ -101,7 +101,7 @@ def _push_group(connection: str, tenant_id: str, group) -> None:
 			element = by_number.get(inv.invoice_number)
 			errors = element_errors(element) if element else [_("Xero returned no answer for this invoice")]
 			if element and not errors and element.get("InvoiceID"):
-				_pushed(inv, element, client)
+				_pushed(inv, element, client if len(invoices) == 1 else None)
 			else:
 				_attempt_failed(inv, " ".join(errors), transient=False)
 	except TRANSIENT as e:
@@ -204,9 +204,11 @@ def _attempt_failed(invoice, message: str, transient: bool) -> None:
 		)
 
 
-def _pushed(invoice, element: dict, client) -> None:
+def _pushed(invoice, element: dict, client=None) -> None:
+	"""Records Xero's answer. With a client (a single, interactive push) it also fetches the online invoice
+	link, which costs a call per invoice, so batches leave it to be fetched on demand."""
 	url = None
-	if element.get("Status") not in ("DRAFT", "SUBMITTED", "VOIDED", "DELETED"):
+	if client and element.get("Status") not in ("DRAFT", "SUBMITTED", "VOIDED", "DELETED"):
 		try:
 			url = client.online_invoice_url(element["InvoiceID"])
 		except XeroAPIError:
