@@ -245,10 +245,11 @@ def _xero_figures(element: dict) -> dict:
 	}
 
 
-def apply_xero_invoice(element: dict, connection: str) -> str | None:
+def apply_xero_invoice(element: dict, connection: str, refresh_order: bool = True) -> str | None:
 	"""Applies Xero's current state of an invoice to the local one, if it is ours and newer.
 
-	Returns the local invoice's name, or None when the invoice was not raised by this app.
+	Returns the local invoice's name, or None when the invoice was not raised by this app. A caller
+	applying many invoices passes ``refresh_order=False`` and refreshes each order once afterwards.
 	"""
 	name = frappe.db.get_value(INVOICE, {"xero_invoice_id": element.get("InvoiceID")}) or frappe.db.get_value(
 		INVOICE, {"invoice_number": element.get("InvoiceNumber") or "", "connection": connection}
@@ -266,7 +267,8 @@ def apply_xero_invoice(element: dict, connection: str) -> str | None:
 	):
 		return name  # an older or repeated event: what we hold is as new
 	invoice.db_set({**figures, "push_state": "Pushed"}, update_modified=False)
-	refresh_order_invoicing(order)  # a void returns quantities; a payment changes the order's paid figure
+	if refresh_order:
+		refresh_order_invoicing(order)  # a void returns quantities; a payment changes the order's paid figure
 	return name
 
 

@@ -13,6 +13,7 @@ from frappe.utils import now_datetime
 from frappe.utils.password import get_decrypted_password
 
 from xero_sales_orders.services import connection as connections
+from xero_sales_orders.services.invoicing import refresh_order_invoicing
 from xero_sales_orders.services.push import apply_xero_invoice
 from xero_sales_orders.services.sync import MASTERS, upsert
 from xero_sales_orders.xero.parsing import loads, parse_xero_date
@@ -189,7 +190,18 @@ def apply_group(connection: str, tenant_id: str, category: str, events: list) ->
 	try:
 		if category == "INVOICE":
 			found = {inv["InvoiceID"]: inv for inv in client.invoices(ids=ids)}
-			applied = {rid for rid, inv in found.items() if apply_xero_invoice(inv, connection) is not None}
+			applied = {
+				rid for rid, inv in found.items() if apply_xero_invoice(inv, connection, refresh_order=False)
+			}
+			# One refresh per order, however many of its invoices changed.
+			orders = frappe.get_all(
+				"Xero Invoice",
+				{"xero_invoice_id": ["in", list(applied) or [""]]},
+				pluck="sales_order",
+				distinct=True,
+			)
+			for order in sorted(set(orders)):
+				refresh_order_invoicing(order)
 		else:
 			master = MASTERS["contacts"]
 			contacts = []
