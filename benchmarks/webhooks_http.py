@@ -73,6 +73,9 @@ def main():
 	parser.add_argument("--tenant", default=str(uuid.uuid4()), help="a tenant id (an unknown one is fine)")
 	parser.add_argument("--forged", type=int, default=10_000)
 	parser.add_argument("--seconds", type=float, default=5)
+	parser.add_argument(
+		"--site-host", help="Host header naming the site, for a server such as gunicorn that serves several"
+	)
 	args = parser.parse_args()
 	url = args.url.rstrip("/") + PATH
 	local = threading.local()
@@ -81,7 +84,10 @@ def main():
 		if not hasattr(local, "s"):
 			local.s = requests.Session()
 		started = time.perf_counter()
-		r = local.s.post(url, data=body, headers={"Content-Type": "application/json", **headers}, timeout=30)
+		extra = {"Host": args.site_host} if args.site_host else {}
+		r = local.s.post(
+			url, data=body, headers={"Content-Type": "application/json", **extra, **headers}, timeout=30
+		)
 		return r.status_code, time.perf_counter() - started
 
 	with ThreadPoolExecutor(max_workers=8) as pool:

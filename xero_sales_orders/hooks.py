@@ -25,3 +25,11 @@ scheduler_events = {
 
 # The reports' shared filters (public/js/xero_reports.js) must be loaded before a report's own script.
 app_include_js = "/assets/xero_sales_orders/js/xero_reports.js"
+
+doc_events = {
+	# The webhook endpoint keeps connections' keys and organisations in memory; a change invalidates them.
+	"Xero Connection": {
+		"on_update": "xero_sales_orders.services.webhooks.forget_webhook_config",
+		"on_trash": "xero_sales_orders.services.webhooks.forget_webhook_config",
+	},
+}

@@ -32,21 +32,55 @@ class Rejected(Exception):
 		self.status = status
 
 
-def webhook_keys() -> dict[str, str]:
-	"""Webhook key per connection (Xero has one key per app; connections of one app share it)."""
+# Per process and site: (config version, webhook key per connection, connection per tenant). Verifying
+# a delivery must cost microseconds, not a decryption per connection; the keys stay out of Redis, which
+# only holds a version number that any change to a connection bumps.
+_config_cache: dict[str, tuple] = {}
+CONFIG_VERSION_KEY = "xso:webhook-config-version"
+
+
+def _bump_config_version() -> None:
+	frappe.cache.incr(frappe.cache.make_key(CONFIG_VERSION_KEY))
+
+
+def forget_webhook_config(*args, **kwargs) -> None:
+	"""Called when a Xero Connection changes (hooks.py doc_events): now, and again once the change is
+	committed, so that no worker caches what it read in between."""
+	_bump_config_version()
+	frappe.db.after_commit.add(_bump_config_version)
+
+
+def webhook_config() -> tuple[dict[str, str], dict[str, str]]:
+	version = frappe.cache.get(frappe.cache.make_key(CONFIG_VERSION_KEY))
+	cached = _config_cache.get(frappe.local.site)
+	if cached and cached[0] == version:
+		return cached[1], cached[2]
 	keys = {}
 	for name in frappe.get_all(connections.CONNECTION, pluck="name"):
 		key = get_decrypted_password(connections.CONNECTION, name, "webhook_key", raise_exception=False)
 		if key:
 			keys[name] = key
-	return keys
+	connected = set(frappe.get_all(connections.CONNECTION, {"status": "Connected"}, pluck="name"))
+	tenants = {}
+	rows = frappe.get_all(
+		"Xero Connection Tenant",
+		filters={"parenttype": connections.CONNECTION},
+		fields=["tenant_id", "parent"],
+		order_by="modified asc",
+	)
+	# A connected consent wins over a stale one for the same organisation; ids compare case-insensitively.
+	for row in sorted(rows, key=lambda r: r.parent in connected):
+		tenants[row.tenant_id.lower()] = row.parent
+	_config_cache[frappe.local.site] = (version, keys, tenants)
+	return keys, tenants
 
 
 def receive(body: bytes, signature: str | None) -> int:
 	"""Verifies and stores one delivery; returns how many events were queued. Raises Rejected."""
 	if len(body) > MAX_BODY_BYTES:
 		raise Rejected(413, "body too large")
-	signed_by = [name for name, key in webhook_keys().items() if verify(body, signature, key)]
+	keys, tenant_map = webhook_config()
+	signed_by = {name for name, key in keys.items() if verify(body, signature, key)}
 	if not signed_by:
 		raise Rejected(401, "signature mismatch")
 	try:
@@ -58,7 +92,7 @@ def receive(body: bytes, signature: str | None) -> int:
 		raise Rejected(400, "body has no events list")
 	if not events:
 		return 0  # Xero's intent-to-receive probe
-	tenants = tenant_connections(signed_by)
+	tenants = {tenant: conn for tenant, conn in tenant_map.items() if conn in signed_by}
 	rows, queued = [], 0
 	now = now_datetime()
 	for event in events:
@@ -91,20 +125,6 @@ def receive(body: bytes, signature: str | None) -> int:
 			enqueue_after_commit=True,
 		)
 	return queued
-
-
-def tenant_connections(connection_names: list[str]) -> dict[str, str]:
-	connected = frappe.get_all(
-		connections.CONNECTION, {"name": ["in", connection_names], "status": "Connected"}, pluck="name"
-	)
-	rows = frappe.get_all(
-		"Xero Connection Tenant",
-		filters={"parenttype": connections.CONNECTION, "parent": ["in", connected or connection_names]},
-		fields=["tenant_id", "parent"],
-		order_by="modified asc",
-	)
-	# Xero's tenant ids are lower-case GUIDs in events; compare case-insensitively.
-	return {r.tenant_id.lower(): r.parent for r in rows}
 
 
 def event_row(event, tenants: dict[str, str]) -> dict | None:
