@@ -39,7 +39,7 @@ LINE_FIELDS = [
 	("outstanding_amount", "Currency"),
 ]
 HEADER_FIELDS = [
-	("customer", "Data"),
+	("customer", "Link"),
 	("customer_name", "Data"),
 	("po_number", "Data"),
 	("order_date", "Date"),
@@ -118,7 +118,16 @@ def make_bare_doctypes(api):
 			"custom": 1,
 			"is_submittable": 1,
 			"autoname": "format:BARE-{#####}",
-			"fields": [{"fieldname": f, "fieldtype": t, "label": f} for f, t in HEADER_FIELDS]
+			# The customer is a Link in both, so Frappe's own link check is on both sides of the comparison.
+			"fields": [
+				{
+					"fieldname": f,
+					"fieldtype": t,
+					"label": f,
+					**({"options": "Xero Contact"} if t == "Link" else {}),
+				}
+				for f, t in HEADER_FIELDS
+			]
 			+ [{"fieldname": "items", "fieldtype": "Table", "options": BARE_ITEM, "label": "Items"}],
 			"permissions": [
 				{

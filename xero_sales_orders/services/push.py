@@ -272,11 +272,15 @@ def apply_xero_invoice(element: dict, connection: str, refresh_order: bool = Tru
 	return name
 
 
-def retry_pending() -> dict:
+def retry_pending(connection: str | None = None) -> dict:
 	"""Scheduled: pushes Pending invoices whose backoff has passed, in batches per organisation."""
 	candidates = frappe.get_all(
 		INVOICE,
-		filters={"push_state": "Pending", "connection": ["is", "set"], "push_attempts": ["<", MAX_ATTEMPTS]},
+		filters={
+			"push_state": "Pending",
+			"connection": connection or ["is", "set"],
+			"push_attempts": ["<", MAX_ATTEMPTS],
+		},
 		fields=["name", "push_attempts", "last_attempt_at"],
 		order_by="creation asc",
 		limit=500,
@@ -294,9 +298,10 @@ def retry_pending() -> dict:
 	return states
 
 
-def reconcile() -> dict:
+def reconcile(connection: str | None = None) -> dict:
 	"""Scheduled: applies every ACCREC invoice changed in Xero since the last run (If-Modified-Since),
-	catching whatever a lost webhook missed."""
+	catching whatever a lost webhook missed. One unreachable organisation costs one short try, not the
+	others' turn."""
 	from xero_sales_orders.services.sync import OVERLAP
 
 	applied = {}
@@ -305,13 +310,14 @@ def reconcile() -> dict:
 		filters={"parenttype": connections.CONNECTION},
 		fields=["name", "parent", "tenant_id", "invoices_reconciled_at"],
 	)
-	connected = set(frappe.get_all(connections.CONNECTION, {"status": "Connected"}, pluck="name"))
+	filters = {"status": "Connected", **({"name": connection} if connection else {})}
+	connected = set(frappe.get_all(connections.CONNECTION, filters, pluck="name"))
 	for tenant in tenants:
 		if tenant.parent not in connected:
 			continue
 		started = connections.utc_now_naive()
 		since = tenant.invoices_reconciled_at
-		client = connections.client_for(tenant.parent, tenant.tenant_id)
+		client = connections.client_for(tenant.parent, tenant.tenant_id, max_retries=1)
 		try:
 			count = 0
 			for element in client.invoices(

@@ -113,7 +113,7 @@ class TestPushAndWebhooks(FrappeTestCase):
 		requests.delete(f"{self.sandbox.url}/_sandbox/faults", timeout=10)
 		frappe.db.set_value("Xero Invoice", invoice["name"], "last_attempt_at", "2000-01-01 00:00:00")
 		frappe.db.commit()
-		push.retry_pending()
+		push.retry_pending(CONNECTION)
 		self.assertEqual(frappe.db.get_value("Xero Invoice", invoice["name"], "push_state"), "Pushed")
 		self.assertEqual(len(self.xero_invoices(invoice["invoice_number"])), 1)
 
@@ -140,7 +140,7 @@ class TestPushAndWebhooks(FrappeTestCase):
 		frappe.db.set_value("Xero Invoice", invoice["name"], "last_attempt_at", "2000-01-01 00:00:00")
 		frappe.db.commit()
 		reset_calls(self.sandbox)
-		push.retry_pending()
+		push.retry_pending(CONNECTION)
 		self.assertEqual(frappe.db.get_value("Xero Invoice", invoice["name"], "push_state"), "Pushed")
 		self.assertEqual(len(self.xero_invoices(invoice["invoice_number"])), 1)
 		self.assertNotIn("PUT /api.xro/2.0/Invoices", sandbox_calls(self.sandbox)["by_endpoint"])
@@ -244,3 +244,26 @@ class TestPushAndWebhooks(FrappeTestCase):
 			frappe.db.get_value("Xero Webhook Event", {"resource_id": gone}, ["status", "error"]),
 			("Ignored", "no longer exists in Xero"),
 		)
+
+	def test_contact_events_refresh_the_synced_contact(self):
+		client = connections.client_for(CONNECTION, self.tenant)
+		renamed = f"Renamed in Xero {uuid.uuid4().hex[:6]}"
+		client.post("/Contacts", {"Contacts": [{"ContactID": self.customer, "Name": renamed}]})
+		client.close()
+		self.deliver([self.event(self.customer, category="CONTACT")])
+		frappe.db.commit()
+		outcome = webhooks.process_queued()
+		self.assertGreaterEqual(outcome["processed"], 1)
+		self.assertEqual(frappe.db.get_value("Xero Contact", self.customer, "contact_name"), renamed)
+
+	def test_reconciliation_catches_what_a_lost_webhook_missed(self):
+		order = self.order()
+		invoice = api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}])
+		push.reconcile(CONNECTION)  # brings the reconciliation mark up to now
+		requests.post(
+			f"{self.sandbox.url}/_sandbox/invoices/{invoice['xero_invoice_id']}/pay", json={}, timeout=10
+		).raise_for_status()
+		# No webhook arrives; the scheduled reconciliation asks Xero what changed since its last run.
+		applied = push.reconcile(CONNECTION)
+		self.assertGreaterEqual(applied.get(self.tenant, 0), 1)
+		self.assertEqual(frappe.db.get_value("Xero Invoice", invoice["name"], "status"), "PAID")

@@ -90,8 +90,15 @@ class XeroSalesOrder(Document):
 
 	def validate_masters_belong_to_organisation(self):
 		"""A customer, item, tax rate or account of another Xero organisation cannot appear on the order."""
+		organisation = (self.connection or None, self.tenant_id or None)
+		if self._customer_organisation and self._customer_organisation != organisation:
+			throw(
+				_("{0} {1} belongs to another Xero organisation than this order").format(
+					_("Xero Contact"), self.customer
+				),
+				InvalidOrderError,
+			)
 		wanted = {
-			"Xero Contact": {self.customer} - {None, ""},
 			"Xero Item": {r.item for r in self.items if r.item},
 			"Xero Tax Rate": {r.tax for r in self.items if r.tax},
 			"Xero Account": {r.account for r in self.items if r.account},
