@@ -63,13 +63,15 @@ class XeroSalesOrder(Document):
 
 	def set_organisation(self):
 		"""The order is invoiced in the customer's Xero organisation."""
-		if self.customer and not (self.connection and self.tenant_id):
+		self._customer_organisation = None
+		if self.customer:
 			contact = frappe.db.get_value(
 				"Xero Contact", self.customer, ["connection", "tenant_id"], as_dict=True
 			)
 			if contact:
 				self.connection = self.connection or contact.connection
 				self.tenant_id = self.tenant_id or contact.tenant_id
+				self._customer_organisation = (contact.connection or None, contact.tenant_id or None)
 
 	def set_missing_line_values(self):
 		"""Fills what the line leaves empty from its Xero item; tax type and rate always follow the tax link."""
