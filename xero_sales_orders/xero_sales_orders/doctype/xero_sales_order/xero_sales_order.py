@@ -39,10 +39,8 @@ class XeroSalesOrder(Document):
 		# Dead (voided/deleted) invoices keep their link for the audit trail; they must not block.
 		self.ignore_linked_doctypes = ("Xero Invoice",)
 
-	def on_submit(self):
-		self.set_status(update=True)
-
 	def on_cancel(self):
+		# validate() does not run on cancel, so the status is written here; on submit validate() has set it.
 		self.set_status(update=True)
 
 	def validate_header(self):
@@ -163,7 +161,7 @@ class XeroSalesOrder(Document):
 			self.docstatus, bool(self.is_closed), [(qty(r.qty), qty(r.invoiced_qty)) for r in self.items]
 		)
 		if update and status != self.status:
-			self.db_set("status", status, update_modified=False)
+			frappe.db.set_value(self.doctype, self.name, "status", status, update_modified=False)
 		self.status = status
 
 	def validate_no_live_invoices(self):
