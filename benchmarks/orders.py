@@ -19,6 +19,7 @@ import time
 import uuid
 
 import requests
+from stats import percentile
 
 BARE = "XSO Bench Bare"
 BARE_ITEM = "XSO Bench Bare Item"
@@ -147,11 +148,6 @@ def make_bare_doctypes(api):
 def drop_bare_doctypes(api):
 	for name in (BARE, BARE_ITEM):
 		api.s.delete(f"{api.url}/api/resource/DocType/{name}", timeout=120)
-
-
-def percentile(values, pct):
-	ordered = sorted(values)
-	return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
 def main():

@@ -23,6 +23,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
+from stats import percentile
 
 PATH = "/api/method/xero_sales_orders.api.webhook.receive"
 
@@ -57,11 +58,6 @@ def forged(index: int, key: str, tenant: str) -> tuple[bytes, dict]:
 	if kind == 2:
 		return body, {"x-xero-signature": ("A" if good[0] != "A" else "B") + good[1:]}
 	return body, {}
-
-
-def percentile(values, pct):
-	ordered = sorted(values)
-	return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
 def main():

@@ -255,30 +255,30 @@ def set_invoice_status(invoice_name: str, status: str) -> None:
 
 
 def close_order(sales_order: str):
-	order = frappe.get_doc(ORDER, sales_order, for_update=True)
-	try:
-		ensure_can_close(order.status)
-	except CoreOrderStateError as e:
-		throw(str(e), OrderStateError, title=_("Cannot close"))
-	order.is_closed = 1
-	order.set_status()
-	frappe.db.set_value(ORDER, order.name, {"is_closed": 1, "status": order.status})
-	order.notify_update()
-	order.add_comment("Info", _("Closed; the remainder will not be invoiced"))
-	return order
+	return _set_closed(sales_order, True)
 
 
 def reopen_order(sales_order: str):
+	return _set_closed(sales_order, False)
+
+
+def _set_closed(sales_order: str, closed: bool):
+	"""Short-closes or re-opens the order under its row lock; the status is derived again."""
 	order = frappe.get_doc(ORDER, sales_order, for_update=True)
+	check, title, comment = (
+		(ensure_can_close, _("Cannot close"), _("Closed; the remainder will not be invoiced"))
+		if closed
+		else (ensure_can_reopen, _("Cannot re-open"), _("Re-opened"))
+	)
 	try:
-		ensure_can_reopen(order.status)
+		check(order.status)
 	except CoreOrderStateError as e:
-		throw(str(e), OrderStateError, title=_("Cannot re-open"))
-	order.is_closed = 0
+		throw(str(e), OrderStateError, title=title)
+	order.is_closed = int(closed)
 	order.set_status()
-	frappe.db.set_value(ORDER, order.name, {"is_closed": 0, "status": order.status})
+	frappe.db.set_value(ORDER, order.name, {"is_closed": order.is_closed, "status": order.status})
 	order.notify_update()
-	order.add_comment("Info", _("Re-opened"))
+	order.add_comment("Info", comment)
 	return order
 
 
