@@ -3,7 +3,6 @@
 Each starts its own Xero sandbox in-process and prints its figures; none is a test.
 """
 
-import threading
 import time
 
 import frappe
@@ -12,7 +11,14 @@ import requests
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import invoicing, push, webhooks
 from xero_sales_orders.services.sync import sync_connection
-from xero_sales_orders.tests.sandbox import connect, reset_calls, sandbox_calls, start_sandbox
+from xero_sales_orders.tests.sandbox import (
+	access_tokens_from_workers,
+	connect,
+	expire_access_token,
+	reset_calls,
+	sandbox_calls,
+	start_sandbox,
+)
 
 
 def refresh_race(workers: int = 10) -> dict:
@@ -20,34 +26,15 @@ def refresh_race(workers: int = 10) -> dict:
 	sandbox = start_sandbox(tenants=2)
 	try:
 		name = connect(sandbox, "Benchmark Refresh Race")
-		frappe.db.set_value(connections.CONNECTION, name, "token_expires_at", "2000-01-01 00:00:00")
-		frappe.db.commit()
+		expire_access_token(name)
 		reset_calls(sandbox)
-		site, tokens, errors = frappe.local.site, [], []
-		barrier = threading.Barrier(workers)
-
-		def worker():
-			frappe.init(site=site)
-			frappe.connect()
-			try:
-				barrier.wait()
-				tokens.append(connections.get_access_token(name))
-			except Exception as e:
-				errors.append(repr(e))
-			finally:
-				frappe.destroy()
-
 		started = time.perf_counter()
-		threads = [threading.Thread(target=worker) for _ in range(workers)]
-		for t in threads:
-			t.start()
-		for t in threads:
-			t.join(120)
+		tokens, errors = access_tokens_from_workers(name, workers, timeout=120)
 		figures = {
 			"workers": workers,
 			"token_refresh_calls": sandbox_calls(sandbox)["token"].get("refresh_token", 0),
 			"distinct_tokens_returned": len(set(tokens)),
-			"errors": errors,
+			"errors": [repr(e) for e in errors],
 			"seconds": round(time.perf_counter() - started, 3),
 		}
 	finally:

@@ -166,3 +166,26 @@ def first(admin, doctype, filters):
 	)
 	assert r.status_code == 200, r.text
 	return r.json()["data"][0]["name"]
+
+
+def pay_in_xero_and_notify(conn: dict, xero_invoice_id: str) -> None:
+	"""The customer pays in Xero, and Xero tells the site with a signed INVOICE UPDATE webhook."""
+	requests.post(
+		f"{SANDBOX_URL}/_sandbox/invoices/{xero_invoice_id}/pay", json={}, timeout=10
+	).raise_for_status()
+	sent = requests.post(
+		f"{SANDBOX_URL}/_sandbox/webhooks/send",
+		json={
+			"url": f"{BASE_URL}/api/method/xero_sales_orders.api.webhook.receive",
+			"events": [
+				{
+					"tenant_id": conn["tenant_id"],
+					"category": "INVOICE",
+					"type": "UPDATE",
+					"resource_id": xero_invoice_id,
+				}
+			],
+		},
+		timeout=30,
+	).json()
+	assert sent["status"] == 200, sent

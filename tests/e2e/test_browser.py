@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from .conftest import ADMIN_PASSWORD, BASE_URL
+from .conftest import ADMIN_PASSWORD, BASE_URL, first, pay_in_xero_and_notify
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -106,10 +106,6 @@ def test_create_order_and_partial_invoice_in_the_desk(page, admin):
 def test_invoice_raised_in_the_desk_shows_xeros_status_after_a_signed_webhook(
 	page, admin, sandbox_connection
 ):
-	import requests
-
-	from .conftest import SANDBOX_URL, first
-
 	conn = sandbox_connection
 	org = [["connection", "=", conn["name"]], ["tenant_id", "=", conn["tenant_id"]]]
 	customer = first(admin, "Xero Contact", [*org, ["contact_status", "=", "ACTIVE"]])
@@ -126,24 +122,7 @@ def test_invoice_raised_in_the_desk_shows_xeros_status_after_a_signed_webhook(
 	assert row.locator("a", has_text="View in Xero").count() == 1
 
 	invoice = admin.get(admin.resource("Xero Invoice", f"{order['name']}-1")).json()["data"]
-	requests.post(
-		f"{SANDBOX_URL}/_sandbox/invoices/{invoice['xero_invoice_id']}/pay", json={}, timeout=10
-	).raise_for_status()
-	sent = requests.post(
-		f"{SANDBOX_URL}/_sandbox/webhooks/send",
-		json={
-			"url": f"{BASE_URL}/api/method/xero_sales_orders.api.webhook.receive",
-			"events": [
-				{
-					"tenant_id": conn["tenant_id"],
-					"category": "INVOICE",
-					"resource_id": invoice["xero_invoice_id"],
-				}
-			],
-		},
-		timeout=30,
-	).json()
-	assert sent["status"] == 200, sent
+	pay_in_xero_and_notify(conn, invoice["xero_invoice_id"])
 	for _ in range(60):
 		page.reload()
 		row = page.locator(".xso-invoices tbody tr", has_text=f"{order['name']}-1")

@@ -4,7 +4,7 @@ import time
 
 import requests
 
-from .conftest import BASE_URL, SANDBOX_URL, WEBHOOK_KEY, first
+from .conftest import BASE_URL, SANDBOX_URL, WEBHOOK_KEY, first, pay_in_xero_and_notify
 
 WEBHOOK = f"{BASE_URL}/api/method/xero_sales_orders.api.webhook.receive"
 
@@ -62,25 +62,7 @@ def test_invoice_pushed_then_paid_in_xero_flows_back(admin, sandbox_connection):
 	assert invoice["push_state"] == "Pushed", invoice["last_error"]
 	assert invoice["status"] == "AUTHORISED" and invoice["online_url"]
 
-	requests.post(
-		f"{SANDBOX_URL}/_sandbox/invoices/{invoice['xero_invoice_id']}/pay", json={}, timeout=10
-	).raise_for_status()
-	sent = requests.post(
-		f"{SANDBOX_URL}/_sandbox/webhooks/send",
-		json={
-			"url": WEBHOOK,
-			"events": [
-				{
-					"tenant_id": conn["tenant_id"],
-					"category": "INVOICE",
-					"type": "UPDATE",
-					"resource_id": invoice["xero_invoice_id"],
-				}
-			],
-		},
-		timeout=30,
-	).json()
-	assert sent["status"] == 200, sent
+	pay_in_xero_and_notify(conn, invoice["xero_invoice_id"])
 	deadline = time.time() + 60
 	while time.time() < deadline:
 		status = admin.get(admin.resource("Xero Invoice", invoice["name"])).json()["data"]["status"]

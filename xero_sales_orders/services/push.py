@@ -66,6 +66,14 @@ def _claim(group) -> list:
 
 
 def _push_group(connection: str, tenant_id: str, group) -> None:
+	touched_orders = set()
+	_send_group(connection, tenant_id, group, touched_orders)
+	# Each order's invoiced figures are derived once, however many of its invoices went out.
+	for order in sorted(touched_orders):
+		refresh_order_invoicing(order)
+
+
+def _send_group(connection: str, tenant_id: str, group, touched_orders: set) -> None:
 	invoices = _claim(group)
 	if not invoices:
 		return
@@ -85,7 +93,8 @@ def _push_group(connection: str, tenant_id: str, group) -> None:
 			}
 			for inv in stale:
 				if inv.invoice_number in found:
-					_pushed(inv, found[inv.invoice_number], client if len(invoices) == 1 else None)
+					_pushed(inv, found[inv.invoice_number], tenant, client if len(invoices) == 1 else None)
+					touched_orders.add(inv.sales_order)
 				else:
 					inv.idempotency_key = (
 						uuid.uuid4().hex
@@ -101,7 +110,8 @@ def _push_group(connection: str, tenant_id: str, group) -> None:
 			element = by_number.get(inv.invoice_number)
 			errors = element_errors(element) if element else [_("Xero returned no answer for this invoice")]
 			if element and not errors and element.get("InvoiceID"):
-				_pushed(inv, element, client if len(invoices) == 1 else None)
+				_pushed(inv, element, tenant, client if len(invoices) == 1 else None)
+				touched_orders.add(inv.sales_order)
 			else:
 				_attempt_failed(inv, " ".join(errors), transient=False)
 	except TRANSIENT as e:
@@ -187,8 +197,15 @@ def _payload(invoice, tenant) -> dict:
 	return payload
 
 
+def _record(invoice, values: dict) -> None:
+	"""Writes push results straight to the row: db_set would reload the whole invoice for each one."""
+	invoice.update(values)
+	frappe.db.set_value(INVOICE, invoice.name, values, update_modified=False)
+
+
 def _attempt_failed(invoice, message: str, transient: bool) -> None:
-	invoice.db_set(
+	_record(
+		invoice,
 		{
 			"push_state": "Pending" if transient else "Failed",
 			"push_attempts": (invoice.push_attempts or 0) + 1,
@@ -196,7 +213,6 @@ def _attempt_failed(invoice, message: str, transient: bool) -> None:
 			"last_error": message[:1000],
 			"idempotency_key": invoice.idempotency_key,
 		},
-		update_modified=False,
 	)
 	if not transient:
 		frappe.get_doc(ORDER, invoice.sales_order).add_comment(
@@ -204,19 +220,19 @@ def _attempt_failed(invoice, message: str, transient: bool) -> None:
 		)
 
 
-def _pushed(invoice, element: dict, client=None) -> None:
-	"""Records Xero's answer. With a client (a single, interactive push) it also fetches the online invoice
-	link, which costs a call per invoice, so batches leave it to be fetched on demand."""
+def _pushed(invoice, element: dict, tenant, client=None) -> None:
+	"""Records Xero's answer (the caller refreshes the order). With a client (a single, interactive push)
+	it also fetches the online invoice link, which costs a call per invoice, so batches leave it to be
+	fetched on demand."""
 	url = None
 	if client and element.get("Status") not in ("DRAFT", "SUBMITTED", "VOIDED", "DELETED"):
 		try:
 			url = client.online_invoice_url(element["InvoiceID"])
 		except XeroAPIError:
 			url = None  # a missing customer link must not turn a stored invoice into a failure
-	short_code = frappe.db.get_value(
-		"Xero Connection Tenant", {"parent": invoice.connection, "tenant_id": invoice.tenant_id}, "short_code"
-	)
-	invoice.db_set(
+	short_code = tenant.short_code
+	_record(
+		invoice,
 		{
 			"push_state": "Pushed",
 			"push_attempts": (invoice.push_attempts or 0) + 1,
@@ -228,9 +244,7 @@ def _pushed(invoice, element: dict, client=None) -> None:
 			else None,
 			**_xero_figures(element),
 		},
-		update_modified=False,
 	)
-	refresh_order_invoicing(invoice.sales_order)
 
 
 def _xero_figures(element: dict) -> dict:
@@ -266,7 +280,7 @@ def apply_xero_invoice(element: dict, connection: str, refresh_order: bool = Tru
 		and figures["xero_updated_at"] <= invoice.xero_updated_at
 	):
 		return name  # an older or repeated event: what we hold is as new
-	invoice.db_set({**figures, "push_state": "Pushed"}, update_modified=False)
+	_record(invoice, {**figures, "push_state": "Pushed"})
 	if refresh_order:
 		refresh_order_invoicing(order)  # a void returns quantities; a payment changes the order's paid figure
 	return name

@@ -121,26 +121,16 @@ def upsert(master: Master, connection: str, tenant_id: str, rows: list[dict]) ->
 			frappe.db.set_value(master.doctype, current.name, changed)
 			updated += 1
 	if new_rows:
-		columns = [
-			"name",
-			"owner",
-			"modified_by",
-			"creation",
-			"modified",
-			"docstatus",
-			"idx",
-			*new_rows[0].keys(),
-		]
-		columns = list(dict.fromkeys(columns))
-		values = [
-			[
-				r.get(c)
-				if c in r
-				else {"owner": user, "modified_by": user, "creation": now, "modified": now}.get(c, 0)
-				for c in columns
-			]
-			for r in new_rows
-		]
+		standard = {
+			"owner": user,
+			"modified_by": user,
+			"creation": now,
+			"modified": now,
+			"docstatus": 0,
+			"idx": 0,
+		}
+		columns = [*standard, *new_rows[0]]
+		values = [[*standard.values(), *row.values()] for row in new_rows]
 		frappe.db.bulk_insert(master.doctype, columns, values, ignore_duplicates=True)
 	return len(new_rows), updated
 

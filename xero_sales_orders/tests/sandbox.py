@@ -1,6 +1,7 @@
 """A Xero sandbox for Frappe integration tests: a real server on a free port, and connections to it."""
 
 import random
+import threading
 
 import frappe
 import requests
@@ -57,3 +58,33 @@ def sandbox_calls(sandbox: SandboxServer) -> dict:
 
 def reset_calls(sandbox: SandboxServer) -> None:
 	requests.delete(f"{sandbox.url}/_sandbox/calls", timeout=10)
+
+
+def expire_access_token(name: str) -> None:
+	frappe.db.set_value(connections.CONNECTION, name, "token_expires_at", "2000-01-01 00:00:00")
+	frappe.db.commit()
+
+
+def access_tokens_from_workers(name: str, workers: int, timeout: float = 60) -> tuple[list, list]:
+	"""``workers`` threads, each with its own site connection, ask for the access token at the same moment.
+	Returns the tokens they got and the errors they met."""
+	site, tokens, errors = frappe.local.site, [], []
+	barrier = threading.Barrier(workers)
+
+	def worker():
+		frappe.init(site=site)
+		frappe.connect()
+		try:
+			barrier.wait()
+			tokens.append(connections.get_access_token(name))
+		except Exception as e:
+			errors.append(e)
+		finally:
+			frappe.destroy()
+
+	threads = [threading.Thread(target=worker) for _ in range(workers)]
+	for t in threads:
+		t.start()
+	for t in threads:
+		t.join(timeout)
+	return tokens, errors

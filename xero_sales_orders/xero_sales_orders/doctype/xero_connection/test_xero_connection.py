@@ -1,7 +1,6 @@
 # Copyright (c) 2026, Xero Sales Orders developers
 # For license information, please see license.txt
 
-import threading
 import time
 
 import frappe
@@ -15,8 +14,10 @@ from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services.sync import sync_connection
 from xero_sales_orders.tests.factories import make_user
 from xero_sales_orders.tests.sandbox import (
+	access_tokens_from_workers,
 	connect,
 	consent,
+	expire_access_token,
 	make_connection,
 	reset_calls,
 	sandbox_calls,
@@ -93,28 +94,9 @@ class TestXeroConnection(FrappeTestCase):
 
 	def test_ten_workers_refreshing_at_once_spend_one_refresh_token(self):
 		name = connect(self.sandbox, "Race Test")
-		frappe.db.set_value("Xero Connection", name, "token_expires_at", "2000-01-01 00:00:00")
-		frappe.db.commit()
+		expire_access_token(name)
 		reset_calls(self.sandbox)
-		site, tokens, errors = frappe.local.site, [], []
-		barrier = threading.Barrier(10)
-
-		def worker():
-			frappe.init(site=site)
-			frappe.connect()
-			try:
-				barrier.wait()
-				tokens.append(connections.get_access_token(name))
-			except Exception as e:
-				errors.append(e)
-			finally:
-				frappe.destroy()
-
-		threads = [threading.Thread(target=worker) for _ in range(10)]
-		for t in threads:
-			t.start()
-		for t in threads:
-			t.join(60)
+		tokens, errors = access_tokens_from_workers(name, 10)
 		self.assertEqual(errors, [])
 		frappe.db.commit()
 		self.assertEqual(len(set(tokens)), 1)

@@ -73,9 +73,12 @@ class XeroSalesOrder(Document):
 
 	def set_missing_line_values(self):
 		"""Fills what the line leaves empty from its Xero item; tax type and rate always follow the tax link."""
+		defaults_by_item = {}  # an item on several lines is looked up once
 		for row in self.items:
 			if row.item:
-				defaults = item_line_defaults(row.item)
+				if row.item not in defaults_by_item:
+					defaults_by_item[row.item] = item_line_defaults(row.item)
+				defaults = defaults_by_item[row.item]
 				for field in ("item_code", "description", "account", "account_code", "tax", "tax_type"):
 					if not row.get(field) and defaults.get(field):
 						row.set(field, defaults[field])
