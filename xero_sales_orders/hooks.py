@@ -18,7 +18,10 @@ scheduler_events = {
 	"hourly": ["xero_sales_orders.services.sync.sync_all"],
 	"cron": {
 		# Pending invoices go out as soon as their backoff has passed; reconciliation catches lost webhooks.
-		"* * * * *": ["xero_sales_orders.services.push.retry_pending"],
+		"* * * * *": [
+			"xero_sales_orders.services.push.retry_pending",
+			"xero_sales_orders.services.webhooks.drain_scheduled",
+		],
 		"*/15 * * * *": ["xero_sales_orders.services.push.reconcile"],
 	},
 }

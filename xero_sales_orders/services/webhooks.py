@@ -23,6 +23,7 @@ EVENT = "Xero Webhook Event"
 MAX_BODY_BYTES = 1024 * 1024  # Xero's deliveries are a few KB; anything near this is not Xero.
 MAX_ATTEMPTS = 5
 KNOWN_CATEGORIES = ("INVOICE", "CONTACT")
+STANDARD_COLUMNS = ("name", "creation", "modified", "owner", "modified_by", "docstatus", "idx")
 IDS_PER_CALL = 50  # longer IDs lists overflow Xero's query string (a 404, not a 400)
 
 
@@ -94,37 +95,66 @@ def receive(body: bytes, signature: str | None) -> int:
 		return 0  # Xero's intent-to-receive probe
 	tenants = {tenant: conn for tenant, conn in tenant_map.items() if conn in signed_by}
 	rows, queued = [], 0
-	now = now_datetime()
 	for event in events:
 		row = event_row(event, tenants)
 		if row is None:
 			raise Rejected(400, "malformed event")
 		queued += row["status"] == "Queued"
 		rows.append(row)
-	columns = [
-		"name",
-		"creation",
-		"modified",
-		"owner",
-		"modified_by",
-		"docstatus",
-		"idx",
-		"attempts",
-		*rows[0],
-	]
-	values = [
-		[frappe.generate_hash(length=12), now, now, "Guest", "Guest", 0, 0, 0, *r.values()] for r in rows
-	]
-	frappe.db.bulk_insert(EVENT, columns, values, ignore_duplicates=True)
+	store_events(rows)
 	if queued:
-		frappe.enqueue(
-			"xero_sales_orders.services.webhooks.process_queued",
-			queue="short",
-			job_id=f"xso-webhooks-{frappe.local.site}",
-			deduplicate=True,
-			enqueue_after_commit=True,
-		)
+		frappe.db.after_commit.add(request_drain)
 	return queued
+
+
+# Draining: one background job at a time applies queued events. A delivery, once its events are
+# committed, raises the "pending" flag and enqueues a drain only if the flag was down, so a burst of
+# deliveries costs one Redis command each and one job. A drain lowers the flag before it reads the
+# events and looks at it again when it finishes, so no committed event is left waiting for the next
+# delivery; a drain that finds another one running leaves the work to it.
+PENDING_KEY = "xso:webhook-drain-pending"
+RUNNING_KEY = "xso:webhook-drain-running"
+PENDING_TTL = 60  # a lost job (a flushed queue) stops new ones for at most this long
+RUNNING_TTL = 15 * 60  # a killed drain stops others for at most this long
+
+
+def request_drain() -> None:
+	if frappe.cache.set(frappe.cache.make_key(PENDING_KEY), 1, nx=True, ex=PENDING_TTL):
+		frappe.enqueue("xero_sales_orders.services.webhooks.drain", queue="short")
+
+
+def drain(batch: int = 5000) -> None:
+	pending, running = frappe.cache.make_key(PENDING_KEY), frappe.cache.make_key(RUNNING_KEY)
+	while frappe.cache.get(pending):
+		if not frappe.cache.set(running, 1, nx=True, ex=RUNNING_TTL):
+			return  # the running drain sees the flag when it finishes
+		try:
+			frappe.cache.delete(pending)
+			while process_queued(batch)["events"] == batch:
+				pass
+		finally:
+			frappe.cache.delete(running)
+
+
+def drain_scheduled() -> None:
+	"""Every minute: retries Failed events that have attempts left, and anything a lost job stranded."""
+	frappe.cache.set(frappe.cache.make_key(PENDING_KEY), 1, ex=PENDING_TTL)
+	drain()
+
+
+def store_events(rows: list[dict]) -> None:
+	"""One INSERT IGNORE for the delivery: an event Xero sends twice meets its dedupe key and is dropped.
+	Written as plain SQL because building it with the query builder cost more than the rest of the request."""
+	now = now_datetime()
+	columns = [*STANDARD_COLUMNS, *rows[0]]
+	values = []
+	for row in rows:
+		values += [frappe.generate_hash(length=12), now, now, "Guest", "Guest", 0, 0, *row.values()]
+	placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
+	frappe.db.sql(
+		f"insert ignore into `tab{EVENT}` ({', '.join(f'`{c}`' for c in columns)}) values {placeholders}",
+		values,
+	)
 
 
 def event_row(event, tenants: dict[str, str]) -> dict | None:
@@ -157,6 +187,7 @@ def event_row(event, tenants: dict[str, str]) -> dict | None:
 		"connection": connection,
 		"dedupe_key": hashlib.sha256(dedupe.encode()).hexdigest(),
 		"error": error,
+		"attempts": 0,
 	}
 
 
@@ -172,7 +203,7 @@ def process_queued(limit: int = 5000) -> dict:
 	groups = defaultdict(list)
 	for event in events:
 		groups[(event.connection, event.tenant_id, event.event_category)].append(event)
-	done = {"processed": 0, "ignored": 0, "failed": 0}
+	done = {"events": len(events), "processed": 0, "ignored": 0, "failed": 0}
 	for (connection, tenant_id, category), group in groups.items():
 		try:
 			for (status, error), names in apply_group(connection, tenant_id, category, group).items():

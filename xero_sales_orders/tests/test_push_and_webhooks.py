@@ -8,6 +8,7 @@ from decimal import Decimal
 import frappe
 import requests
 from frappe.tests.utils import FrappeTestCase
+from frappe.utils.background_jobs import get_queue
 
 from xero_sales_orders.api import orders as api
 from xero_sales_orders.services import connection as connections
@@ -243,6 +244,60 @@ class TestPushAndWebhooks(FrappeTestCase):
 		self.assertEqual(
 			frappe.db.get_value("Xero Webhook Event", {"resource_id": gone}, ["status", "error"]),
 			("Ignored", "no longer exists in Xero"),
+		)
+
+	def drain_jobs(self):
+		return [
+			job
+			for job in get_queue("short").get_jobs()
+			if job.kwargs.get("site") == frappe.local.site
+			and job.kwargs.get("method") == "xero_sales_orders.services.webhooks.drain"
+		]
+
+	def test_a_burst_of_deliveries_enqueues_one_drain_that_leaves_nothing_queued(self):
+		frappe.cache.delete(frappe.cache.make_key(webhooks.PENDING_KEY))
+		before = len(self.drain_jobs())
+		ids = [str(uuid.uuid4()) for _ in range(3)]
+		for resource_id in ids:
+			self.deliver([self.event(resource_id)])
+			frappe.db.commit()  # the flag goes up only once the events are committed
+		self.assertEqual(len(self.drain_jobs()), before + 1)
+		webhooks.drain()  # what that job runs
+		statuses = frappe.get_all(
+			"Xero Webhook Event", {"resource_id": ["in", ids]}, pluck="status", distinct=True
+		)
+		self.assertEqual(statuses, ["Ignored"])  # no such invoices in Xero: applied, not left queued
+		self.assertFalse(frappe.cache.get(frappe.cache.make_key(webhooks.PENDING_KEY)))
+
+	def test_a_drain_that_finds_another_running_leaves_the_work_to_it(self):
+		running = frappe.cache.make_key(webhooks.RUNNING_KEY)
+		frappe.cache.set(running, 1)
+		try:
+			resource_id = str(uuid.uuid4())
+			self.deliver([self.event(resource_id)])
+			frappe.db.commit()
+			webhooks.drain()
+			self.assertEqual(
+				frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id}, "status"), "Queued"
+			)
+		finally:
+			frappe.cache.delete(running)
+		# The running drain, when it finishes, finds the flag still up and goes round again.
+		webhooks.drain()
+		self.assertEqual(
+			frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id}, "status"), "Ignored"
+		)
+
+	def test_the_scheduled_drain_retries_failed_events_with_attempts_left(self):
+		resource_id = str(uuid.uuid4())
+		self.deliver([self.event(resource_id)])
+		name = frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id})
+		frappe.db.set_value("Xero Webhook Event", name, {"status": "Failed", "attempts": 1})
+		frappe.db.commit()
+		frappe.cache.delete(frappe.cache.make_key(webhooks.PENDING_KEY))
+		webhooks.drain_scheduled()
+		self.assertEqual(
+			frappe.db.get_value("Xero Webhook Event", name, ["status", "attempts"]), ("Ignored", 2)
 		)
 
 	def test_contact_events_refresh_the_synced_contact(self):
