@@ -377,8 +377,22 @@ def command_test(args) -> int:
 			),
 			start_process([*bench_cmd(bench), "worker"], bench, REPORTS / "worker.log"),
 		]
+		# Production's web server as bench configures it (sync workers, --preload), for the webhook
+		# tests: only there does a worker keep its database connection between deliveries.
+		gunicorn_port = free_port()
+		gunicorn = start_process(
+			[
+				bench / "env" / "bin" / "gunicorn",
+				*("-b", f"127.0.0.1:{gunicorn_port}", "-w", "1", "-t", "120", "--preload"),
+				"frappe.app:application",
+			],
+			bench / "sites",
+			REPORTS / "gunicorn.log",
+		)
+		helpers.append(gunicorn)
 		try:
 			wait_for_port(sandbox_port, REPORTS / "sandbox.log")
+			wait_for_port(gunicorn_port, REPORTS / "gunicorn.log")
 			env = {
 				**os.environ,
 				"XSO_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
@@ -386,6 +400,8 @@ def command_test(args) -> int:
 				"XSO_ADMIN_PASSWORD": ADMIN_PASSWORD,
 				"XSO_BENCH_PATH": str(bench),
 				"XSO_SITE": TEST_SITE,
+				"XSO_GUNICORN_URL": f"http://127.0.0.1:{gunicorn_port}",
+				"XSO_GUNICORN_PID": str(gunicorn.pid),
 			}
 			chromium = ensure_chromium()
 			if chromium:

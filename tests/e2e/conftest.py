@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 import uuid
 
 import pytest
@@ -168,11 +169,46 @@ def first(admin, doctype, filters):
 	return r.json()["data"][0]["name"]
 
 
-def pay_in_xero_and_notify(conn: dict, xero_invoice_id: str) -> None:
-	"""The customer pays in Xero, and Xero tells the site with a signed INVOICE UPDATE webhook."""
+def order_in_xero_organisation(admin, conn: dict, qty) -> dict:
+	"""A submitted order of one line for a synced customer and item of the connection's organisation."""
+	org = [["connection", "=", conn["name"]], ["tenant_id", "=", conn["tenant_id"]]]
+	customer = first(admin, "Xero Contact", [*org, ["contact_status", "=", "ACTIVE"]])
+	item = first(admin, "Xero Item", [*org, ["is_sold", "=", 1]])
+	order = admin.create_order([{"item": item, "qty": qty}], customer=customer, currency=conn["currency"])
+	assert order["connection"] == conn["name"] and order["items"][0]["description"]
+	return order
+
+
+def invoice_pushed(admin, order: dict, qty) -> dict:
+	r = admin.method(
+		"xero_sales_orders.api.orders.create_invoice",
+		sales_order=order["name"],
+		lines=[{"item": order["items"][0]["name"], "qty": qty}],
+	)
+	assert r.status_code == 200, r.text
+	invoice = r.json()["message"]
+	assert invoice["push_state"] == "Pushed", invoice["last_error"]
+	return invoice
+
+
+def wait_for_invoice_status(admin, name: str, wanted: str, seconds: float = 60) -> str:
+	deadline = time.time() + seconds
+	while True:
+		status = admin.get(admin.resource("Xero Invoice", name)).json()["data"]["status"]
+		if status == wanted or time.time() > deadline:
+			return status
+		time.sleep(0.5)
+
+
+def pay_in_xero(xero_invoice_id: str) -> None:
 	requests.post(
 		f"{SANDBOX_URL}/_sandbox/invoices/{xero_invoice_id}/pay", json={}, timeout=10
 	).raise_for_status()
+
+
+def pay_in_xero_and_notify(conn: dict, xero_invoice_id: str) -> None:
+	"""The customer pays in Xero, and Xero tells the site with a signed INVOICE UPDATE webhook."""
+	pay_in_xero(xero_invoice_id)
 	sent = requests.post(
 		f"{SANDBOX_URL}/_sandbox/webhooks/send",
 		json={

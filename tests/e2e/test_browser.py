@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from .conftest import ADMIN_PASSWORD, BASE_URL, first, pay_in_xero_and_notify
+from .conftest import ADMIN_PASSWORD, BASE_URL, order_in_xero_organisation, pay_in_xero_and_notify
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -107,10 +107,7 @@ def test_invoice_raised_in_the_desk_shows_xeros_status_after_a_signed_webhook(
 	page, admin, sandbox_connection
 ):
 	conn = sandbox_connection
-	org = [["connection", "=", conn["name"]], ["tenant_id", "=", conn["tenant_id"]]]
-	customer = first(admin, "Xero Contact", [*org, ["contact_status", "=", "ACTIVE"]])
-	item = first(admin, "Xero Item", [*org, ["is_sold", "=", 1]])
-	order = admin.create_order([{"item": item, "qty": 5}], customer=customer, currency=conn["currency"])
+	order = order_in_xero_organisation(admin, conn, qty=5)
 	page.goto(f"{BASE_URL}/app/xero-sales-order/{order['name']}")
 	page.locator(".page-actions button", has_text="Create Invoice").click()
 	dialog = page.locator(".modal.show")

@@ -1,10 +1,16 @@
 """Xero over HTTP: the consent through the real callback, invoices pushed to the sandbox, webhooks."""
 
-import time
-
 import requests
 
-from .conftest import BASE_URL, SANDBOX_URL, WEBHOOK_KEY, first, pay_in_xero_and_notify
+from .conftest import (
+	BASE_URL,
+	SANDBOX_URL,
+	WEBHOOK_KEY,
+	invoice_pushed,
+	order_in_xero_organisation,
+	pay_in_xero_and_notify,
+	wait_for_invoice_status,
+)
 
 WEBHOOK = f"{BASE_URL}/api/method/xero_sales_orders.api.webhook.receive"
 
@@ -47,27 +53,9 @@ def test_xeros_intent_to_receive_series_passes(sandbox_connection):
 
 def test_invoice_pushed_then_paid_in_xero_flows_back(admin, sandbox_connection):
 	conn = sandbox_connection
-	org = [["connection", "=", conn["name"]], ["tenant_id", "=", conn["tenant_id"]]]
-	customer = first(admin, "Xero Contact", [*org, ["contact_status", "=", "ACTIVE"]])
-	item = first(admin, "Xero Item", [*org, ["is_sold", "=", 1]])
-	order = admin.create_order([{"item": item, "qty": 6}], customer=customer, currency=conn["currency"])
-	assert order["connection"] == conn["name"] and order["items"][0]["description"]
-	r = admin.method(
-		"xero_sales_orders.api.orders.create_invoice",
-		sales_order=order["name"],
-		lines=[{"item": order["items"][0]["name"], "qty": 2}],
-	)
-	assert r.status_code == 200, r.text
-	invoice = r.json()["message"]
-	assert invoice["push_state"] == "Pushed", invoice["last_error"]
+	order = order_in_xero_organisation(admin, conn, qty=6)
+	invoice = invoice_pushed(admin, order, qty=2)
 	assert invoice["status"] == "AUTHORISED" and invoice["online_url"]
-
 	pay_in_xero_and_notify(conn, invoice["xero_invoice_id"])
-	deadline = time.time() + 60
-	while time.time() < deadline:
-		status = admin.get(admin.resource("Xero Invoice", invoice["name"])).json()["data"]["status"]
-		if status == "PAID":
-			break
-		time.sleep(0.5)
-	assert status == "PAID"
+	assert wait_for_invoice_status(admin, invoice["name"], "PAID") == "PAID"
 	assert float(admin.order(order["name"])["paid_amount"]) == float(invoice["total"])
