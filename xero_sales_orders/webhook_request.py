@@ -15,12 +15,15 @@ also keeps one MariaDB connection per site for this path: opening one per reques
 costs more than the whole delivery.
 
 Installed by the app's before_request hook (and when the package is imported in a web process), so
-it covers every request after a worker's first; that first delivery goes through Frappe's whole
-pipeline to the whitelisted method in api/webhook.py, which gives the same answers.
+it covers every request after a worker's first. A delivery that is a worker's first request goes
+through Frappe's whole pipeline to the whitelisted method in api/webhook.py, which gives the same
+answers, except to a body that claims to be JSON and is not: Frappe parses that before any app code
+runs and answers 500 itself.
 """
 
 import atexit
 import sys
+from collections import OrderedDict
 
 from werkzeug.exceptions import HTTPException
 
@@ -72,8 +75,10 @@ def answer_delivery(app, request) -> None:
 	raise Answered(response=Response(status=status))
 
 
-# site -> frappe Database kept open between requests; only for processes that serve one request at a time.
-_kept_connections = {}
+# site -> frappe Database kept open between requests, for processes that serve one request at a time;
+# the most recently used few only, so that a bench of many sites does not hold workers x sites connections.
+_kept_connections: OrderedDict = OrderedDict()
+MAX_KEPT_CONNECTIONS = 3
 
 
 def answer_on_kept_connection(site: str, answer, request) -> int:
@@ -102,6 +107,8 @@ def answer_on_kept_connection(site: str, answer, request) -> int:
 			frappe.local.db = None
 			raise
 		_kept_connections[site] = frappe.local.db
+		while len(_kept_connections) > MAX_KEPT_CONNECTIONS:
+			_close(_kept_connections.popitem(last=False)[1])
 		frappe.local.db = None  # so that frappe.destroy at the end of the request leaves it open
 		return status
 

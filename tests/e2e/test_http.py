@@ -145,6 +145,13 @@ def test_roles_are_enforced_over_rest(admin, make_user):
 	manager = make_user("xso-e2e-manager@example.com", ["Xero Sales User", "Xero Sales Manager"])
 	assert manager.method("xero_sales_orders.api.orders.close", sales_order=order["name"]).status_code == 200
 
+	retry = "xero_sales_orders.api.webhook.retry_events"
+	assert sales.method(retry, events=["anything"]).status_code == 403
+	r = manager.method(retry, events=["no-such-event"])
+	assert r.status_code == 404 and "no-such-event not found" in server_message(r)
+	r = manager.method(retry, events={"name": "x"})
+	assert r.status_code == 417 and "must be a list" in server_message(r)
+
 
 def _race(order, requests_):
 	clients = [Client() for _ in range(len(requests_))]

@@ -10,6 +10,7 @@ the same answer through Frappe's full pipeline, for a web worker's first request
 import frappe
 from werkzeug.wrappers import Response
 
+from xero_sales_orders.permissions import MANAGER_ROLES, require_roles
 from xero_sales_orders.services import webhooks
 
 
@@ -34,3 +35,16 @@ def receive(**kwargs):
 		frappe.local.cookie_manager.cookies = {}
 		frappe.local.cookie_manager.to_delete = []
 	return Response(status=status)
+
+
+@frappe.whitelist(methods=["POST"])
+def retry_events(events):
+	"""Queues Failed webhook events again; ``events`` is a list of their names (or one name)."""
+	require_roles(MANAGER_ROLES, "retry webhook events")
+	names = frappe.parse_json(events) if isinstance(events, str) and events.startswith("[") else events
+	if isinstance(names, str):
+		names = [names]
+	if not names or not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+		frappe.local.flags.disable_traceback = True
+		frappe.throw(frappe._("events must be a list of Xero Webhook Event names"))
+	return {"queued": webhooks.retry(list(dict.fromkeys(names)))}

@@ -9,6 +9,7 @@ import hashlib
 from collections import defaultdict
 
 import frappe
+from frappe import _
 from frappe.utils import now_datetime
 from frappe.utils.password import get_decrypted_password
 
@@ -134,6 +135,31 @@ def drain(batch: int = 5000) -> None:
 				pass
 		finally:
 			frappe.cache.delete(running)
+
+
+def retry(names: list[str]) -> int:
+	"""Queues Failed events again with their attempts started over (after a fault has been fixed); the
+	drain after the commit applies them. Any other status is refused, and then nothing changes."""
+	table = frappe.qb.DocType(EVENT)
+	rows = (
+		frappe.qb.from_(table).select(table.name, table.status).where(table.name.isin(names)).for_update()
+	).run()
+	found = dict(rows)
+	if missing := [name for name in names if name not in found]:
+		frappe.throw(
+			_("Xero Webhook Event {0} not found").format(", ".join(missing)), frappe.DoesNotExistError
+		)
+	if others := [f"{name} ({status})" for name, status in found.items() if status != "Failed"]:
+		frappe.throw(_("Only Failed events can be retried, not {0}").format(", ".join(others)))
+	(
+		frappe.qb.update(table)
+		.set(table.status, "Queued")
+		.set(table.attempts, 0)
+		.set(table.error, None)
+		.where(table.name.isin(names))
+	).run()
+	frappe.db.after_commit.add(request_drain)
+	return len(names)
 
 
 def drain_scheduled() -> None:

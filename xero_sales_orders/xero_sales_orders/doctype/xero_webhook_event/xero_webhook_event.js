@@ -1,0 +1,21 @@
+// Copyright (c) 2026, Xero Sales Orders developers
+// For license information, please see license.txt
+
+frappe.ui.form.on("Xero Webhook Event", {
+	refresh(frm) {
+		const manager = frappe.user.has_role(["Xero Sales Manager", "System Manager"]);
+		if (frm.doc.status === "Failed" && manager) {
+			frm.add_custom_button(__("Retry"), () =>
+				frappe.call({
+					method: "xero_sales_orders.api.webhook.retry_events",
+					args: { events: [frm.doc.name] },
+					freeze: true,
+					callback: () => {
+						frappe.show_alert({ message: __("Queued again"), indicator: "green" });
+						frm.reload_doc();
+					},
+				})
+			);
+		}
+	},
+});
