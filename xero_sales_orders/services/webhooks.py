@@ -17,6 +17,7 @@ from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services.invoicing import refresh_order_invoicing
 from xero_sales_orders.services.push import apply_xero_invoice
 from xero_sales_orders.services.sync import MASTERS, upsert
+from xero_sales_orders.xero.errors import XeroRateLimitError
 from xero_sales_orders.xero.parsing import loads, parse_xero_date
 from xero_sales_orders.xero.webhooks import verify
 
@@ -124,14 +125,19 @@ def request_drain() -> None:
 		frappe.enqueue("xero_sales_orders.services.webhooks.drain", queue="short")
 
 
-def drain(batch: int = 5000) -> None:
+def drain(batch: int = 5000, retry_failed: bool = False) -> None:
+	"""Applies Queued events until none are pending. Failed ones wait for the scheduled pass
+	(retry_failed), a minute apart, so that an organisation that keeps failing is not hammered."""
 	pending, running = frappe.cache.make_key(PENDING_KEY), frappe.cache.make_key(RUNNING_KEY)
 	while frappe.cache.get(pending):
 		if not frappe.cache.set(running, 1, nx=True, ex=RUNNING_TTL):
 			return  # the running drain sees the flag when it finishes
 		try:
 			frappe.cache.delete(pending)
-			while process_queued(batch)["events"] == batch:
+			if retry_failed:
+				process_queued(batch, statuses=("Failed",))
+				retry_failed = False
+			while (done := process_queued(batch))["events"] == batch and not done["deferred"]:
 				pass
 		finally:
 			frappe.cache.delete(running)
@@ -165,7 +171,7 @@ def retry(names: list[str]) -> int:
 def drain_scheduled() -> None:
 	"""Every minute: retries Failed events that have attempts left, and anything a lost job stranded."""
 	frappe.cache.set(frappe.cache.make_key(PENDING_KEY), 1, ex=PENDING_TTL)
-	drain()
+	drain(retry_failed=True)
 
 
 def store_events(rows: list[dict]) -> None:
@@ -217,11 +223,12 @@ def event_row(event, tenants: dict[str, str]) -> dict | None:
 	}
 
 
-def process_queued(limit: int = 5000) -> dict:
-	"""Applies queued events, grouped by organisation and category so that each batch of ids costs one call."""
+def process_queued(limit: int = 5000, statuses=("Queued",)) -> dict:
+	"""Applies events of these statuses (Failed ones while they have attempts left), grouped by organisation
+	and category so that each batch of ids costs one call."""
 	events = frappe.get_all(
 		EVENT,
-		filters={"status": ["in", ["Queued", "Failed"]], "attempts": ["<", MAX_ATTEMPTS]},
+		filters={"status": ["in", list(statuses)], "attempts": ["<", MAX_ATTEMPTS]},
 		fields=["name", "connection", "tenant_id", "event_category", "resource_id"],
 		order_by="event_date asc",
 		limit=limit,
@@ -229,13 +236,24 @@ def process_queued(limit: int = 5000) -> dict:
 	groups = defaultdict(list)
 	for event in events:
 		groups[(event.connection, event.tenant_id, event.event_category)].append(event)
-	done = {"events": len(events), "processed": 0, "ignored": 0, "failed": 0}
+	done = {"events": len(events), "processed": 0, "ignored": 0, "failed": 0, "deferred": 0}
+	limited = set()
 	for (connection, tenant_id, category), group in groups.items():
+		if (connection, tenant_id) in limited:
+			done["deferred"] += len(group)
+			continue
 		try:
 			for (status, error), names in apply_group(connection, tenant_id, category, group).items():
 				mark(names, status, error)
 				done[status.lower()] += len(names)
 			frappe.db.commit()
+		except XeroRateLimitError:
+			# Not a failure: the organisation's events stay Queued. The shared rate limiter keeps every
+			# worker from calling Xero for it until Xero's Retry-After has passed; a later drain (the
+			# scheduled one runs every minute) applies them.
+			frappe.db.rollback()
+			limited.add((connection, tenant_id))
+			done["deferred"] += len(group)
 		except Exception as e:
 			frappe.db.rollback()
 			names = [event.name for event in group]

@@ -288,16 +288,50 @@ class TestPushAndWebhooks(FrappeTestCase):
 			frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id}, "status"), "Ignored"
 		)
 
-	def test_the_scheduled_drain_retries_failed_events_with_attempts_left(self):
+	def test_only_the_scheduled_drain_retries_failed_events_with_attempts_left(self):
 		resource_id = str(uuid.uuid4())
 		self.deliver([self.event(resource_id)])
 		name = frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id})
 		frappe.db.set_value("Xero Webhook Event", name, {"status": "Failed", "attempts": 1})
 		frappe.db.commit()
-		frappe.cache.delete(frappe.cache.make_key(webhooks.PENDING_KEY))
+		webhooks.request_drain()  # what a new delivery does: its drain leaves Failed events alone
+		webhooks.drain()
+		self.assertEqual(
+			frappe.db.get_value("Xero Webhook Event", name, ["status", "attempts"]), ("Failed", 1)
+		)
 		webhooks.drain_scheduled()
 		self.assertEqual(
 			frappe.db.get_value("Xero Webhook Event", name, ["status", "attempts"]), ("Ignored", 2)
+		)
+
+	def test_events_wait_queued_while_xero_rate_limits_the_organisation(self):
+		resource_id = str(uuid.uuid4())
+		self.deliver([self.event(resource_id)])
+		frappe.db.commit()
+		fault = {
+			"kind": "429",
+			"problem": "day",
+			"retry_after": 30,
+			"count": 1,
+			"path": "/api.xro/2.0/Invoices",
+		}
+		requests.post(f"{self.sandbox.url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+		limiter = connections.shared_rate_limiter()
+		try:
+			self.assertGreaterEqual(webhooks.process_queued()["deferred"], 1)
+			stored = ["status", "attempts", "error"]
+			self.assertEqual(
+				frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id}, stored),
+				("Queued", 0, None),
+			)
+			reset_calls(self.sandbox)
+			webhooks.process_queued()  # within Retry-After: Xero is not asked again
+			self.assertFalse(sandbox_calls(self.sandbox)["by_endpoint"].get("GET /api.xro/2.0/Invoices"))
+		finally:
+			limiter._backend.redis.delete(limiter._backend._key(self.tenant, "pause"))
+		webhooks.process_queued()
+		self.assertEqual(
+			frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id}, "status"), "Ignored"
 		)
 
 	def test_contact_events_refresh_the_synced_contact(self):
