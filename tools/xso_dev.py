@@ -170,10 +170,10 @@ def fresh_site(bench: Path, site: str) -> None:
 			[*bench_bin, "drop-site", site, "--force", "--no-backup", "--db-root-password", DB_ROOT_PASSWORD],
 			cwd=bench,
 		)
-	new_site(bench, site)
+	new_site(bench, site, allow_tests=True)
 
 
-def new_site(bench: Path, site: str) -> None:
+def new_site(bench: Path, site: str, allow_tests: bool = False) -> None:
 	bench_bin = bench_cmd(bench)
 	run(
 		[
@@ -190,7 +190,8 @@ def new_site(bench: Path, site: str) -> None:
 		],
 		cwd=bench,
 	)
-	run([*bench_bin, "--site", site, "set-config", "allow_tests", "true"], cwd=bench)
+	if allow_tests:
+		run([*bench_bin, "--site", site, "set-config", "allow_tests", "true"], cwd=bench)
 	run([*bench_bin, "--site", site, "execute", f"{APP}.demo.complete_setup"], cwd=bench)
 
 

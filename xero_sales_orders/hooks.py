@@ -30,9 +30,11 @@ scheduler_events = {
 app_include_js = "/assets/xero_sales_orders/js/xero_reports.js"
 
 doc_events = {
-	# The webhook endpoint keeps connections' keys and organisations in memory; a change invalidates them.
+	# The webhook endpoint keeps connections' keys and organisations, and the time zone, in memory; a change
+	# invalidates them.
 	"Xero Connection": {
 		"on_update": "xero_sales_orders.services.webhooks.forget_webhook_config",
 		"on_trash": "xero_sales_orders.services.webhooks.forget_webhook_config",
 	},
+	"System Settings": {"on_update": "xero_sales_orders.services.webhooks.forget_webhook_config"},
 }

@@ -72,6 +72,9 @@ def answer_delivery(app, request) -> None:
 		frappe.db.commit()
 	else:
 		status = answer_on_kept_connection(site, answer, request)
+	# Frappe's after_request hooks close what its before_request hooks opened (monitor, recorder, rate
+	# limiter), none of which ran on this path; marking the site context finished skips them.
+	frappe.local.initialised = False
 	raise Answered(response=Response(status=status))
 
 

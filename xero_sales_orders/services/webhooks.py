@@ -6,11 +6,15 @@ resource id. Each is stored once (dedupe key), then the changed invoices are fet
 """
 
 import hashlib
+import time
 from collections import defaultdict
+from datetime import datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import frappe
 from frappe import _
-from frappe.utils import now_datetime
+from frappe.utils import get_system_timezone, now_datetime
 from frappe.utils.password import get_decrypted_password
 
 from xero_sales_orders.services import connection as connections
@@ -47,17 +51,23 @@ def _bump_config_version() -> None:
 
 
 def forget_webhook_config(*args, **kwargs) -> None:
-	"""Called when a Xero Connection changes (hooks.py doc_events): now, and again once the change is
-	committed, so that no worker caches what it read in between."""
+	"""Called when a Xero Connection or the System Settings (time zone) change (hooks.py doc_events): now,
+	and again once the change is committed, so that no worker caches what it read in between."""
 	_bump_config_version()
 	frappe.db.after_commit.add(_bump_config_version)
 
 
-def webhook_config() -> tuple[dict[str, str], dict[str, str]]:
+class WebhookConfig(NamedTuple):
+	keys: dict[str, str]  # connection -> webhook key
+	tenants: dict[str, str]  # organisation id (lower case) -> connection
+	time_zone: str  # the site's, for the events' timestamps
+
+
+def webhook_config() -> WebhookConfig:
 	version = frappe.cache.get(frappe.cache.make_key(CONFIG_VERSION_KEY))
 	cached = _config_cache.get(frappe.local.site)
 	if cached and cached[0] == version:
-		return cached[1], cached[2]
+		return cached[1]
 	keys = {}
 	for name in frappe.get_all(connections.CONNECTION, pluck="name"):
 		key = get_decrypted_password(connections.CONNECTION, name, "webhook_key", raise_exception=False)
@@ -74,16 +84,17 @@ def webhook_config() -> tuple[dict[str, str], dict[str, str]]:
 	# A connected consent wins over a stale one for the same organisation; ids compare case-insensitively.
 	for row in sorted(rows, key=lambda r: r.parent in connected):
 		tenants[row.tenant_id.lower()] = row.parent
-	_config_cache[frappe.local.site] = (version, keys, tenants)
-	return keys, tenants
+	config = WebhookConfig(keys, tenants, get_system_timezone())
+	_config_cache[frappe.local.site] = (version, config)
+	return config
 
 
 def receive(body: bytes, signature: str | None) -> int:
 	"""Verifies and stores one delivery; returns how many events were queued. Raises Rejected."""
 	if len(body) > MAX_BODY_BYTES:
 		raise Rejected(413, "body too large")
-	keys, tenant_map = webhook_config()
-	signed_by = {name for name, key in keys.items() if verify(body, signature, key)}
+	config = webhook_config()
+	signed_by = {name for name, key in config.keys.items() if verify(body, signature, key)}
 	if not signed_by:
 		raise Rejected(401, "signature mismatch")
 	try:
@@ -95,7 +106,7 @@ def receive(body: bytes, signature: str | None) -> int:
 		raise Rejected(400, "body has no events list")
 	if not events:
 		return 0  # Xero's intent-to-receive probe
-	tenants = {tenant: conn for tenant, conn in tenant_map.items() if conn in signed_by}
+	tenants = {tenant: conn for tenant, conn in config.tenants.items() if conn in signed_by}
 	rows, queued = [], 0
 	for event in events:
 		row = event_row(event, tenants)
@@ -103,7 +114,7 @@ def receive(body: bytes, signature: str | None) -> int:
 			raise Rejected(400, "malformed event")
 		queued += row["status"] == "Queued"
 		rows.append(row)
-	store_events(rows)
+	store_events(rows, datetime.now(ZoneInfo(config.time_zone)).replace(tzinfo=None))
 	if queued:
 		frappe.db.after_commit.add(request_drain)
 	return queued
@@ -112,12 +123,16 @@ def receive(body: bytes, signature: str | None) -> int:
 # Draining: one background job at a time applies queued events. A delivery, once its events are
 # committed, raises the "pending" flag and enqueues a drain only if the flag was down, so a burst of
 # deliveries costs one Redis command each and one job. A drain lowers the flag before it reads the
-# events and looks at it again when it finishes, so no committed event is left waiting for the next
-# delivery; a drain that finds another one running leaves the work to it.
+# events and looks at it again after each pass, so no committed event is left waiting for the next
+# delivery; a drain that finds another one running leaves the work to it. Passes are at least
+# PASS_INTERVAL apart, so that events arriving in a stream share Xero calls (60 a minute per
+# organisation) instead of costing one each.
 PENDING_KEY = "xso:webhook-drain-pending"
 RUNNING_KEY = "xso:webhook-drain-running"
 PENDING_TTL = 60  # a lost job (a flushed queue) stops new ones for at most this long
-RUNNING_TTL = 15 * 60  # a killed drain stops others for at most this long
+PASS_INTERVAL = 2.0
+DRAIN_SECONDS = 120  # then a fresh job carries on, well inside the short queue's timeout
+RUNNING_TTL = DRAIN_SECONDS + 5 * 60  # a drain killed mid-pass stops others for at most this long
 
 
 def request_drain() -> None:
@@ -129,16 +144,30 @@ def drain(batch: int = 5000, retry_failed: bool = False) -> None:
 	"""Applies Queued events until none are pending. Failed ones wait for the scheduled pass
 	(retry_failed), a minute apart, so that an organisation that keeps failing is not hammered."""
 	pending, running = frappe.cache.make_key(PENDING_KEY), frappe.cache.make_key(RUNNING_KEY)
+	started = time.monotonic()
 	while frappe.cache.get(pending):
 		if not frappe.cache.set(running, 1, nx=True, ex=RUNNING_TTL):
-			return  # the running drain sees the flag when it finishes
+			return  # the running drain sees the flag after its pass
 		try:
-			frappe.cache.delete(pending)
-			if retry_failed:
-				process_queued(batch, statuses=("Failed",))
-				retry_failed = False
-			while (done := process_queued(batch))["events"] == batch and not done["deferred"]:
-				pass
+			while True:
+				frappe.cache.delete(pending)
+				pass_started = time.monotonic()
+				if retry_failed:
+					process_queued(batch, statuses=("Failed",))
+					retry_failed = False
+				while (done := process_queued(batch))["events"] == batch and not done["deferred"]:
+					pass
+				if done["deferred"]:
+					# Xero is limiting an organisation: rest with the flag up, so that deliveries start
+					# no drain meanwhile; its expiry or the per-minute drain resumes.
+					frappe.cache.set(pending, 1, ex=PENDING_TTL)
+					return
+				if not frappe.cache.get(pending):
+					break
+				if time.monotonic() - started > DRAIN_SECONDS:
+					frappe.enqueue("xero_sales_orders.services.webhooks.drain", queue="short")
+					return
+				time.sleep(max(0.0, pass_started + PASS_INTERVAL - time.monotonic()))
 		finally:
 			frappe.cache.delete(running)
 
@@ -174,10 +203,9 @@ def drain_scheduled() -> None:
 	drain(retry_failed=True)
 
 
-def store_events(rows: list[dict]) -> None:
+def store_events(rows: list[dict], now: datetime) -> None:
 	"""One INSERT IGNORE for the delivery: an event Xero sends twice meets its dedupe key and is dropped.
 	Written as plain SQL because building it with the query builder cost more than the rest of the request."""
-	now = now_datetime()
 	columns = [*STANDARD_COLUMNS, *rows[0]]
 	values = []
 	for row in rows:

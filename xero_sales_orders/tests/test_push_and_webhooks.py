@@ -8,6 +8,7 @@ from decimal import Decimal
 import frappe
 import requests
 from frappe.tests.utils import FrappeTestCase
+from frappe.utils import now_datetime
 from frappe.utils.background_jobs import get_queue
 
 from xero_sales_orders.api import orders as api
@@ -333,6 +334,29 @@ class TestPushAndWebhooks(FrappeTestCase):
 		self.assertEqual(
 			frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id}, "status"), "Ignored"
 		)
+
+	def test_events_are_stamped_in_the_sites_time_zone_which_the_endpoint_follows(self):
+		def stamped_late_by(resource_id):
+			creation = frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id}, "creation")
+			return abs((now_datetime() - creation).total_seconds())
+
+		first = str(uuid.uuid4())
+		self.deliver([self.event(first)])
+		self.assertLess(stamped_late_by(first), 60)
+		settings = frappe.get_single("System Settings")
+		original = settings.time_zone
+		settings.time_zone = "Pacific/Chatham" if original != "Pacific/Chatham" else "America/Halifax"
+		settings.save()
+		frappe.db.commit()
+		try:
+			second = str(uuid.uuid4())
+			self.deliver([self.event(second)])
+			self.assertLess(stamped_late_by(second), 60)
+		finally:
+			settings.reload()
+			settings.time_zone = original
+			settings.save()
+			frappe.db.commit()
 
 	def test_contact_events_refresh_the_synced_contact(self):
 		client = connections.client_for(CONNECTION, self.tenant)

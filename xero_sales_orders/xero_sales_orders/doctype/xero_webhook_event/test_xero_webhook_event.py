@@ -27,7 +27,7 @@ def make_event(status="Failed", attempts=webhooks.MAX_ATTEMPTS, error="Xero answ
 		"error": error,
 		"attempts": attempts,
 	}
-	webhooks.store_events([row])
+	webhooks.store_events([row], frappe.utils.now_datetime())
 	return frappe.db.get_value(EVENT, {"resource_id": row["resource_id"]})
 
 
