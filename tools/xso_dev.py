@@ -3,6 +3,7 @@
 
     python3 tools/xso_dev.py setup   # bench + this app + demo site, then serve it
     python3 tools/xso_dev.py test    # pure pytest, Frappe integration, HTTP and browser tiers
+    python3 tools/xso_dev.py test --e2e-only -k browser   # one tier, some tests, on the existing site
 
 Uses the bench at $XSO_BENCH or ~/frappe-bench. Only the standard library is used here, so the
 script runs before anything is installed.
@@ -348,8 +349,11 @@ def ensure_chromium() -> str | None:
 def command_test(args) -> int:
 	tally = Tally()
 	python = ensure_venv()
-	say("tier 1: pure Python (no Frappe)")
-	pytest_tier(tally, python, "pure python (pytest)", ["tests", "--ignore=tests/e2e"])
+	if args.e2e_only:
+		say("only tier 3, on the existing test site (--e2e-only)")
+	else:
+		say("tier 1: pure Python (no Frappe)")
+		pytest_tier(tally, python, "pure python (pytest)", ["tests", "--ignore=tests/e2e"])
 
 	bench = find_bench()
 	if not bench:
@@ -362,9 +366,12 @@ def command_test(args) -> int:
 		ensure_mariadb()
 		ensure_redis(bench)
 		link_app(bench)
-		say(f"tier 2: Frappe integration tests on a fresh site {TEST_SITE}")
-		fresh_site(bench, TEST_SITE)
-		frappe_tier(tally, bench)
+		if args.e2e_only:
+			ensure_site(bench, TEST_SITE)
+		else:
+			say(f"tier 2: Frappe integration tests on a fresh site {TEST_SITE}")
+			fresh_site(bench, TEST_SITE)
+			frappe_tier(tally, bench)
 
 		say("tier 3: end to end over HTTP and in a real browser, with a Xero sandbox and a worker")
 		port = free_port()
@@ -411,7 +418,8 @@ def command_test(args) -> int:
 				banner(
 					"Debian's chromium is not installed and could not be installed: browser tests will fail"
 				)
-			pytest_tier(tally, python, "end to end (HTTP + browser)", ["tests/e2e"], env=env)
+			selection = ["-k", args.k] if args.k else []
+			pytest_tier(tally, python, "end to end (HTTP + browser)", ["tests/e2e", *selection], env=env)
 		finally:
 			for proc in (server, *helpers):
 				stop(proc)
@@ -567,6 +575,13 @@ def main() -> int:
 	setup.add_argument("--sandbox-port", type=int, default=int(os.environ.get("XSO_SANDBOX_PORT", 8790)))
 	setup.set_defaults(func=command_setup)
 	test = sub.add_parser("test", help="run every test tier that this machine can run")
+	test.add_argument(
+		"--e2e-only",
+		action="store_true",
+		help="only the HTTP and browser tier, on the existing test site (a fresh site, as a full run makes, is "
+		"what the import tests expect: the new sandbox numbers invoices as the last one did)",
+	)
+	test.add_argument("-k", help="pytest -k expression selecting end-to-end tests (with --e2e-only)")
 	test.set_defaults(func=command_test)
 	args = parser.parse_args()
 	return args.func(args)

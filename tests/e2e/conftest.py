@@ -125,6 +125,7 @@ def sandbox_connection(admin):
 		pytest.fail("XSO_SANDBOX_URL is not set: the test command starts a sandbox for this tier")
 	from urllib.parse import urlparse
 
+	urls = {"login_url": SANDBOX_URL, "identity_url": SANDBOX_URL, "api_url": SANDBOX_URL}
 	if admin.get(admin.resource("Xero Connection", E2E_CONNECTION)).status_code != 200:
 		r = admin.post(
 			admin.resource("Xero Connection"),
@@ -133,12 +134,12 @@ def sandbox_connection(admin):
 				"client_id": SANDBOX_CLIENT[0],
 				"client_secret": SANDBOX_CLIENT[1],
 				"webhook_key": WEBHOOK_KEY,
-				"login_url": SANDBOX_URL,
-				"identity_url": SANDBOX_URL,
-				"api_url": SANDBOX_URL,
+				**urls,
 			},
 		)
-		assert r.status_code == 200, r.text
+	else:  # left by an earlier run (--e2e-only), whose sandbox had another port
+		r = admin.put(admin.resource("Xero Connection", E2E_CONNECTION), urls)
+	assert r.status_code == 200, r.text
 	r = admin.method("xero_sales_orders.api.connection.authorize", connection=E2E_CONNECTION)
 	assert r.status_code == 200, r.text
 	to_xero = requests.get(r.json()["message"]["url"], allow_redirects=False, timeout=30)
@@ -225,3 +226,18 @@ def pay_in_xero_and_notify(conn: dict, xero_invoice_id: str) -> None:
 		timeout=30,
 	).json()
 	assert sent["status"] == 200, sent
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+	"""A browser test that fails leaves a screenshot of the page as it was: test-results/FAILED-<test>.png."""
+	outcome = yield
+	report = outcome.get_result()
+	page = item.funcargs.get("page") if report.when == "call" and report.failed else None
+	if page is not None:
+		folder = os.path.join(os.path.dirname(__file__), "..", "..", "test-results")
+		os.makedirs(folder, exist_ok=True)
+		try:
+			page.screenshot(path=os.path.join(folder, f"FAILED-{item.name}.png"), full_page=True)
+		except Exception as e:  # a crashed browser must not hide the test's own failure
+			print(f"no failure screenshot: {e}")

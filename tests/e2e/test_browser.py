@@ -29,6 +29,9 @@ def page():
 		context = browser.new_context(viewport={"width": 1400, "height": 1000})
 		page = context.new_page()
 		page.set_default_timeout(30_000)
+		# Shown with a failing test's captured output: what the desk itself complained about.
+		page.on("pageerror", lambda error: print(f"page error: {error}"))
+		page.on("console", lambda m: m.type == "error" and print(f"console error: {m.text}"))
 		page.goto(f"{BASE_URL}/login")
 		page.fill("#login_email", "Administrator")
 		page.fill("#login_password", ADMIN_PASSWORD)
