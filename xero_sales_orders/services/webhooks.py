@@ -125,12 +125,15 @@ def receive(body: bytes, signature: str | None) -> int:
 # deliveries costs one Redis command each and one job. A drain lowers the flag before it reads the
 # events and looks at it again after each pass, so no committed event is left waiting for the next
 # delivery; a drain that finds another one running leaves the work to it. Passes are at least
-# PASS_INTERVAL apart, so that events arriving in a stream share Xero calls (60 a minute per
-# organisation) instead of costing one each.
+# PASS_INTERVAL apart and make at most CALLS_PER_PASS calls per organisation, so that events arriving
+# in a stream share Xero calls and the drain uses half of Xero's 60 calls a minute, leaving the rest
+# for pushes and syncs, and spreads its work instead of loading the server in bursts.
 PENDING_KEY = "xso:webhook-drain-pending"
 RUNNING_KEY = "xso:webhook-drain-running"
 PENDING_TTL = 60  # a lost job (a flushed queue) stops new ones for at most this long
 PASS_INTERVAL = 2.0
+CALLS_PER_PASS = 1
+PASS_EVENTS = 250  # the oldest first; a pass reads no more than it can use
 DRAIN_SECONDS = 120  # then a fresh job carries on, well inside the short queue's timeout
 RUNNING_TTL = DRAIN_SECONDS + 5 * 60  # a drain killed mid-pass stops others for at most this long
 
@@ -140,7 +143,7 @@ def request_drain() -> None:
 		frappe.enqueue("xero_sales_orders.services.webhooks.drain", queue="short")
 
 
-def drain(batch: int = 5000, retry_failed: bool = False) -> None:
+def drain(batch: int = PASS_EVENTS, retry_failed: bool = False) -> None:
 	"""Applies Queued events until none are pending. Failed ones wait for the scheduled pass
 	(retry_failed), a minute apart, so that an organisation that keeps failing is not hammered."""
 	pending, running = frappe.cache.make_key(PENDING_KEY), frappe.cache.make_key(RUNNING_KEY)
@@ -153,18 +156,18 @@ def drain(batch: int = 5000, retry_failed: bool = False) -> None:
 				frappe.cache.delete(pending)
 				pass_started = time.monotonic()
 				if retry_failed:
-					process_queued(batch, statuses=("Failed",))
+					process_queued(batch, statuses=("Failed",), calls_per_organisation=CALLS_PER_PASS)
 					retry_failed = False
-				while (done := process_queued(batch))["events"] == batch and not done["deferred"]:
-					pass
+				done = process_queued(batch, calls_per_organisation=CALLS_PER_PASS)
 				if done["deferred"]:
 					# Xero is limiting an organisation: rest with the flag up, so that deliveries start
 					# no drain meanwhile; its expiry or the per-minute drain resumes.
 					frappe.cache.set(pending, 1, ex=PENDING_TTL)
 					return
-				if not frappe.cache.get(pending):
+				if not done["more"] and not frappe.cache.get(pending):
 					break
 				if time.monotonic() - started > DRAIN_SECONDS:
+					frappe.cache.set(pending, 1, ex=PENDING_TTL)
 					frappe.enqueue("xero_sales_orders.services.webhooks.drain", queue="short")
 					return
 				time.sleep(max(0.0, pass_started + PASS_INTERVAL - time.monotonic()))
@@ -251,9 +254,12 @@ def event_row(event, tenants: dict[str, str]) -> dict | None:
 	}
 
 
-def process_queued(limit: int = 5000, statuses=("Queued",)) -> dict:
+def process_queued(
+	limit: int = 5000, statuses=("Queued",), calls_per_organisation: int | None = None
+) -> dict:
 	"""Applies events of these statuses (Failed ones while they have attempts left), grouped by organisation
-	and category so that each batch of ids costs one call."""
+	and category, 50 resource ids to a Xero call, each call's changes committed on their own. With
+	calls_per_organisation, stops there for each organisation and reports that more are left."""
 	events = frappe.get_all(
 		EVENT,
 		filters={"status": ["in", list(statuses)], "attempts": ["<", MAX_ATTEMPTS]},
@@ -261,33 +267,42 @@ def process_queued(limit: int = 5000, statuses=("Queued",)) -> dict:
 		order_by="event_date asc",
 		limit=limit,
 	)
-	groups = defaultdict(list)
+	groups = defaultdict(lambda: defaultdict(list))
 	for event in events:
-		groups[(event.connection, event.tenant_id, event.event_category)].append(event)
-	done = {"events": len(events), "processed": 0, "ignored": 0, "failed": 0, "deferred": 0}
-	limited = set()
-	for (connection, tenant_id, category), group in groups.items():
-		if (connection, tenant_id) in limited:
-			done["deferred"] += len(group)
-			continue
-		try:
-			for (status, error), names in apply_group(connection, tenant_id, category, group).items():
-				mark(names, status, error)
-				done[status.lower()] += len(names)
-			frappe.db.commit()
-		except XeroRateLimitError:
-			# Not a failure: the organisation's events stay Queued. The shared rate limiter keeps every
-			# worker from calling Xero for it until Xero's Retry-After has passed; a later drain (the
-			# scheduled one runs every minute) applies them.
-			frappe.db.rollback()
-			limited.add((connection, tenant_id))
-			done["deferred"] += len(group)
-		except Exception as e:
-			frappe.db.rollback()
-			names = [event.name for event in group]
-			mark(names, "Failed", error=str(e)[:500])
-			done["failed"] += len(names)
-			frappe.db.commit()
+		groups[(event.connection, event.tenant_id, event.event_category)][event.resource_id].append(event)
+	done = {"events": len(events), "processed": 0, "ignored": 0, "failed": 0, "deferred": 0, "left": 0}
+	limited, calls = set(), defaultdict(int)
+	for (connection, tenant_id, category), by_id in groups.items():
+		organisation = (connection, tenant_id)
+		ids = list(by_id)
+		for start in range(0, len(ids), IDS_PER_CALL):
+			chunk = [event for rid in ids[start : start + IDS_PER_CALL] for event in by_id[rid]]
+			if organisation in limited:
+				done["deferred"] += len(chunk)
+				continue
+			if calls_per_organisation and calls[organisation] >= calls_per_organisation:
+				done["left"] += len(chunk)
+				continue
+			calls[organisation] += 1
+			try:
+				for (status, error), names in apply_group(connection, tenant_id, category, chunk).items():
+					mark(names, status, error)
+					done[status.lower()] += len(names)
+				frappe.db.commit()
+			except XeroRateLimitError:
+				# Not a failure: the organisation's events stay Queued. The shared rate limiter keeps every
+				# worker from calling Xero for it until Xero's Retry-After has passed; a later drain (the
+				# scheduled one runs every minute) applies them.
+				frappe.db.rollback()
+				limited.add(organisation)
+				done["deferred"] += len(chunk)
+			except Exception as e:
+				frappe.db.rollback()
+				names = [event.name for event in chunk]
+				mark(names, "Failed", error=str(e)[:500])
+				done["failed"] += len(names)
+				frappe.db.commit()
+	done["more"] = bool(done["left"]) or len(events) == limit
 	return done
 
 

@@ -270,6 +270,19 @@ class TestPushAndWebhooks(FrappeTestCase):
 		self.assertEqual(statuses, ["Ignored"])  # no such invoices in Xero: applied, not left queued
 		self.assertFalse(frappe.cache.get(frappe.cache.make_key(webhooks.PENDING_KEY)))
 
+	def test_a_drain_spreads_a_backlog_over_passes_of_one_xero_call_each(self):
+		ids = [str(uuid.uuid4()) for _ in range(2 * webhooks.IDS_PER_CALL + 20)]
+		self.deliver([self.event(resource_id) for resource_id in ids])
+		frappe.db.commit()
+		reset_calls(self.sandbox)
+		webhooks.request_drain()
+		webhooks.drain()
+		self.assertEqual(sandbox_calls(self.sandbox)["by_endpoint"].get("GET /api.xro/2.0/Invoices"), 3)
+		statuses = frappe.get_all(
+			"Xero Webhook Event", {"resource_id": ["in", ids]}, pluck="status", distinct=True
+		)
+		self.assertEqual(statuses, ["Ignored"])
+
 	def test_a_drain_that_finds_another_running_leaves_the_work_to_it(self):
 		running = frappe.cache.make_key(webhooks.RUNNING_KEY)
 		frappe.cache.set(running, 1)
