@@ -56,6 +56,15 @@ def fill_grid_cell(page, grid, row, fieldname, value):
 	field.press("Tab")
 
 
+def invoice_qty_in_dialog(page, qty):
+	"""Types the quantity on the Create Invoice dialog's first line and waits until the dialog holds it."""
+	fill_grid_cell(page, ".modal.show", 1, "qty", str(qty))
+	page.wait_for_function(
+		"qty => cur_dialog && (cur_dialog.get_value('lines') || []).some((row) => flt(row.qty) === qty)",
+		arg=qty,
+	)
+
+
 def pick_link(page, fieldname, text):
 	"""Types into a Link field and picks the matching suggestion, as a user does."""
 	field = page.locator(f'.frappe-control[data-fieldname="{fieldname}"] input').first
@@ -91,7 +100,7 @@ def test_create_order_and_partial_invoice_in_the_desk(page, admin):
 	page.locator(".page-actions button", has_text="Create Invoice").click()
 	dialog = page.locator(".modal.show")
 	dialog.locator(".modal-title", has_text="Create Invoice").wait_for()
-	fill_grid_cell(page, ".modal.show", 1, "qty", "3")
+	invoice_qty_in_dialog(page, 3)
 	shot(page, "create-invoice-dialog")
 	dialog.locator(".btn-primary", has_text="Create Invoice").click()
 	page.locator(".indicator-pill", has_text="Partially Invoiced").first.wait_for()
@@ -115,7 +124,7 @@ def test_invoice_raised_in_the_desk_shows_xeros_status_after_a_signed_webhook(
 	page.locator(".page-actions button", has_text="Create Invoice").click()
 	dialog = page.locator(".modal.show")
 	dialog.locator(".modal-title", has_text="Create Invoice").wait_for()
-	fill_grid_cell(page, ".modal.show", 1, "qty", "2")
+	invoice_qty_in_dialog(page, 2)
 	dialog.locator(".btn-primary", has_text="Create Invoice").click()
 	row = page.locator(".xso-invoices tbody tr", has_text=f"{order['name']}-1")
 	row.locator(".xso-xero-status", has_text="AUTHORISED").wait_for()
