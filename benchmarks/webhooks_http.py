@@ -15,9 +15,6 @@ an unknown tenant's are stored as Ignored.
 """
 
 import argparse
-import base64
-import hashlib
-import hmac
 import http.client
 import json
 import statistics
@@ -27,30 +24,31 @@ import time
 import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
 
 import requests
 from stats import percentile
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from xero_sales_orders.sandbox.webhooks import WebhookSender  # noqa: E402
+from xero_sales_orders.xero.webhooks import sign  # noqa: E402
+
+XERO = WebhookSender(
+	key="", default_url=None, api_url="https://api.xero.com", now=lambda: datetime.now(timezone.utc)
+)
 
 PATH = "/api/method/xero_sales_orders.api.webhook.receive"
 
 
 def signature(body: bytes, key: str) -> str:
-	return base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode()
+	return sign(body, key)
 
 
 def delivery(tenant: str) -> bytes:
-	event = {
-		"resourceUrl": "https://api.xero.com/api.xro/2.0/Invoices/" + str(uuid.uuid4()),
-		"resourceId": str(uuid.uuid4()),
-		"eventDateUtc": time.strftime("%Y-%m-%dT%H:%M:%S.000"),
-		"eventType": "UPDATE",
-		"eventCategory": "INVOICE",
-		"tenantId": tenant,
-		"tenantType": "ORGANISATION",
-	}
-	return json.dumps(
-		{"events": [event], "firstEventSequence": 1, "lastEventSequence": 1, "entropy": uuid.uuid4().hex}
-	).encode()
+	"""One new invoice event, in the exact bytes Xero sends (the sandbox's sender builds them)."""
+	event = XERO.event({"tenant_id": tenant, "resource_id": str(uuid.uuid4())}, tenant_known=lambda _: True)
+	return XERO.build_body([event])
 
 
 def forged(index: int, key: str, tenant: str) -> tuple[bytes, dict]:

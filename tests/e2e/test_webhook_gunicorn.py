@@ -6,12 +6,14 @@ import json
 import os
 import re
 import subprocess
-import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import requests
+
+from xero_sales_orders.sandbox.webhooks import WebhookSender
 
 from .conftest import invoice_pushed, order_in_xero_organisation, pay_in_xero, wait_for_invoice_status
 from .test_xero_http import signed
@@ -19,6 +21,9 @@ from .test_xero_http import signed
 GUNICORN_URL = os.environ.get("XSO_GUNICORN_URL")
 SITE = os.environ.get("XSO_SITE")
 PATH = "/api/method/xero_sales_orders.api.webhook.receive"
+XERO = WebhookSender(
+	key="", default_url=None, api_url="https://api.xero.com", now=lambda: datetime.now(timezone.utc)
+)
 
 pytestmark = pytest.mark.skipif(not GUNICORN_URL, reason="XSO_GUNICORN_URL is not set: no gunicorn to test")
 
@@ -30,18 +35,9 @@ def deliver(body: bytes, headers: dict) -> requests.Response:
 
 
 def delivery(tenant_id: str, resource_id: str) -> bytes:
-	event = {
-		"resourceUrl": f"https://api.xero.com/api.xro/2.0/Invoices/{resource_id}",
-		"resourceId": resource_id,
-		"eventDateUtc": time.strftime("%Y-%m-%dT%H:%M:%S.000", time.gmtime()),
-		"eventType": "UPDATE",
-		"eventCategory": "INVOICE",
-		"tenantId": tenant_id,
-		"tenantType": "ORGANISATION",
-	}
-	return json.dumps(
-		{"events": [event], "firstEventSequence": 1, "lastEventSequence": 1, "entropy": uuid.uuid4().hex}
-	).encode()
+	"""One invoice event, in the exact bytes Xero sends (the sandbox's sender builds them)."""
+	event = XERO.event({"tenant_id": tenant_id, "resource_id": resource_id}, tenant_known=lambda _: True)
+	return XERO.build_body([event])
 
 
 def stored_status(admin, resource_id: str):
