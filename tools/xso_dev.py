@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -584,6 +585,9 @@ def main() -> int:
 	test.add_argument("-k", help="pytest -k expression selecting end-to-end tests (with --e2e-only)")
 	test.set_defaults(func=command_test)
 	args = parser.parse_args()
+	# A stopped run (CI's timeout, kill) still stops the servers it started: they run in their own
+	# sessions, so only the `finally` blocks reach them.
+	signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 	return args.func(args)
 
 
