@@ -280,15 +280,40 @@ def imported_invoices(invoice_ids: list[str]) -> dict[str, str]:
 	return found
 
 
-def taken_numbers(invoices: list[dict]) -> set[str]:
-	"""Invoice numbers used here by invoices other than these Xero invoices (the number is the invoice's name)."""
+def taken_numbers(invoices: list[dict], tenant_id: str) -> set[str]:
+	"""Numbers of these invoices that another invoice of the same organisation uses here (two
+	organisations may both have an INV-0001)."""
 	ids = {i["number"]: i["id"] for i in invoices}
 	taken = set()
 	for chunk in _chunks(list(ids)):
-		for row in frappe.get_all(INVOICE, {"name": ["in", chunk]}, ["name", "xero_invoice_id"]):
-			if row.xero_invoice_id != ids.get(row.name):
-				taken.add(row.name)
+		for row in frappe.get_all(
+			INVOICE,
+			{"tenant_id": tenant_id, "invoice_number": ["in", chunk]},
+			["invoice_number", "xero_invoice_id"],
+		):
+			if row.xero_invoice_id != ids.get(row.invoice_number):
+				taken.add(row.invoice_number)
 	return taken
+
+
+def free_invoice_names(numbers: list[str]) -> dict[str, str]:
+	"""The document name for each new invoice: its number, or, where another organisation's invoice has
+	that name already, the number with the first free suffix (INV-0001-2)."""
+	used = set()
+	for chunk in _chunks(numbers):
+		used.update(frappe.get_all(INVOICE, {"name": ["in", chunk]}, pluck="name"))
+	names = {}
+	for number in numbers:
+		if number not in used:
+			names[number] = number
+			continue
+		used.update(frappe.get_all(INVOICE, {"name": ["like", f"{number}-%"]}, pluck="name"))
+		suffix = 2
+		while f"{number}-{suffix}" in used:
+			suffix += 1
+		names[number] = f"{number}-{suffix}"
+		used.add(names[number])
+	return names
 
 
 def known_contacts(contact_ids_: set[str]) -> set[str]:
@@ -306,7 +331,7 @@ def propose(batch, invoices: list[dict], contacts: set[str] | None = None) -> li
 		pattern,
 		tax_rates(batch),
 		imported=imported_invoices([i["id"] for i in invoices]),
-		taken_numbers=taken_numbers(invoices),
+		taken_numbers=taken_numbers(invoices, batch.tenant_id),
 		known_contacts=contacts,
 	)
 
@@ -545,6 +570,7 @@ class OrderWriter:
 			)
 		)
 		orders, order_items, invoices, invoice_items = [], [], [], []
+		self.names = free_invoice_names([source.number for group in groups for source in group.invoices])
 		for group in groups:
 			order = self._order_row(group, contact_names)
 			rows = [self._order_item_row(order["name"], idx, line) for idx, line in enumerate(group.lines, 1)]
@@ -639,7 +665,7 @@ class OrderWriter:
 		return {
 			**self.standard,
 			"name": frappe.generate_hash(length=10),
-			"parent": raw["number"],
+			"parent": self.names[raw["number"]],
 			"parenttype": INVOICE,
 			"parentfield": "items",
 			"idx": line_index + 1,
@@ -665,7 +691,7 @@ class OrderWriter:
 	def _invoice_row(self, raw: dict, order_name: str, group) -> dict:
 		return {
 			**self.standard,
-			"name": raw["number"],
+			"name": self.names[raw["number"]],
 			"docstatus": 0,
 			"sales_order": order_name,
 			"customer": group.contact_id,

@@ -259,14 +259,21 @@ def _xero_figures(element: dict) -> dict:
 	}
 
 
-def apply_xero_invoice(element: dict, connection: str, refresh_order: bool = True) -> str | None:
+def apply_xero_invoice(
+	element: dict, connection: str, tenant_id: str, refresh_order: bool = True
+) -> str | None:
 	"""Applies Xero's current state of an invoice to the local one, if it is ours and newer.
 
 	Returns the local invoice's name, or None when the invoice was not raised by this app. A caller
 	applying many invoices passes ``refresh_order=False`` and refreshes each order once afterwards.
 	"""
 	name = frappe.db.get_value(INVOICE, {"xero_invoice_id": element.get("InvoiceID")}) or frappe.db.get_value(
-		INVOICE, {"invoice_number": element.get("InvoiceNumber") or "", "connection": connection}
+		INVOICE,
+		{
+			"invoice_number": element.get("InvoiceNumber") or "",
+			"connection": connection,
+			"tenant_id": tenant_id,
+		},
 	)
 	if not name:
 		return None
@@ -338,7 +345,7 @@ def reconcile(connection: str | None = None) -> dict:
 				where='Type=="ACCREC"',
 				modified_since=(since.replace(tzinfo=timezone.utc) - OVERLAP) if since else None,
 			):
-				count += apply_xero_invoice(element, tenant.parent) is not None
+				count += apply_xero_invoice(element, tenant.parent, tenant.tenant_id) is not None
 			frappe.db.set_value("Xero Connection Tenant", tenant.name, "invoices_reconciled_at", started)
 			frappe.db.commit()
 			applied[tenant.tenant_id] = count

@@ -329,7 +329,9 @@ def apply_group(connection: str, tenant_id: str, category: str, events: list) ->
 		if category == "INVOICE":
 			found = {inv["InvoiceID"]: inv for inv in client.invoices(ids=ids)}
 			applied = {
-				rid for rid, inv in found.items() if apply_xero_invoice(inv, connection, refresh_order=False)
+				rid
+				for rid, inv in found.items()
+				if apply_xero_invoice(inv, connection, tenant_id, refresh_order=False)
 			}
 			# One refresh per order, however many of its invoices changed.
 			orders = frappe.get_all(

@@ -138,6 +138,41 @@ class TestXeroImportBatch(FrappeTestCase):
 		self.import_now(again.name)
 		self.assertEqual(frappe.db.count("Xero Sales Order", {"import_batch": again.name}), 0)
 
+	def test_two_organisations_with_the_same_invoice_numbers_both_import(self):
+		# The sandbox numbers each organisation's invoices from INV-0001, as Xero does.
+		sandbox = start_sandbox(tenants=2, seed_invoices=20, rate_limits=False)
+		try:
+			connect(sandbox, "Import Two Orgs")
+			sync_connection("Import Two Orgs")
+			tenants = [t.tenant_id for t in frappe.get_doc("Xero Connection", "Import Two Orgs").tenants]
+			imported = []
+			for tenant in tenants:
+				batch = self.batch(connection="Import Two Orgs", tenant_id=tenant, grouping="Reference")
+				api.preview(batch.name)
+				flags = {f["code"] for row in importing.preview_rows(batch.name) for f in row["flags"]}
+				self.assertNotIn(rules.NUMBER_TAKEN, flags)
+				self.assertEqual(self.import_now(batch.name).status, "Completed")
+				rows = frappe.get_all(
+					"Xero Invoice", {"import_batch": batch.name}, ["name", "invoice_number", "tenant_id"]
+				)
+				self.assertTrue(rows and all(r.tenant_id == tenant for r in rows))
+				imported.append({r.invoice_number: r.name for r in rows})
+			shared = set(imported[0]) & set(imported[1])
+			self.assertTrue(shared)
+			for number in shared:
+				first, second = imported[0][number], imported[1][number]
+				self.assertNotEqual(first, second)
+				self.assertTrue(second.startswith(f"{number}-"))
+				# Each invoice keeps its own lines under its own name.
+				self.assertTrue(frappe.db.exists("Xero Invoice Item", {"parent": second}))
+			# Within one organisation a number still names one invoice: another Xero invoice with it is flagged.
+			number = next(iter(shared))
+			other = [{"number": number, "id": str(uuid.uuid4())}]
+			self.assertEqual(importing.taken_numbers(other, tenants[0]), {number})
+			self.assertEqual(importing.taken_numbers(other, str(uuid.uuid4())), set())
+		finally:
+			sandbox.stop()
+
 	def test_a_crash_loses_no_finished_chunk_and_the_rerun_completes(self):
 		batch = self.batch(grouping="Reference", statuses="AUTHORISED,PAID")
 		api.preview(batch.name)

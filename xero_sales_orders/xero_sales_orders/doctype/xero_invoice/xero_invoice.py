@@ -1,6 +1,7 @@
 # Copyright (c) 2026, Xero Sales Orders developers
 # For license information, please see license.txt
 
+import frappe
 from frappe import _
 from frappe.model.document import Document
 
@@ -24,3 +25,10 @@ class XeroInvoice(Document):
 				_("Invoice {0} is live; void or delete it in Xero first").format(self.name),
 				InvalidInvoiceRequestError,
 			)
+
+
+def on_doctype_update():
+	# Two organisations may both have an INV-0001; within one, a number names one invoice.
+	frappe.db.add_unique(
+		"Xero Invoice", ["tenant_id", "invoice_number"], "unique_invoice_number_per_organisation"
+	)
