@@ -7,8 +7,9 @@ costs about 8 ms of CPU, so on a small server that pipeline, not the webhook, sa
 long before 200 deliveries a second. For POSTs to the webhook path Frappe's ``init_request`` is
 therefore replaced by one that sets up the site and database as Frappe does (``frappe.init``,
 ``frappe.connect``), answers, and hands the finished response back as a werkzeug HTTPException,
-which ``frappe.app.application`` returns as it is. Everything after it (the after_request hooks,
-``frappe.destroy``) runs as for any request.
+which ``frappe.app.application`` returns as it is. What Frappe does after that (its after-response
+callbacks, ``frappe.destroy``) runs as for any request; its after_request hooks are skipped, as the
+before_request hooks they close never ran on this path.
 
 A server that runs one request at a time per process (gunicorn's sync workers, as bench sets up)
 also keeps one MariaDB connection per site for this path: opening one per request, as Frappe does,
