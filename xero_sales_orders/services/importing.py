@@ -298,21 +298,17 @@ def taken_numbers(invoices: list[dict], tenant_id: str) -> set[str]:
 
 def free_invoice_names(numbers: list[str]) -> dict[str, str]:
 	"""The document name for each new invoice: its number, or, where another organisation's invoice has
-	that name already, the number with the first free suffix (INV-0001-2)."""
-	used = set()
-	for chunk in _chunks(numbers):
-		used.update(frappe.get_all(INVOICE, {"name": ["in", chunk]}, pluck="name"))
-	names = {}
-	for number in numbers:
-		if number not in used:
-			names[number] = number
-			continue
-		used.update(frappe.get_all(INVOICE, {"name": ["like", f"{number}-%"]}, pluck="name"))
-		suffix = 2
-		while f"{number}-{suffix}" in used:
-			suffix += 1
-		names[number] = f"{number}-{suffix}"
-		used.add(names[number])
+	that name already, the number with the first free suffix (INV-0001-2). One query per chunk and
+	suffix tried, however many numbers clash (a second organisation's import may clash on every one)."""
+	names, wanted, suffix = {}, list(dict.fromkeys(numbers)), 1
+	while wanted:
+		candidates = {number: number if suffix == 1 else f"{number}-{suffix}" for number in wanted}
+		used = set()
+		for chunk in _chunks(list(candidates.values())):
+			used.update(frappe.get_all(INVOICE, {"name": ["in", chunk]}, pluck="name"))
+		names.update({number: name for number, name in candidates.items() if name not in used})
+		wanted = [number for number, name in candidates.items() if name in used]
+		suffix += 1
 	return names
 
 

@@ -271,37 +271,45 @@ def process_queued(
 	for event in events:
 		groups[(event.connection, event.tenant_id, event.event_category)][event.resource_id].append(event)
 	done = {"events": len(events), "processed": 0, "ignored": 0, "failed": 0, "deferred": 0, "left": 0}
-	limited, calls = set(), defaultdict(int)
-	for (connection, tenant_id, category), by_id in groups.items():
-		organisation = (connection, tenant_id)
-		ids = list(by_id)
-		for start in range(0, len(ids), IDS_PER_CALL):
-			chunk = [event for rid in ids[start : start + IDS_PER_CALL] for event in by_id[rid]]
-			if organisation in limited:
-				done["deferred"] += len(chunk)
-				continue
-			if calls_per_organisation and calls[organisation] >= calls_per_organisation:
-				done["left"] += len(chunk)
-				continue
-			calls[organisation] += 1
-			try:
-				for (status, error), names in apply_group(connection, tenant_id, category, chunk).items():
-					mark(names, status, error)
-					done[status.lower()] += len(names)
-				frappe.db.commit()
-			except XeroRateLimitError:
-				# Not a failure: the organisation's events stay Queued. The shared rate limiter keeps every
-				# worker from calling Xero for it until Xero's Retry-After has passed; a later drain (the
-				# scheduled one runs every minute) applies them.
-				frappe.db.rollback()
-				limited.add(organisation)
-				done["deferred"] += len(chunk)
-			except Exception as e:
-				frappe.db.rollback()
-				names = [event.name for event in chunk]
-				mark(names, "Failed", error=str(e)[:500])
-				done["failed"] += len(names)
-				frappe.db.commit()
+	limited, calls, clients = set(), defaultdict(int), {}
+	try:
+		for (connection, tenant_id, category), by_id in groups.items():
+			organisation = (connection, tenant_id)
+			ids = list(by_id)
+			for start in range(0, len(ids), IDS_PER_CALL):
+				chunk = [event for rid in ids[start : start + IDS_PER_CALL] for event in by_id[rid]]
+				if organisation in limited:
+					done["deferred"] += len(chunk)
+					continue
+				if calls_per_organisation and calls[organisation] >= calls_per_organisation:
+					done["left"] += len(chunk)
+					continue
+				calls[organisation] += 1
+				try:
+					# One client (and one HTTPS connection) per organisation for the whole pass.
+					if organisation not in clients:
+						clients[organisation] = connections.client_for(connection, tenant_id)
+					outcome = apply_chunk(clients[organisation], connection, tenant_id, category, chunk)
+					for (status, error), names in outcome.items():
+						mark(names, status, error)
+						done[status.lower()] += len(names)
+					frappe.db.commit()
+				except XeroRateLimitError:
+					# Not a failure: the organisation's events stay Queued. The shared rate limiter keeps every
+					# worker from calling Xero for it until Xero's Retry-After has passed; a later drain (the
+					# scheduled one runs every minute) applies them.
+					frappe.db.rollback()
+					limited.add(organisation)
+					done["deferred"] += len(chunk)
+				except Exception as e:
+					frappe.db.rollback()
+					names = [event.name for event in chunk]
+					mark(names, "Failed", error=str(e)[:500])
+					done["failed"] += len(names)
+					frappe.db.commit()
+	finally:
+		for client in clients.values():
+			client.close()
 	done["more"] = bool(done["left"]) or len(events) == limit
 	return done
 
@@ -320,42 +328,35 @@ def mark(names: list[str], status: str, error: str | None = None) -> None:
 	).run()
 
 
-def apply_group(connection: str, tenant_id: str, category: str, events: list) -> dict[tuple, list[str]]:
-	"""Fetches the group's resources in as few calls as Xero allows and applies them; returns the events
-	by (status, reason)."""
+def apply_chunk(
+	client, connection: str, tenant_id: str, category: str, events: list
+) -> dict[tuple, list[str]]:
+	"""Fetches the resources of one call's worth of events (at most IDS_PER_CALL ids) and applies them;
+	returns the events by (status, reason)."""
 	ids = list(dict.fromkeys(event.resource_id for event in events))
-	client = connections.client_for(connection, tenant_id)
-	try:
-		if category == "INVOICE":
-			found = {inv["InvoiceID"]: inv for inv in client.invoices(ids=ids)}
-			applied = {
-				rid
-				for rid, inv in found.items()
-				if apply_xero_invoice(inv, connection, tenant_id, refresh_order=False)
-			}
-			# One refresh per order, however many of its invoices changed.
-			orders = frappe.get_all(
-				"Xero Invoice",
-				{"xero_invoice_id": ["in", list(applied) or [""]]},
-				pluck="sales_order",
-				distinct=True,
-			)
-			for order in sorted(set(orders)):
-				refresh_order_invoicing(order)
-		else:
-			master = MASTERS["contacts"]
-			contacts = []
-			for start in range(0, len(ids), IDS_PER_CALL):
-				chunk = ",".join(ids[start : start + IDS_PER_CALL])
-				contacts += (
-					client.get("/Contacts", params={"IDs": chunk, "includeArchived": "true"}).get("Contacts")
-					or []
-				)
-			upsert(master, connection, tenant_id, [master.fields(c) for c in contacts])
-			found = {c["ContactID"]: c for c in contacts}
-			applied = set(found)
-	finally:
-		client.close()
+	if category == "INVOICE":
+		found = {inv["InvoiceID"]: inv for inv in client.invoices(ids=ids)}
+		applied = {
+			rid
+			for rid, inv in found.items()
+			if apply_xero_invoice(inv, connection, tenant_id, refresh_order=False)
+		}
+		# One refresh per order, however many of its invoices changed.
+		orders = frappe.get_all(
+			"Xero Invoice",
+			{"xero_invoice_id": ["in", list(applied) or [""]]},
+			pluck="sales_order",
+			distinct=True,
+		)
+		for order in sorted(set(orders)):
+			refresh_order_invoicing(order)
+	else:
+		master = MASTERS["contacts"]
+		params = {"IDs": ",".join(ids), "includeArchived": "true"}
+		contacts = client.get("/Contacts", params=params).get("Contacts") or []
+		upsert(master, connection, tenant_id, [master.fields(c) for c in contacts])
+		found = {c["ContactID"]: c for c in contacts}
+		applied = set(found)
 	outcome = defaultdict(list)
 	for event in events:
 		if event.resource_id in applied:
