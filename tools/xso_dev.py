@@ -320,8 +320,17 @@ def pytest_tier(tally: Tally, python: Path, name: str, args: list[str], env=None
 	tally.add(name, passed, failed, skipped)
 
 
+def ensure_dev_requirements(bench: Path) -> None:
+	"""`run-tests --junit-xml-output` needs Frappe's dev dependencies (unittest-xml-reporting), which a
+	plain `bench init` does not install."""
+	probe = subprocess.run([bench / "env" / "bin" / "python", "-c", "import xmlrunner"], capture_output=True)
+	if probe.returncode:
+		run([*bench_cmd(bench), "setup", "requirements", "--dev"], cwd=bench, stdout=subprocess.DEVNULL)
+
+
 def frappe_tier(tally: Tally, bench: Path) -> None:
 	bench_bin = bench_cmd(bench)
+	ensure_dev_requirements(bench)
 	REPORTS.mkdir(exist_ok=True)
 	report = REPORTS / "frappe.xml"
 	report.unlink(missing_ok=True)

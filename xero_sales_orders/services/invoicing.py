@@ -104,7 +104,7 @@ def create_invoice(sales_order: str, lines=None):
 			"customer": order.customer,
 			"connection": order.connection,
 			"tenant_id": order.tenant_id,
-			"invoice_number": next_invoice_number(order.name),
+			"invoice_number": next_invoice_number(order),
 			"reference": order.po_number or order.name,
 			"invoice_date": nowdate(),
 			"currency": order.currency,
@@ -145,16 +145,15 @@ def create_invoice(sales_order: str, lines=None):
 	return invoice
 
 
-def next_invoice_number(order_name: str) -> str:
+def next_invoice_number(order) -> str:
 	"""The order's number with a suffix per invoice (XSO-00001-1, -2, ...), unique in Xero.
 
-	Called with the order row locked, so two requests never pick the same suffix; the count is a
-	locking read so that it sees invoices committed while this request waited for the lock.
+	The suffix comes from the order's own counter, advanced under the order's row lock: it never goes
+	back, so deleting a local invoice never makes the next number one that exists or that Xero holds.
 	"""
-	count = frappe.db.sql(
-		"select count(*) from `tabXero Invoice` where sales_order = %s lock in share mode", order_name
-	)[0][0]
-	return f"{order_name}-{count + 1}"
+	order.invoice_counter = (order.invoice_counter or 0) + 1
+	frappe.db.set_value(ORDER, order.name, "invoice_counter", order.invoice_counter, update_modified=False)
+	return f"{order.name}-{order.invoice_counter}"
 
 
 def refresh_order_invoicing(order) -> None:
