@@ -51,7 +51,7 @@ def regroup(tenant, groups: int) -> None:
 	"""Gives every run of N/G consecutive invoices one PO reference, contact and tax treatment."""
 	from decimal import Decimal
 
-	from xero_sales_orders.core.money import NO_TAX
+	from xero_sales_orders.sandbox.arithmetic import NO_TAX
 	from xero_sales_orders.sandbox.invoices import price_line, set_totals
 
 	invoices = list(tenant.invoices.values())

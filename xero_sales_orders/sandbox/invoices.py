@@ -1,7 +1,7 @@
 """Invoices and payments as Xero keeps them: validation, status rules, arithmetic and the JSON shape.
 
-The arithmetic is the app's own (``xero_sales_orders.core``): the sandbox must agree with Xero, and the
-app must agree with the sandbox, so there is one implementation.
+The arithmetic is the sandbox's own (``arithmetic.py``, written from Xero's documentation): the sandbox
+is an independent oracle for the app, so it shares none of the app's code.
 """
 
 import hashlib
@@ -9,19 +9,17 @@ import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from xero_sales_orders.core.money import (
-	CENT,
+from .arithmetic import (
 	EXCLUSIVE,
 	LINE_AMOUNT_TYPES,
 	NO_TAX,
-	QTY_STEP,
 	ZERO,
-	gross_and_line_amount,
-	line_tax,
-	round_money,
+	Line,
+	cents,
+	compute_line,
+	invoice_totals,
+	unit_amount,
 )
-from xero_sales_orders.core.pricing import PricedLine, totals
-
 from .tenant import Tenant
 from .xerojson import date_string, parse_date, to_number
 
@@ -29,7 +27,6 @@ CREATABLE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
 EDITABLE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
 FINAL_STATUSES = ("VOIDED", "DELETED")
 SUPPORTED_TYPES = ("ACCREC", "ACCPAY")
-UNIT_4DP = Decimal("0.0001")
 NO_MONEY = Decimal("0.00")  # Xero writes amounts with their 2 places: 0.00
 RATE_ONE = Decimal("1.000000")
 NOT_MODIFIABLE = "Invoice not of valid status for modification"
@@ -46,23 +43,32 @@ def price_line(
 	line_amount_type: str,
 	discount_rate: Decimal = ZERO,
 	discount_amount: Decimal | None = None,
-) -> PricedLine:
-	"""One line priced by the app's core; a fixed DiscountAmount comes off the rounded gross."""
-	if discount_amount:
-		gross = gross_and_line_amount(qty, unit)[0]
-		amount = round_money(gross - discount_amount)
-	else:
-		gross, amount = gross_and_line_amount(qty, unit, discount_rate)
-	return PricedLine(amount, line_tax(amount, tax_rate, line_amount_type), gross - amount)
+	tax_amount: Decimal | None = None,
+	unitdp: int = 4,
+) -> Line:
+	"""One line priced by Xero's arithmetic (for seeded documents: the figures must be valid)."""
+	line, problems = compute_line(
+		quantity=qty,
+		unit=unit,
+		tax_rate=tax_rate,
+		line_amount_type=line_amount_type,
+		unitdp=unitdp,
+		discount_rate=discount_rate or None,
+		discount_amount=discount_amount or None,
+		tax_amount=tax_amount,
+	)
+	if problems:
+		raise ValueError("; ".join(problems))
+	return line
 
 
-def set_totals(invoice: dict, priced: list[PricedLine]) -> None:
-	result = totals(priced, invoice["LineAmountTypes"])
-	invoice["SubTotal"] = result.subtotal
+def set_totals(invoice: dict, priced: list[Line]) -> None:
+	result = invoice_totals(priced, invoice["LineAmountTypes"])
+	invoice["SubTotal"] = result.sub_total
 	invoice["TotalTax"] = result.total_tax
-	invoice["Total"] = result.grand_total
+	invoice["Total"] = result.total
 	invoice["TotalDiscount"] = result.total_discount
-	invoice["AmountDue"] = result.grand_total - invoice["AmountPaid"] - invoice["AmountCredited"]
+	invoice["AmountDue"] = result.total - invoice["AmountPaid"] - invoice["AmountCredited"]
 
 
 def default_due_date(tenant: Tenant, contact: dict, issued: date) -> date:
@@ -141,7 +147,7 @@ def _lines(
 	unitdp: int,
 	problems: _Problems,
 	old: dict,
-) -> tuple[list[dict], list[PricedLine]]:
+) -> tuple[list[dict], list[Line]]:
 	lines, priced = [], []
 	for raw in raw_lines:
 		if not isinstance(raw, dict):
@@ -159,26 +165,12 @@ def _lines(
 		if not description:
 			problems.add("Description is required for a line item")
 
-		quantity = _number(raw.get("Quantity"), "Quantity", problems)
-		unit = _number(raw.get("UnitAmount"), "UnitAmount", problems)
-		sent_line_amount = _number(raw.get("LineAmount"), "LineAmount", problems)
-		discount_rate = _number(raw.get("DiscountRate"), "DiscountRate", problems)
-		discount_amount = _number(raw.get("DiscountAmount"), "DiscountAmount", problems)
-		if quantity is None and unit is None and sent_line_amount is not None:
-			quantity, unit = Decimal(1), sent_line_amount
-		if quantity is None:
-			quantity = Decimal(1)
-		if unit is None:
-			unit = to_number(details.get("UnitPrice") or 0)
-		if quantity != quantity.quantize(QTY_STEP):
-			problems.add(f"Quantity {quantity} has more than 4 decimal places")
-		unit = unit.quantize(UNIT_4DP if unitdp == 4 else CENT)
-		if (discount_rate or discount_amount) and invoice_type != "ACCREC":
+		sent = {
+			key: _number(raw.get(key), key, problems)
+			for key in ("Quantity", "UnitAmount", "LineAmount", "TaxAmount", "DiscountRate", "DiscountAmount")
+		}
+		if (sent["DiscountRate"] or sent["DiscountAmount"]) and invoice_type != "ACCREC":
 			problems.add("Discounts can only be used on sales invoices")
-		if discount_rate and discount_amount:
-			problems.add("A line item cannot have both a DiscountRate and a DiscountAmount")
-		if discount_rate is not None and not ZERO <= discount_rate <= 100:
-			problems.add(f"DiscountRate must be between 0 and 100, not {discount_rate}")
 
 		account_code = raw.get("AccountCode") or details.get("AccountCode")
 		account = None
@@ -202,27 +194,35 @@ def _lines(
 				f"The TaxType code '{tax_type}' does not exist or cannot be used for this type of transaction."
 			)
 			tax = None
-		if problems:
-			continue
-		rate = ZERO if line_amount_type == NO_TAX else tax["EffectiveRate"]
-		priced_line = price_line(
-			quantity, unit, rate, line_amount_type, discount_rate or ZERO, discount_amount
+		rate = ZERO if line_amount_type == NO_TAX or tax is None else tax["EffectiveRate"]
+		priced_line, line_problems = compute_line(
+			quantity=sent["Quantity"],
+			unit=sent["UnitAmount"],
+			tax_rate=rate,
+			line_amount_type=line_amount_type,
+			unitdp=unitdp,
+			line_amount=sent["LineAmount"],
+			tax_amount=sent["TaxAmount"],
+			discount_rate=sent["DiscountRate"],
+			discount_amount=sent["DiscountAmount"],
+			default_unit=_decimal(details.get("UnitPrice")),
 		)
-		if sent_line_amount is not None and round_money(sent_line_amount) != priced_line.line_amount:
-			problems.add(
-				f"The line total {sent_line_amount} does not match the expected line total {priced_line.line_amount}"
-			)
+		for message in line_problems:
+			problems.add(message)
+		if problems:
 			continue
 		line_id = str(raw.get("LineItemID") or "").lower()
 		line = {
 			"LineItemID": line_id if line_id in old else new_id(),
 			"Description": _text(description, 4000),
-			"Quantity": quantity.quantize(QTY_STEP),
-			"UnitAmount": unit,
+			"Quantity": priced_line.quantity,
+			"UnitAmount": priced_line.unit_amount,
 			"TaxType": tax["TaxType"],
 			"TaxAmount": priced_line.tax_amount,
 			"LineAmount": priced_line.line_amount,
 			"Tracking": list(raw.get("Tracking") or []),
+			# What the client sent, so that a later change of LineAmountTypes re-prices the line from it.
+			"_sent": {key: value for key, value in sent.items() if value is not None},
 		}
 		if item:
 			line["ItemCode"] = item["Code"]
@@ -230,15 +230,22 @@ def _lines(
 		if account:
 			line["AccountCode"] = account["Code"]
 			line["AccountID"] = account["AccountID"]
-		if discount_rate:
-			line["DiscountRate"] = discount_rate
-		if discount_amount:
-			line["DiscountAmount"] = round_money(discount_amount)
+		if priced_line.discount_rate is not None:
+			line["DiscountRate"] = priced_line.discount_rate
+		if priced_line.discount_amount is not None:
+			line["DiscountAmount"] = priced_line.discount_amount
 		if len(line["Tracking"]) > 2:
 			problems.add("A line item can have at most two tracking categories")
 		lines.append(line)
 		priced.append(priced_line)
 	return lines, priced
+
+
+def _decimal(value) -> Decimal:
+	try:
+		return to_number(value) if value not in (None, "") else ZERO
+	except ValueError:
+		return ZERO
 
 
 def _status_change(old: str | None, new: str, has_payments: bool) -> str | None:
@@ -365,7 +372,9 @@ def write_invoice(
 
 	reprice = existing is None or "LineItems" in element or "LineAmountTypes" in element
 	if reprice:
-		raw_lines = element["LineItems"] if "LineItems" in element else _lines_as_sent(existing)
+		raw_lines = (
+			element["LineItems"] if "LineItems" in element else _lines_as_sent(existing, line_amount_type)
+		)
 		if not isinstance(raw_lines, list) or not raw_lines:
 			problems.add("At least one line item must be specified")
 			raw_lines = []
@@ -421,8 +430,24 @@ def write_invoice(
 	return invoice, []
 
 
-def _lines_as_sent(existing: dict | None) -> list[dict]:
-	return [dict(line) for line in (existing or {}).get("LineItems", [])]
+def _lines_as_sent(existing: dict | None, line_amount_type: str) -> list[dict]:
+	"""The stored lines as their client sent them, to be priced again under another LineAmountTypes; a
+	TaxAmount given for the old amount type does not carry over to the new one."""
+	changed = existing is not None and existing["LineAmountTypes"] != line_amount_type
+	lines = []
+	for line in (existing or {}).get("LineItems", []):
+		raw = {
+			key: value
+			for key, value in line.items()
+			if not key.startswith("_")
+			and key
+			not in ("Quantity", "UnitAmount", "LineAmount", "TaxAmount", "DiscountRate", "DiscountAmount")
+		}
+		raw.update(line.get("_sent") or {})
+		if changed:
+			raw.pop("TaxAmount", None)
+		lines.append(raw)
+	return lines
 
 
 def _blank_invoice(invoice_type: str, by_app: bool) -> dict:
@@ -483,7 +508,7 @@ def record_payment(
 	problems = []
 	if invoice["Status"] != "AUTHORISED":
 		problems.append("Payments can only be made against AUTHORISED invoices")
-	amount = round_money(amount)
+	amount = cents(amount)
 	if amount <= 0:
 		problems.append("Payment amount must be greater than zero")
 	elif amount > invoice["AmountDue"]:
@@ -525,13 +550,9 @@ def online_invoice_url(invoice: dict) -> str:
 # --- JSON shapes -------------------------------------------------------------------------------------
 
 
-def _unit(value: Decimal, unitdp: int) -> Decimal:
-	return value.quantize(UNIT_4DP if unitdp == 4 else CENT)
-
-
 def render_line(line: dict, unitdp: int) -> dict:
 	out = {key: value for key, value in line.items() if not key.startswith("_")}
-	out["UnitAmount"] = _unit(line["UnitAmount"], unitdp)
+	out["UnitAmount"] = unit_amount(line["UnitAmount"], unitdp)
 	return out
 
 

@@ -5,8 +5,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from xero_sales_orders.core.money import EXCLUSIVE, INCLUSIVE, NO_TAX, ZERO
-
+from .arithmetic import EXCLUSIVE, INCLUSIVE, NO_TAX, ZERO
 from .invoices import NO_MONEY, RATE_ONE, price_line, record_payment, set_totals, store_invoice
 from .tenant import Tenant
 

@@ -1,13 +1,14 @@
 """Webhook deliveries as Xero makes them: the payload, its signature, and the intent-to-receive series."""
 
+import base64
+import hashlib
+import hmac
 import json
 import random
 import string
 import threading
 
 import requests
-
-from xero_sales_orders.xero.webhooks import sign  # one implementation of Xero's signature
 
 from .xerojson import webhook_timestamp
 
@@ -17,6 +18,13 @@ DELIVERY_TIMEOUT = 5  # seconds: Xero gives a receiver 5 s to answer
 
 class WebhookError(ValueError):
 	pass
+
+
+def sign(body: bytes, key: str) -> str:
+	"""``x-xero-signature`` as Xero computes it: base64 of HMAC-SHA256 over the raw body bytes, keyed with
+	the webhook key's UTF-8 bytes (the key is text, never base64-decoded)."""
+	digest = hmac.new(key.encode("utf-8"), bytes(body), hashlib.sha256).digest()
+	return base64.b64encode(digest).decode("ascii")
 
 
 def mis_sign(signature: str) -> str:
