@@ -4,7 +4,11 @@ The arithmetic and rules live in ``xero_sales_orders.core``; this module loads r
 order row so that concurrent requests cannot over-invoice, and writes the results.
 """
 
+import random
+import time
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 import frappe
 from frappe import _
@@ -32,6 +36,36 @@ from xero_sales_orders.exceptions import (
 
 ORDER = "Xero Sales Order"
 INVOICE = "Xero Invoice"
+# MariaDB may still pick a transaction as a deadlock victim (e.g. under Frappe's own writes); it is run again.
+DEADLOCK_RETRIES = 3
+T = TypeVar("T")
+
+
+def with_order_locked(sales_order: str, work: Callable[[], T]) -> T:
+	"""Runs ``work`` in a transaction of its own that holds the order's row lock, and commits it.
+
+	Everything that changes an order's quantities, invoices or figures runs here, one order per
+	transaction. The lock is the transaction's first statement, so the snapshot its plain reads see is
+	taken after the previous holder committed; and since nothing else is locked but this order's own
+	rows (no locking reads over index ranges that other orders share), two orders never wait on each
+	other. The caller's earlier work is committed first. ``work`` must load what it changes itself, so
+	that a deadlock victim can be run again from the start.
+	"""
+	for attempt in range(DEADLOCK_RETRIES + 1):
+		frappe.db.commit()
+		try:
+			frappe.db.sql("select name from `tabXero Sales Order` where name = %s for update", sales_order)
+			result = work()
+			frappe.db.commit()
+			return result
+		except frappe.QueryDeadlockError:
+			frappe.db.rollback()
+			if attempt == DEADLOCK_RETRIES:
+				raise
+			time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
+		except BaseException:
+			frappe.db.rollback()
+			raise
 
 
 def money(value):
@@ -84,13 +118,17 @@ def parse_lines_argument(lines):
 
 
 def create_invoice(sales_order: str, lines=None):
-	"""Creates a Xero Invoice for chosen lines (or everything outstanding) of a submitted order.
+	"""Creates and commits a Xero Invoice for chosen lines (or everything outstanding) of a submitted order.
 
-	The order row is locked (SELECT ... FOR UPDATE) before outstanding quantities are read, so
-	concurrent requests for the same order run one after another and re-check what is left.
+	Runs under the order's row lock (``with_order_locked``), so concurrent requests for the same order run
+	one after another and each re-checks what is left; requests for other orders do not wait.
 	"""
 	requested = parse_lines_argument(lines)
-	order = frappe.get_doc(ORDER, sales_order, for_update=True)
+	return with_order_locked(sales_order, lambda: _create_invoice(sales_order, requested))
+
+
+def _create_invoice(sales_order: str, requested):
+	order = frappe.get_doc(ORDER, sales_order)
 	try:
 		ensure_can_invoice(order.status)
 		plan = plans.plan_invoice([order_line(row) for row in order.items], requested, order.line_amount_type)
@@ -160,8 +198,9 @@ def refresh_order_invoicing(order) -> None:
 	"""Re-derives invoiced and outstanding figures and the status from the order's live invoices.
 
 	Sums are taken in SQL over every invoice that is not VOIDED or DELETED, so a void returns its
-	quantities without any bookkeeping of its own. The reads are locking reads: under REPEATABLE READ a
-	plain SELECT could see a snapshot taken before a concurrent invoice committed.
+	quantities without any bookkeeping of its own. The caller holds the order's row lock in a transaction
+	that took it first (``with_order_locked``), or created the order in this transaction (the import), so
+	plain reads see every invoice committed for it.
 	"""
 	if isinstance(order, str):
 		order = frappe.get_doc(ORDER, order)
@@ -179,7 +218,6 @@ def refresh_order_invoicing(order) -> None:
 		)
 		.where((invoice.sales_order == order.name) & (invoice.status.notin(list(DEAD_INVOICE_STATUSES))))
 		.groupby(item.sales_order_item)
-		.for_update()
 	).run(as_dict=True)
 	by_row = {s.sales_order_item: s for s in sums}
 
@@ -206,7 +244,7 @@ def refresh_order_invoicing(order) -> None:
 
 	paid = frappe.db.sql(
 		"""select coalesce(sum(amount_paid), 0) from `tabXero Invoice`
-		where sales_order = %s and status not in %s lock in share mode""",
+		where sales_order = %s and status not in %s""",
 		(order.name, list(DEAD_INVOICE_STATUSES)),
 	)[0][0]
 	grand_total = money(order.grand_total)
@@ -244,13 +282,17 @@ def set_invoice_status(invoice_name: str, status: str) -> None:
 			_("Invoice status must be one of {0}, not {1}").format(", ".join(INVOICE_STATUSES), status),
 			InvalidInvoiceRequestError,
 		)
-	invoice = frappe.get_doc(INVOICE, invoice_name)
-	order = frappe.get_doc(ORDER, invoice.sales_order, for_update=True)
-	if invoice.status == status:
-		return
-	invoice.db_set("status", status)
-	invoice.add_comment("Info", _("Xero status changed to {0}").format(status))
-	refresh_order_invoicing(order)
+	order = frappe.db.get_value(INVOICE, invoice_name, "sales_order")
+
+	def apply():
+		invoice = frappe.get_doc(INVOICE, invoice_name)
+		if invoice.status == status:
+			return
+		invoice.db_set("status", status)
+		invoice.add_comment("Info", _("Xero status changed to {0}").format(status))
+		refresh_order_invoicing(order)
+
+	with_order_locked(order, apply)
 
 
 def close_order(sales_order: str):
@@ -263,22 +305,26 @@ def reopen_order(sales_order: str):
 
 def _set_closed(sales_order: str, closed: bool):
 	"""Short-closes or re-opens the order under its row lock; the status is derived again."""
-	order = frappe.get_doc(ORDER, sales_order, for_update=True)
 	check, title, comment = (
 		(ensure_can_close, _("Cannot close"), _("Closed; the remainder will not be invoiced"))
 		if closed
 		else (ensure_can_reopen, _("Cannot re-open"), _("Re-opened"))
 	)
-	try:
-		check(order.status)
-	except CoreOrderStateError as e:
-		throw(str(e), OrderStateError, title=title)
-	order.is_closed = int(closed)
-	order.set_status()
-	frappe.db.set_value(ORDER, order.name, {"is_closed": order.is_closed, "status": order.status})
-	order.notify_update()
-	order.add_comment("Info", comment)
-	return order
+
+	def apply():
+		order = frappe.get_doc(ORDER, sales_order)
+		try:
+			check(order.status)
+		except CoreOrderStateError as e:
+			throw(str(e), OrderStateError, title=title)
+		order.is_closed = int(closed)
+		order.set_status()
+		frappe.db.set_value(ORDER, order.name, {"is_closed": order.is_closed, "status": order.status})
+		order.notify_update()
+		order.add_comment("Info", comment)
+		return order
+
+	return with_order_locked(sales_order, apply)
 
 
 def has_live_invoices(sales_order: str) -> bool:

@@ -1,11 +1,15 @@
 """Pushing invoices to Xero so that none is lost and none is doubled.
 
 - The local Xero Invoice is committed before anything is sent: if Xero is down it stays Pending.
-- Every send carries the invoice's Idempotency-Key, so an immediate retry is replayed by Xero.
-- Xero forgets keys after minutes, so a retry after that first looks the invoice up by the invoice
-  number the app assigned, and only sends (with a new key) when Xero does not have it.
-- Pushers of one order serialise on the order's row lock (the same lock invoicing takes, in the same
-  order: order first, then its invoices), so a user, a worker and the scheduler never send twice.
+- A pusher claims the invoices it sends by a state change committed on its own (a claim with a lease),
+  not by holding row locks: no lock is held while Xero is called, so invoicing other orders never
+  waits on a slow Xero. Each attempt is counted in that same commit.
+- Every send carries an Idempotency-Key, so an immediate retry is replayed by Xero. Xero forgets keys
+  after minutes, and a retry of several invoices goes out under a new batch key, so an invoice with an
+  earlier attempt is first looked up by the number the app assigned; Xero's "Invoice # must be unique"
+  for such an invoice means "it is there already", never Failed.
+- Xero's answer is committed as soon as it arrives, one order per transaction under that order's lock
+  (``invoicing.with_order_locked``), where the order's figures are derived again.
 """
 
 import uuid
@@ -20,110 +24,243 @@ from frappe.utils import add_days, getdate, now_datetime
 from xero_sales_orders.core.invoicing import xero_line_terms
 from xero_sales_orders.core.money import round_money, round_qty, to_decimal
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services.invoicing import INVOICE, ORDER, refresh_order_invoicing
+from xero_sales_orders.services.invoicing import INVOICE, ORDER, refresh_order_invoicing, with_order_locked
 from xero_sales_orders.xero.client import XeroAPIError, XeroRateLimitError, XeroUnavailableError
 from xero_sales_orders.xero.errors import element_errors
 from xero_sales_orders.xero.parsing import parse_xero_date
 
-# Xero keeps an idempotency key for about 6 minutes; past this, look the invoice up before re-sending.
+# Xero keeps an idempotency key for about 6 minutes; past this, a re-send gets a new key.
 IDEMPOTENCY_WINDOW = timedelta(minutes=5)
 MAX_ATTEMPTS = 25
 # Short enough that a user waiting on Create Invoice is not kept long when Xero is slow; the retry job
 # (with the same idempotency key) picks it up.
 PUSH_TIMEOUT = (5, 20)
+# Longer than a push can take (two retries of PUSH_TIMEOUT plus rate-limit waits): a claim older than this
+# was left by a pusher that died, and the invoice may be claimed again.
+CLAIM_LEASE = timedelta(minutes=10)
 RETRY_BACKOFF_SECONDS = (0, 30, 60, 120, 300, 600, 1800)
 TRANSIENT = (XeroRateLimitError, XeroUnavailableError, requests.RequestException, OSError)
+NUMBER_TAKEN = "Invoice # must be unique."
+RECONCILE_BATCH = 200
 
 
 def push_invoices(names: list[str]) -> dict[str, str]:
-	"""Pushes the given Pending invoices; returns each one's push state afterwards."""
+	"""Pushes the given Pending invoices, one organisation at a time; returns each one's push state.
+
+	An organisation whose push fails unexpectedly (a token refresh that errors, a bug) costs only its own
+	invoices' turn: what Xero accepted for the others is already committed.
+	"""
 	rows = frappe.get_all(
 		INVOICE,
 		filters={"name": ["in", names]},
-		fields=["name", "sales_order", "connection", "tenant_id"],
+		fields=["name", "connection", "tenant_id"],
+		order_by="name asc",
 	)
 	groups = defaultdict(list)
 	for row in rows:
 		if row.connection and row.tenant_id:
-			groups[(row.connection, row.tenant_id)].append(row)
+			groups[(row.connection, row.tenant_id)].append(row.name)
 	for (connection, tenant_id), group in groups.items():
-		_push_group(connection, tenant_id, group)
+		claim = uuid.uuid4().hex
+		try:
+			_push_group(connection, tenant_id, group, claim)
+		except Exception:
+			frappe.db.rollback()
+			frappe.log_error(title=f"Pushing invoices to Xero failed for {connection} / {tenant_id}")
+		finally:
+			_release(claim)
 	return dict(
 		frappe.get_all(INVOICE, filters={"name": ["in", names]}, fields=["name", "push_state"], as_list=True)
 	)
 
 
-def _claim(group) -> list:
-	"""Locks the orders (sorted, so pushers never deadlock) and returns the invoices still Pending."""
-	for order in sorted({row.sales_order for row in group}):
-		frappe.db.sql("select name from `tabXero Sales Order` where name = %s for update", order)
-	names = [row.name for row in group]
-	pending = frappe.db.sql(
-		"select name from `tabXero Invoice` where name in %s and push_state = 'Pending' for update",
-		[names],
+def _claim(names: list[str], claim: str) -> list:
+	"""Claims the invoices still Pending and not claimed by a live pusher, counting the attempt, in a
+	commit of its own; returns them with ``earlier_attempts`` and ``previous_attempt_at`` set."""
+	frappe.db.commit()
+	before = {
+		r.name: r
+		for r in frappe.get_all(
+			INVOICE, {"name": ["in", names]}, ["name", "push_attempts", "last_attempt_at"]
+		)
+	}
+	now = now_datetime()
+	frappe.db.sql(
+		"""update `tabXero Invoice`
+		set push_claim = %(claim)s, push_claimed_until = %(until)s,
+			push_attempts = push_attempts + 1, last_attempt_at = %(now)s
+		where name in %(names)s and push_state = 'Pending'
+			and (push_claim is null or push_claim = '' or push_claimed_until < %(now)s)""",
+		{"claim": claim, "until": now + CLAIM_LEASE, "now": now, "names": names},
 	)
-	return [frappe.get_doc(INVOICE, name) for (name,) in pending]
+	frappe.db.commit()
+	claimed = frappe.get_all(INVOICE, {"push_claim": claim}, pluck="name", order_by="name asc")
+	invoices = []
+	for name in claimed:
+		invoice = frappe.get_doc(INVOICE, name)
+		invoice.earlier_attempts = before[name].push_attempts or 0
+		invoice.previous_attempt_at = before[name].last_attempt_at
+		invoices.append(invoice)
+	return invoices
 
 
-def _push_group(connection: str, tenant_id: str, group) -> None:
-	touched_orders = set()
-	_send_group(connection, tenant_id, group, touched_orders)
-	# Each order's invoiced figures are derived once, however many of its invoices went out.
-	for order in sorted(touched_orders):
-		refresh_order_invoicing(order)
+def _release(claim: str) -> None:
+	"""Drops whatever this pusher still claims (its results are written already, or it failed)."""
+	frappe.db.rollback()
+	frappe.db.sql(
+		"update `tabXero Invoice` set push_claim = null, push_claimed_until = null where push_claim = %s",
+		claim,
+	)
+	frappe.db.commit()
 
 
-def _send_group(connection: str, tenant_id: str, group, touched_orders: set) -> None:
-	invoices = _claim(group)
+def _push_group(connection: str, tenant_id: str, names: list[str], claim: str) -> None:
+	invoices = _claim(names, claim)
 	if not invoices:
 		return
 	try:
 		client = connections.client_for(connection, tenant_id, max_retries=2, timeout=PUSH_TIMEOUT)
 	except frappe.ValidationError as e:
-		for invoice in invoices:
-			_attempt_failed(invoice, str(e), transient=True)
+		_failed(invoices, str(e), transient=True)
 		return
 	try:
 		tenant = _tenant_settings(connection, tenant_id)
-		stale = [inv for inv in invoices if inv.push_attempts and _outside_window(inv)]
-		if stale:
-			found = {
-				x.get("InvoiceNumber"): x
-				for x in client.invoices(numbers=[inv.invoice_number for inv in stale])
+		# An earlier attempt may have reached Xero without its answer reaching us.
+		uncertain = [inv for inv in invoices if inv.earlier_attempts]
+		found = _find_in_xero(client, uncertain) if uncertain else {}
+		to_send = [inv for inv in invoices if inv.name not in found]
+		answers = {}
+		if to_send:
+			for inv in to_send:
+				if inv.earlier_attempts and _outside_window(inv):
+					inv.idempotency_key = uuid.uuid4().hex  # the old key may be forgotten, or hold an error
+			payloads = [_payload(inv, tenant) for inv in to_send]
+			key = to_send[0].idempotency_key if len(to_send) == 1 else _batch_key(to_send)
+			answers = {
+				e.get("InvoiceNumber"): e for e in client.create_invoices(payloads, idempotency_key=key)
 			}
-			for inv in stale:
-				if inv.invoice_number in found:
-					_pushed(inv, found[inv.invoice_number], tenant, client if len(invoices) == 1 else None)
-					touched_orders.add(inv.sales_order)
-				else:
-					inv.idempotency_key = (
-						uuid.uuid4().hex
-					)  # the old key may be forgotten, or hold a cached error
-			invoices = [inv for inv in invoices if inv.push_state == "Pending"]
-		if not invoices:
-			return
-		payloads = [_payload(inv, tenant) for inv in invoices]
-		key = invoices[0].idempotency_key if len(invoices) == 1 else _batch_key(invoices)
-		elements = client.create_invoices(payloads, idempotency_key=key)
-		by_number = {e.get("InvoiceNumber"): e for e in elements}
-		for inv in invoices:
-			element = by_number.get(inv.invoice_number)
+		accepted, refused = dict(found), {}
+		for inv in to_send:
+			element = answers.get(inv.invoice_number)
 			errors = element_errors(element) if element else [_("Xero returned no answer for this invoice")]
 			if element and not errors and element.get("InvoiceID"):
-				_pushed(inv, element, tenant, client if len(invoices) == 1 else None)
-				touched_orders.add(inv.sales_order)
+				accepted[inv.name] = element
 			else:
-				_attempt_failed(inv, " ".join(errors), transient=False)
+				refused[inv.name] = errors
+		# "Invoice # must be unique" for an invoice of ours that Xero may already hold: look it up.
+		taken = [inv for inv in to_send if inv.name in refused and NUMBER_TAKEN in refused[inv.name]]
+		if taken:
+			for name, element in _find_in_xero(client, taken).items():
+				accepted[name] = element
+				refused.pop(name)
+		by_name = {inv.name: inv for inv in invoices}
+		_record_accepted([by_name[n] for n in accepted], accepted, tenant, claim)
+		for name, errors in refused.items():
+			_failed([by_name[name]], " ".join(errors), transient=False, claim=claim)
+		if len(invoices) == 1 and accepted:
+			_fetch_online_url(client, by_name[next(iter(accepted))], accepted[next(iter(accepted))])
 	except TRANSIENT as e:
-		for inv in invoices:
-			if inv.push_state == "Pending":
-				_attempt_failed(inv, _describe(e), transient=True)
+		_failed(invoices, _describe(e), transient=True, claim=claim)
 	except XeroAPIError as e:
-		for inv in invoices:
-			if inv.push_state == "Pending":
-				_attempt_failed(inv, _describe(e), transient=e.status is None or e.status >= 500)
+		_failed(invoices, _describe(e), transient=e.status is None or e.status >= 500, claim=claim)
+	except frappe.ValidationError as e:
+		# The token could not be refreshed (Xero's identity server down, reconnect needed): try again later.
+		_failed(invoices, str(e), transient=True, claim=claim)
 	finally:
 		client.close()
+
+
+def _find_in_xero(client, invoices) -> dict[str, dict]:
+	"""The invoices Xero already holds under our numbers, by local name. A number Xero holds for another
+	contact or amount is not ours (someone typed it in Xero), so it is not taken for ours."""
+	if not invoices:
+		return {}
+	held = {
+		x.get("InvoiceNumber"): x for x in client.invoices(numbers=[inv.invoice_number for inv in invoices])
+	}
+	found = {}
+	for inv in invoices:
+		element = held.get(inv.invoice_number)
+		if element and element.get("Status") != "DELETED" and _is_ours(inv, element):
+			found[inv.name] = element
+	return found
+
+
+def _is_ours(invoice, element: dict) -> bool:
+	contact_id = frappe.db.get_value("Xero Contact", invoice.customer, "contact_id") or invoice.customer
+	same_contact = ((element.get("Contact") or {}).get("ContactID") or "").lower() == (
+		contact_id or ""
+	).lower()
+	return same_contact and round_money(to_decimal(element.get("Total"))) == round_money(
+		to_decimal(invoice.total)
+	)
+
+
+def _record_accepted(invoices, elements: dict, tenant, claim: str) -> None:
+	"""Commits what Xero accepted, one order at a time under its lock, deriving its figures again."""
+	by_order = defaultdict(list)
+	for inv in invoices:
+		by_order[inv.sales_order].append(inv)
+
+	for order, group in sorted(by_order.items()):
+
+		def apply(group=group, order=order):
+			for inv in group:
+				_record(inv, {**_pushed_values(inv, elements[inv.name], tenant), **_unclaimed()}, claim)
+			refresh_order_invoicing(order)
+
+		with_order_locked(order, apply)
+
+
+def _unclaimed() -> dict:
+	return {"push_claim": None, "push_claimed_until": None}
+
+
+def _record(invoice, values: dict, claim: str | None = None, **conditions) -> None:
+	"""Writes push results straight to the row (db_set would reload the whole invoice for each one), and
+	only while this pusher still holds the claim, so a late answer never overwrites a newer state."""
+	invoice.update(values)
+	filters = {"name": invoice.name, **conditions}
+	if claim:
+		filters["push_claim"] = claim
+	frappe.db.set_value(INVOICE, filters, values, update_modified=False)
+
+
+def _failed(invoices, message: str, transient: bool, claim: str | None = None) -> None:
+	"""Records a failed attempt (the attempt itself was counted when it was claimed) in its own commit."""
+	frappe.db.rollback()
+	for invoice in invoices:
+		if invoice.push_state != "Pending":
+			continue
+		_record(
+			invoice,
+			{
+				"push_state": "Pending" if transient else "Failed",
+				"last_error": message[:1000],
+				"idempotency_key": invoice.idempotency_key,
+				**_unclaimed(),
+			},
+			claim,
+			push_state="Pending",  # a webhook may have found it in Xero meanwhile
+		)
+		if not transient:
+			frappe.get_doc(ORDER, invoice.sales_order).add_comment(
+				"Info", _("Xero refused invoice {0}: {1}").format(invoice.name, message)
+			)
+	frappe.db.commit()
+
+
+def _fetch_online_url(client, invoice, element: dict) -> None:
+	"""The customer's link for a single, interactive push (a call per invoice, so batches leave it to be
+	fetched on demand). A missing link must not turn a stored invoice into a failure."""
+	if element.get("Status") in ("DRAFT", "SUBMITTED", "VOIDED", "DELETED"):
+		return
+	try:
+		url = client.online_invoice_url(element["InvoiceID"])
+	except (XeroAPIError, *TRANSIENT):
+		return
+	frappe.db.set_value(INVOICE, invoice.name, "online_url", url, update_modified=False)
+	frappe.db.commit()
 
 
 def _describe(error: Exception) -> str:
@@ -140,7 +277,8 @@ def _batch_key(invoices) -> str:
 
 
 def _outside_window(invoice) -> bool:
-	return not invoice.last_attempt_at or now_datetime() - invoice.last_attempt_at > IDEMPOTENCY_WINDOW
+	previous = invoice.previous_attempt_at
+	return not previous or now_datetime() - previous > IDEMPOTENCY_WINDOW
 
 
 def _tenant_settings(connection: str, tenant_id: str):
@@ -197,54 +335,16 @@ def _payload(invoice, tenant) -> dict:
 	return payload
 
 
-def _record(invoice, values: dict) -> None:
-	"""Writes push results straight to the row: db_set would reload the whole invoice for each one."""
-	invoice.update(values)
-	frappe.db.set_value(INVOICE, invoice.name, values, update_modified=False)
-
-
-def _attempt_failed(invoice, message: str, transient: bool) -> None:
-	_record(
-		invoice,
-		{
-			"push_state": "Pending" if transient else "Failed",
-			"push_attempts": (invoice.push_attempts or 0) + 1,
-			"last_attempt_at": now_datetime(),
-			"last_error": message[:1000],
-			"idempotency_key": invoice.idempotency_key,
-		},
-	)
-	if not transient:
-		frappe.get_doc(ORDER, invoice.sales_order).add_comment(
-			"Info", _("Xero refused invoice {0}: {1}").format(invoice.name, message)
-		)
-
-
-def _pushed(invoice, element: dict, tenant, client=None) -> None:
-	"""Records Xero's answer (the caller refreshes the order). With a client (a single, interactive push)
-	it also fetches the online invoice link, which costs a call per invoice, so batches leave it to be
-	fetched on demand."""
-	url = None
-	if client and element.get("Status") not in ("DRAFT", "SUBMITTED", "VOIDED", "DELETED"):
-		try:
-			url = client.online_invoice_url(element["InvoiceID"])
-		except XeroAPIError:
-			url = None  # a missing customer link must not turn a stored invoice into a failure
+def _pushed_values(invoice, element: dict, tenant) -> dict:
 	short_code = tenant.short_code
-	_record(
-		invoice,
-		{
-			"push_state": "Pushed",
-			"push_attempts": (invoice.push_attempts or 0) + 1,
-			"last_attempt_at": now_datetime(),
-			"last_error": None,
-			"online_url": url,
-			"xero_url": f"https://go.xero.com/app/{short_code}/invoicing/view/{element['InvoiceID']}"
-			if short_code
-			else None,
-			**_xero_figures(element),
-		},
-	)
+	return {
+		"push_state": "Pushed",
+		"last_error": None,
+		"xero_url": f"https://go.xero.com/app/{short_code}/invoicing/view/{element['InvoiceID']}"
+		if short_code
+		else None,
+		**_xero_figures(element),
+	}
 
 
 def _xero_figures(element: dict) -> dict:
@@ -259,38 +359,67 @@ def _xero_figures(element: dict) -> dict:
 	}
 
 
-def apply_xero_invoice(
-	element: dict, connection: str, tenant_id: str, refresh_order: bool = True
-) -> str | None:
-	"""Applies Xero's current state of an invoice to the local one, if it is ours and newer.
+def apply_xero_invoices(elements: list[dict], connection: str, tenant_id: str) -> dict[str, str]:
+	"""Applies Xero's current state of invoices to the local ones that are ours, where Xero's is newer.
 
-	Returns the local invoice's name, or None when the invoice was not raised by this app. A caller
-	applying many invoices passes ``refresh_order=False`` and refreshes each order once afterwards.
+	Returns the local invoice name of each InvoiceID that is ours. Each order's invoices are applied in one
+	transaction under that order's lock, and its figures derived once (a void returns quantities, a
+	payment changes the paid figure); one order's failure does not undo another's.
 	"""
-	name = frappe.db.get_value(INVOICE, {"xero_invoice_id": element.get("InvoiceID")}) or frappe.db.get_value(
-		INVOICE,
-		{
-			"invoice_number": element.get("InvoiceNumber") or "",
-			"connection": connection,
-			"tenant_id": tenant_id,
-		},
-	)
-	if not name:
-		return None
-	order = frappe.db.get_value(INVOICE, name, "sales_order")
-	frappe.db.sql("select name from `tabXero Sales Order` where name = %s for update", order)
-	invoice = frappe.get_doc(INVOICE, name, for_update=True)
+	by_id = {e.get("InvoiceID"): e for e in elements if e.get("InvoiceID")}
+	local = {}
+	if by_id:
+		for row in frappe.get_all(
+			INVOICE, {"xero_invoice_id": ["in", list(by_id)]}, ["name", "xero_invoice_id", "sales_order"]
+		):
+			local[row.xero_invoice_id] = row
+	# An invoice whose push answer was lost is known here by its number only.
+	numbers = {
+		e.get("InvoiceNumber"): i for i, e in by_id.items() if i not in local and e.get("InvoiceNumber")
+	}
+	if numbers:
+		for row in frappe.get_all(
+			INVOICE,
+			{"invoice_number": ["in", list(numbers)], "connection": connection, "tenant_id": tenant_id},
+			["name", "invoice_number", "sales_order"],
+		):
+			local[numbers[row.invoice_number]] = row
+	by_order = defaultdict(list)
+	for invoice_id, row in local.items():
+		by_order[row.sales_order].append((row.name, by_id[invoice_id]))
+
+	for order, group in sorted(by_order.items()):
+
+		def apply(group=group, order=order):
+			changed = False
+			for name, element in group:
+				changed |= _apply_if_newer(name, element)
+			if changed:
+				refresh_order_invoicing(order)
+
+		with_order_locked(order, apply)
+	return {invoice_id: row.name for invoice_id, row in local.items()}
+
+
+def apply_xero_invoice(element: dict, connection: str, tenant_id: str) -> str | None:
+	"""One invoice's state from Xero (see ``apply_xero_invoices``); None when it is not ours."""
+	return apply_xero_invoices([element], connection, tenant_id).get(element.get("InvoiceID"))
+
+
+def _apply_if_newer(name: str, element: dict) -> bool:
+	current = frappe.db.get_value(INVOICE, name, ["xero_updated_at", "push_state"], as_dict=True)
 	figures = _xero_figures(element)
 	if (
-		invoice.xero_updated_at
+		current.xero_updated_at
 		and figures["xero_updated_at"]
-		and figures["xero_updated_at"] <= invoice.xero_updated_at
+		and figures["xero_updated_at"] <= current.xero_updated_at
 	):
-		return name  # an older or repeated event: what we hold is as new
-	_record(invoice, {**figures, "push_state": "Pushed"})
-	if refresh_order:
-		refresh_order_invoicing(order)  # a void returns quantities; a payment changes the order's paid figure
-	return name
+		return False  # an older or repeated event: what we hold is as new
+	values = {**figures, "push_state": "Pushed"}
+	if current.push_state != "Pushed":
+		values["last_error"] = None
+	frappe.db.set_value(INVOICE, name, values, update_modified=False)
+	return True
 
 
 def retry_pending(connection: str | None = None) -> dict:
@@ -314,9 +443,7 @@ def retry_pending(connection: str | None = None) -> dict:
 		or (now - c.last_attempt_at).total_seconds()
 		>= RETRY_BACKOFF_SECONDS[min(c.push_attempts, len(RETRY_BACKOFF_SECONDS) - 1)]
 	]
-	states = push_invoices(due) if due else {}
-	frappe.db.commit()
-	return states
+	return push_invoices(due) if due else {}
 
 
 def reconcile(connection: str | None = None) -> dict:
@@ -340,12 +467,16 @@ def reconcile(connection: str | None = None) -> dict:
 		since = tenant.invoices_reconciled_at
 		client = connections.client_for(tenant.parent, tenant.tenant_id, max_retries=1)
 		try:
-			count = 0
+			count, page = 0, []
 			for element in client.invoices(
 				where='Type=="ACCREC"',
 				modified_since=(since.replace(tzinfo=timezone.utc) - OVERLAP) if since else None,
 			):
-				count += apply_xero_invoice(element, tenant.parent, tenant.tenant_id) is not None
+				page.append(element)
+				if len(page) == RECONCILE_BATCH:
+					count += len(apply_xero_invoices(page, tenant.parent, tenant.tenant_id))
+					page = []
+			count += len(apply_xero_invoices(page, tenant.parent, tenant.tenant_id))
 			frappe.db.set_value("Xero Connection Tenant", tenant.name, "invoices_reconciled_at", started)
 			frappe.db.commit()
 			applied[tenant.tenant_id] = count

@@ -18,8 +18,7 @@ from frappe.utils import get_system_timezone, now_datetime
 from frappe.utils.password import get_decrypted_password
 
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services.invoicing import refresh_order_invoicing
-from xero_sales_orders.services.push import apply_xero_invoice
+from xero_sales_orders.services.push import apply_xero_invoices
 from xero_sales_orders.services.sync import MASTERS, upsert
 from xero_sales_orders.xero.errors import XeroRateLimitError
 from xero_sales_orders.xero.parsing import loads, parse_xero_date
@@ -336,20 +335,7 @@ def apply_chunk(
 	ids = list(dict.fromkeys(event.resource_id for event in events))
 	if category == "INVOICE":
 		found = {inv["InvoiceID"]: inv for inv in client.invoices(ids=ids)}
-		applied = {
-			rid
-			for rid, inv in found.items()
-			if apply_xero_invoice(inv, connection, tenant_id, refresh_order=False)
-		}
-		# One refresh per order, however many of its invoices changed.
-		orders = frappe.get_all(
-			"Xero Invoice",
-			{"xero_invoice_id": ["in", list(applied) or [""]]},
-			pluck="sales_order",
-			distinct=True,
-		)
-		for order in sorted(set(orders)):
-			refresh_order_invoicing(order)
+		applied = set(apply_xero_invoices(list(found.values()), connection, tenant_id))
 	else:
 		master = MASTERS["contacts"]
 		params = {"IDs": ",".join(ids), "includeArchived": "true"}
