@@ -148,7 +148,7 @@ def _push_group(connection: str, tenant_id: str, names: list[str], claim: str) -
 			else:
 				refused[inv.name] = errors
 		# "Invoice # must be unique" for an invoice of ours that Xero may already hold: look it up.
-		taken = [inv for inv in to_send if inv.name in refused and NUMBER_TAKEN in refused[inv.name]]
+		taken = [inv for inv in to_send if any(NUMBER_TAKEN in e for e in refused.get(inv.name, ()))]
 		if taken:
 			for name, element in _find_in_xero(client, taken).items():
 				accepted[name] = element
