@@ -101,6 +101,13 @@ def test_bad_requests_are_refused_with_reasons():
 		plan_invoice(lines, [])
 
 
+@pytest.mark.parametrize("qty", [D("1e30"), D("NaN"), D("Infinity"), D("1e12")])
+def test_plans_refuse_quantities_no_column_holds_without_a_decimal_crash(qty):
+	# Decimal cannot quantize 1E+30 to 4 places (InvalidOperation) and NaN cannot be compared: both are answers.
+	with pytest.raises(InvalidQtyError, match="finite number below 1,000,000,000,000"):
+		plan_invoice([make_line("a", "2", "10")], [("a", qty)])
+
+
 @pytest.mark.parametrize(
 	"requested, message",
 	[
@@ -110,6 +117,12 @@ def test_bad_requests_are_refused_with_reasons():
 		([{"item": 5, "qty": 1}], "item must be"),
 		([{"item": "a", "qty": "many"}], "qty must be a number"),
 		([{"item": "a", "qty": True}], "qty must be a number"),
+		([{"item": "a", "qty": 1e30}], "qty 1E\\+30 is too large: it must be below 1,000,000,000,000"),
+		([{"item": "a", "qty": "1e30"}], "too large"),
+		([{"item": "a", "qty": "nan"}], "finite number"),
+		([{"item": "a", "qty": float("nan")}], "finite number"),
+		([{"item": "a", "qty": "inf"}], "finite number"),
+		([{"item": "a", "qty": "-Infinity"}], "finite number"),
 	],
 )
 def test_parse_requested_explains_wrong_shapes(requested, message):

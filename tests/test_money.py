@@ -7,9 +7,11 @@ from xero_sales_orders.core.money import (
 	INCLUSIVE,
 	NO_TAX,
 	MoneyError,
+	check_in_range,
 	line_amount,
 	line_tax,
 	round_money,
+	to_bounded_decimal,
 	to_decimal,
 )
 from xero_sales_orders.core.pricing import LineInput, LineValidationError, parse_line, price_line, totals
@@ -95,3 +97,49 @@ def test_parse_line_refuses_bad_figures(args, field):
 def test_parse_line_refuses_text():
 	with pytest.raises(LineValidationError, match="Quantity must be a number"):
 		parse_line("ten", 10)
+
+
+@pytest.mark.parametrize("value", ["1e30", 1e30, "1E+12", 10**12, "-1e13", D("1e30")])
+def test_figures_beyond_the_columns_are_refused_with_the_limit(value):
+	with pytest.raises(MoneyError, match="too large: it must be below 1,000,000,000,000"):
+		to_bounded_decimal(value, "Quantity")
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-Infinity", float("nan"), float("inf"), D("sNaN")])
+def test_nan_and_infinity_are_refused(value):
+	with pytest.raises(MoneyError, match="finite number"):
+		to_bounded_decimal(value, "Unit price")
+
+
+def test_the_largest_figures_the_columns_hold_are_accepted():
+	assert to_bounded_decimal("999999999999.9999") == D("999999999999.9999")
+	assert check_in_range(D("-999999999999.99")) == D("-999999999999.99")
+
+
+@pytest.mark.parametrize(
+	"qty, price, tax, message",
+	[
+		("1e30", "1", "0", "Quantity 1E\\+30 is too large"),
+		("1", "1e30", "0", "Unit price 1E\\+30 is too large"),
+		("1", "1", "1e30", "Tax rate 1E\\+30 is too large"),
+		("nan", "1", "0", "Quantity must be a finite number"),
+		("1", "inf", "0", "Unit price must be a finite number"),
+		("1000000", "1000000", "0", "line's amount with its tax must be below"),
+		("1000000", "900000", "15", "line's amount with its tax must be below"),
+	],
+)
+def test_parse_line_refuses_figures_out_of_range_with_a_message(qty, price, tax, message):
+	with pytest.raises(LineValidationError, match=message):
+		parse_line(qty, price, "0", tax, 1)
+
+
+def test_a_line_just_inside_the_columns_prices_exactly():
+	line = parse_line("1000000", "869565.2173", "0", "15")
+	priced = price_line(line)
+	assert priced.line_amount + priced.tax_amount < D("1e12")
+
+
+def test_totals_beyond_the_columns_are_refused():
+	big = price_line(parse_line("1000000", "600000", "0", "0"))
+	with pytest.raises(LineValidationError, match="total 1200000000000.00 is too large"):
+		totals([big, big])

@@ -9,7 +9,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
-from .money import EXCLUSIVE, ZERO, gross_and_line_amount, line_tax, qty_str, to_decimal
+from .money import (
+	EXCLUSIVE,
+	FIGURE_LIMIT,
+	LIMIT_TEXT,
+	ZERO,
+	gross_and_line_amount,
+	line_tax,
+	qty_str,
+	to_bounded_decimal,
+)
 from .pricing import PricedLine, Totals, totals
 
 
@@ -90,7 +99,7 @@ def parse_requested(requested: Iterable[dict] | None) -> list[tuple[str, Decimal
 		if not isinstance(item, str) or not item:
 			raise InvalidQtyError(f"Line {index}: item must be the name of an order item row, not {item!r}")
 		try:
-			qty = to_decimal(entry.get("qty"), "qty")
+			qty = to_bounded_decimal(entry.get("qty"), "qty")
 		except ValueError as e:
 			raise InvalidQtyError(f"Line {index} ({item}): {e}") from None
 		pairs.append((item, qty))
@@ -135,6 +144,10 @@ def plan_invoice(
 		if name in seen:
 			raise InvalidQtyError(f"Line {label} is listed more than once")
 		seen.add(name)
+		if not qty.is_finite() or qty >= FIGURE_LIMIT:
+			raise InvalidQtyError(
+				f"Quantity to invoice for {label} must be a finite number below {LIMIT_TEXT}"
+			)
 		if qty <= 0:
 			raise InvalidQtyError(
 				f"Quantity to invoice for {label} must be greater than 0, not {qty_str(qty)}"

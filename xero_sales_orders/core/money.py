@@ -18,6 +18,13 @@ INCLUSIVE = "Inclusive"
 NO_TAX = "NoTax"
 LINE_AMOUNT_TYPES = (EXCLUSIVE, INCLUSIVE, NO_TAX)
 
+# Frappe keeps Float, Currency and Percent fields in DECIMAL(21,9) columns: 12 digits before the point.
+# Xero documents no larger limit for quantities, unit amounts or totals, so every figure the app stores (a
+# quantity, a price, a rate, a line's amount with its tax, an order's total) must stay below 10^12.
+MAX_DIGITS = 12
+FIGURE_LIMIT = Decimal(10) ** MAX_DIGITS  # exclusive
+LIMIT_TEXT = "1,000,000,000,000 (the 12 digits before the decimal point that the app's columns hold)"
+
 
 class MoneyError(ValueError):
 	"""A value that cannot be used as money, a quantity or a rate."""
@@ -45,6 +52,27 @@ def to_decimal(value, what: str = "value") -> Decimal:
 	if not result.is_finite():
 		raise MoneyError(f"{what} must be a finite number, not {value!r}")
 	return result
+
+
+def check_in_range(value: Decimal, what: str = "value") -> Decimal:
+	"""``value`` if the app's columns can hold it, else MoneyError naming the limit.
+
+	Call it before rounding: Decimal's default context (28 digits) cannot quantize a figure such as 1E+30 to
+	4 places and would raise InvalidOperation instead of a message.
+	"""
+	if abs(value) >= FIGURE_LIMIT:
+		raise MoneyError(f"{what} {figure_text(value)} is too large: it must be below {LIMIT_TEXT}")
+	return value
+
+
+def to_bounded_decimal(value, what: str = "value") -> Decimal:
+	"""to_decimal for figures a user or Xero sends: finite and within what the app's columns hold."""
+	return check_in_range(to_decimal(value, what), what)
+
+
+def figure_text(value: Decimal) -> str:
+	# 1E+30 rather than thirty zeros; an ordinary figure as it was given.
+	return str(value) if len(str(value)) <= 24 else f"{value:.6E}"
 
 
 def round_money(value: Decimal) -> Decimal:

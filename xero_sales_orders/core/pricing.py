@@ -6,13 +6,15 @@ from decimal import Decimal
 
 from .money import (
 	EXCLUSIVE,
+	FIGURE_LIMIT,
 	HUNDRED,
 	INCLUSIVE,
+	LIMIT_TEXT,
 	LINE_AMOUNT_TYPES,
 	ZERO,
 	gross_and_line_amount,
 	line_tax,
-	to_decimal,
+	to_bounded_decimal,
 )
 
 
@@ -67,10 +69,10 @@ def parse_line(qty, unit_price, discount_rate=None, tax_rate=None, row: int | No
 	where = f"Row {row}: " if row is not None else ""
 	try:
 		values = LineInput(
-			qty=to_decimal(qty, "Quantity"),
-			unit_price=to_decimal(unit_price, "Unit price"),
-			discount_rate=to_decimal(discount_rate, "Discount %"),
-			tax_rate=to_decimal(tax_rate, "Tax rate"),
+			qty=to_bounded_decimal(qty, "Quantity"),
+			unit_price=to_bounded_decimal(unit_price, "Unit price"),
+			discount_rate=to_bounded_decimal(discount_rate, "Discount %"),
+			tax_rate=to_bounded_decimal(tax_rate, "Tax rate"),
 		)
 	except ValueError as e:
 		raise LineValidationError(f"{where}{e}", None, row) from None
@@ -90,6 +92,15 @@ def parse_line(qty, unit_price, discount_rate=None, tax_rate=None, row: int | No
 	_max_places(values.unit_price, 4, f"{where}Unit price", "unit_price", row)
 	_max_places(values.discount_rate, 4, f"{where}Discount %", "discount_rate", row)
 	_max_places(values.tax_rate, 4, f"{where}Tax rate", "tax_rate", row)
+	# The line's amount with its tax must fit the columns too (Qty x Unit price, before any discount).
+	gross = values.qty * values.unit_price
+	if gross * (HUNDRED + values.tax_rate) / HUNDRED >= FIGURE_LIMIT:
+		raise LineValidationError(
+			f"{where}Quantity {values.qty} x Unit price {values.unit_price} is too large: the line's amount "
+			f"with its tax must be below {LIMIT_TEXT}",
+			"qty",
+			row,
+		)
 	return values
 
 
@@ -107,5 +118,12 @@ def totals(lines: Iterable[PricedLine], line_amount_type: str = EXCLUSIVE) -> To
 		tax += line.tax_amount
 		discount += line.discount_amount
 	if line_amount_type == INCLUSIVE:
-		return Totals(amount - tax, discount, tax, amount)
-	return Totals(amount, discount, tax, amount + tax)
+		result = Totals(amount - tax, discount, tax, amount)
+	else:
+		result = Totals(amount, discount, tax, amount + tax)
+	if result.grand_total >= FIGURE_LIMIT or result.total_discount >= FIGURE_LIMIT:
+		raise LineValidationError(
+			f"The total {result.grand_total} is too large: it must be below {LIMIT_TEXT}; split the order",
+			"grand_total",
+		)
+	return result

@@ -6,7 +6,7 @@ import re
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import getdate
+from frappe.utils import cint, cstr, flt, getdate
 
 from xero_sales_orders.core.money import ZERO
 from xero_sales_orders.core.pricing import (
@@ -17,11 +17,30 @@ from xero_sales_orders.core.pricing import (
 	validate_line_amount_type,
 )
 from xero_sales_orders.core.status import derive_status
-from xero_sales_orders.exceptions import InvalidOrderError, OrderStateError, throw
+from xero_sales_orders.exceptions import DerivedFieldError, InvalidOrderError, OrderStateError, throw
 from xero_sales_orders.services.invoicing import has_live_invoices, qty
 from xero_sales_orders.services.masters import item_line_defaults
 
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+# Written only by the app: derived from the invoices (services.invoicing.refresh_order_invoicing), by Close /
+# Re-open, by the invoice numbering (next_invoice_number) and by the bulk import. Never from a request.
+DERIVED_FIELDS = (
+	"status",
+	"is_closed",
+	"invoiced_amount",
+	"outstanding_amount",
+	"per_invoiced",
+	"paid_amount",
+	"invoice_counter",
+	"import_batch",
+)
+DERIVED_LINE_FIELDS = (
+	"invoiced_qty",
+	"invoiced_amount",
+	"invoiced_tax",
+	"outstanding_qty",
+	"outstanding_amount",
+)
 
 
 class XeroSalesOrder(Document):
@@ -32,9 +51,18 @@ class XeroSalesOrder(Document):
 		lines = self.validate_items()
 		self.validate_masters_belong_to_organisation()
 		self.calculate_totals(lines)
+		self.set_uninvoiced_figures()
 		self.set_status()
 
+	def before_update_after_submit(self):
+		# Frappe runs no validate() here. No field of a submitted order allows changes on submit, so Frappe
+		# refuses any change after this; this check names the derived figures first, with a clear message.
+		self.validate_derived_figures_unchanged()
+
 	def before_cancel(self):
+		# Frappe checks no field on cancel: nothing but the docstatus may change (status follows on_cancel).
+		self.validate_derived_figures_unchanged()
+		self.validate_update_after_submit()
 		self.validate_no_live_invoices()
 		# Dead (voided/deleted) invoices keep their link for the audit trail; they must not block.
 		self.ignore_linked_doctypes = ("Xero Invoice",)
@@ -147,17 +175,45 @@ class XeroSalesOrder(Document):
 			priced.append(p)
 			row.line_amount = p.line_amount
 			row.tax_amount = p.tax_amount
-			if self.docstatus == 0:
-				row.invoiced_qty = row.invoiced_amount = row.invoiced_tax = 0
-				row.outstanding_qty = line.qty
-				row.outstanding_amount = p.line_amount
-		t = totals(priced, self.line_amount_type)
+		try:
+			t = totals(priced, self.line_amount_type)
+		except LineValidationError as e:  # a total the columns cannot hold
+			throw(str(e), InvalidOrderError, title=_("Invalid order"))
 		self.subtotal, self.total_discount = t.subtotal, t.total_discount
 		self.total_tax, self.grand_total = t.total_tax, t.grand_total
-		if self.docstatus == 0:
-			self.invoiced_amount = ZERO
-			self.outstanding_amount = t.grand_total
-			self.per_invoiced = 0
+
+	def set_uninvoiced_figures(self):
+		"""validate() runs only for a new order, a draft, or a draft being submitted, and only submitted
+		orders are invoiced (create_invoice refuses drafts): whatever the request sent, nothing is invoiced,
+		paid or closed yet. The invoice counter and the import batch keep what the app stored."""
+		for row in self.items:
+			row.invoiced_qty = row.invoiced_amount = row.invoiced_tax = 0
+			row.outstanding_qty = row.qty
+			row.outstanding_amount = row.line_amount
+		self.invoiced_amount = self.paid_amount = ZERO
+		self.outstanding_amount = self.grand_total
+		self.per_invoiced = 0
+		self.is_closed = 0
+		stored = self.get_doc_before_save()
+		self.invoice_counter = stored.invoice_counter if stored else 0
+		self.import_batch = stored.import_batch if stored else None
+
+	def validate_derived_figures_unchanged(self):
+		"""417 when a request on a submitted order sends a derived figure other than the stored one."""
+		stored = self.get_doc_before_save() or frappe.get_doc(self.doctype, self.name)
+		changed = {self.meta.get_label(f) for f in DERIVED_FIELDS if _differs(self, stored, f)}
+		stored_rows = {row.name: row for row in stored.items}
+		for row in self.items:
+			before = stored_rows.get(row.name)
+			changed.update(row.meta.get_label(f) for f in DERIVED_LINE_FIELDS if _differs(row, before, f))
+		if changed:
+			throw(
+				_(
+					"{0} of {1} are derived from its invoices and the Close / Re-open actions; they cannot be set"
+				).format(", ".join(sorted(changed)), self.name),
+				DerivedFieldError,
+				title=_("Derived figures"),
+			)
 
 	def set_status(self, update=False):
 		status = derive_status(
@@ -175,3 +231,15 @@ class XeroSalesOrder(Document):
 				),
 				OrderStateError,
 			)
+
+
+def _differs(doc, stored, fieldname: str) -> bool:
+	"""Whether ``doc`` carries another value than ``stored`` (None: a row that is not stored, all zero)."""
+	value = doc.get(fieldname)
+	before = stored.get(fieldname) if stored else None
+	fieldtype = doc.meta.get_field(fieldname).fieldtype
+	if fieldtype in ("Int", "Check"):
+		return cint(value) != cint(before)
+	if fieldtype in ("Float", "Currency", "Percent"):
+		return flt(value, 9) != flt(before, 9)
+	return cstr(value) != cstr(before)
