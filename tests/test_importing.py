@@ -69,6 +69,47 @@ class TestPattern:
 		with pytest.raises(imp.ImportRuleError, match=message):
 			imp.compile_po_pattern(pattern)
 
+	@pytest.mark.parametrize(
+		"pattern, why",
+		[
+			("(a+)+$", "a repeat inside a repeat"),
+			("PO-((?:\\d?\\w?)+)", "a repeat inside a repeat"),
+			("((?:a|aa)*)", "a repeat of alternatives"),
+			("(\\w+)-\\1", "a back-reference"),
+			("(?P<po>\\d+)(?P=po)", "a back-reference"),
+			("\\s*\\s*\\s*\\s*(\\d+)", "too many repeats or alternatives"),
+			("(x)" + "a?" * 30, "too many repeats or alternatives"),
+		],
+	)
+	def test_patterns_that_could_hang_a_worker_are_refused(self, pattern, why):
+		with pytest.raises(imp.ImportRuleError, match=f"could take too long to match \\({why}\\)"):
+			imp.compile_po_pattern(pattern)
+
+	def test_long_patterns_are_refused(self):
+		with pytest.raises(imp.ImportRuleError, match="201 characters long; keep it to 200"):
+			imp.compile_po_pattern("PO-(\\d+)" + "x" * 193)
+
+	@pytest.mark.parametrize(
+		"pattern", ["PO-(\\d+)", "(?:PO|Order)\\s*#?\\s*(\\w+)", "PO[-\\s]*(\\d+)", "(?:(\\d+)-)?", "(.*)"]
+	)
+	def test_ordinary_patterns_are_accepted(self, pattern):
+		assert imp.compile_po_pattern(pattern).groups == 1
+
+	@pytest.mark.parametrize("pattern", [".*.*.*(X)", "\\w*\\w*\\w*(X)", "(?:PO|Order)\\s*#?\\s*(\\w+)!"])
+	def test_the_worst_accepted_pattern_matches_a_hostile_reference_quickly(self, pattern):
+		import time
+
+		compiled = imp.compile_po_pattern(pattern)
+		for hostile in ("a" * 5000, " " * 5000, "PO" + " " * 5000, "-" * 5000):
+			started = time.monotonic()
+			imp.group_key(hostile, imp.GROUP_BY_PATTERN, compiled)
+			assert time.monotonic() - started < 1.0, (pattern, hostile[:5])
+
+	def test_grouping_stops_with_a_message_when_its_time_budget_is_spent(self, monkeypatch):
+		monkeypatch.setattr(imp, "MATCH_TIME_BUDGET", 0.0)
+		with pytest.raises(imp.ImportRuleError, match="took more than 0 s to match"):
+			build([invoice("INV-1", "PO-1"), invoice("INV-2", "PO-2")], imp.GROUP_BY_PATTERN, "PO-(\\d+)")
+
 	def test_non_capturing_groups_are_allowed(self):
 		assert imp.compile_po_pattern("(?:PO|Order)-(\\d+)").groups == 1
 
@@ -228,3 +269,56 @@ def test_preview_row_is_json_ready():
 	row = imp.preview_row(build([invoice("INV-1", "PO-1")])[0])
 	assert json.loads(json.dumps(row))["grand_total"] == "115.00"
 	assert row["invoices"][0]["number"] == "INV-1"
+
+
+class TestOutOfRange:
+	def test_texts_longer_than_the_columns_are_flagged_not_imported(self):
+		long_ref = "PO-1 " + "r" * 200
+		groups = build(
+			[
+				invoice("N" * 141, "PO-9"),
+				invoice("INV-2", long_ref),
+				invoice("INV-3", "PO-3", contact=("c-9", "C" * 141)),
+				invoice("INV-4", "PO-4", [line(code="X" * 31)]),
+			]
+		)
+		by_key = {g.key: g for g in groups}
+		assert imp.TOO_LONG in codes(
+			by_key["PO-9"]
+		) and "Invoice number is 141 characters long (at most 140)" in (by_key["PO-9"].flags[0].reason)
+		long_group = by_key[" ".join(long_ref.split())]
+		reasons = " ".join(f.reason for f in long_group.flags)
+		assert "PO number is 205 characters long" in reasons and "Reference is 205 characters long" in reasons
+		assert "Contact name is 141 characters long" in by_key["PO-3"].flags[0].reason
+		assert "Item code is 31 characters long (at most 30)" in by_key["PO-4"].flags[0].reason
+		assert not any(g.importable for g in groups)
+
+	def test_the_columns_real_lengths_can_be_given(self):
+		group = build([invoice("INV-1", "PO-12345")], text_limits={"po_number": 5})[0]
+		assert imp.TOO_LONG in codes(group) and "(at most 5)" in group.flags[0].reason
+		assert build([invoice("INV-1", "PO-12345")], text_limits={"po_number": 8})[0].importable
+
+	def test_figures_beyond_the_columns_are_flagged_not_crashed_on(self):
+		huge = imp.SourceLine("DESK", "Desk", D("1e30"), D("1"), D(0), "OUTPUT2", "200", D("1e30"), D(0))
+		near = imp.SourceLine(
+			"DESK", "Desk", D("600000"), D("1000000"), D(0), "NONE", "200", D("600000000000"), D(0)
+		)
+		groups = build(
+			[
+				invoice("INV-1", "PO-1", [huge]),
+				invoice("INV-2", "PO-2", [near]),
+				invoice("INV-3", "PO-2", [near]),
+				invoice("INV-4", "PO-4"),
+			]
+		)
+		by_key = {g.key: g for g in groups}
+		reasons = " ".join(f.reason for f in by_key["PO-1"].flags)
+		assert {imp.BAD_LINE, imp.OUT_OF_RANGE} <= codes(by_key["PO-1"])
+		assert (
+			"Quantity 1E+30 is too large" in reasons and "INV-1: total 1.000000E+30 is not below" in reasons
+		)
+		assert imp.OUT_OF_RANGE in codes(by_key["PO-2"]) and not by_key["PO-2"].importable
+		assert "is too large" in " ".join(f.reason for f in by_key["PO-2"].flags)
+		assert by_key["PO-4"].importable
+		row = imp.preview_row(by_key["PO-2"])
+		assert row["grand_total"] is None and row["flags"]

@@ -7,11 +7,17 @@ invoices still show what was ordered, but invoice nothing (their quantities stay
 """
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .money import ZERO
+try:  # the parser behind re.compile, to see a pattern's structure before it ever runs
+	from re import _parser as _sre_parse
+except ImportError:  # Python 3.10
+	import sre_parse as _sre_parse
+
+from .money import FIGURE_LIMIT, LIMIT_TEXT, ZERO, figure_text
 from .pricing import LineValidationError, PricedLine, Totals, parse_line, price_line, totals
 from .status import is_live_invoice
 
@@ -31,6 +37,8 @@ NUMBER_TAKEN = "number_taken"
 UNKNOWN_CONTACT = "unknown_contact"
 UNKNOWN_TAX = "unknown_tax"
 BAD_LINE = "bad_line"
+TOO_LONG = "too_long"
+OUT_OF_RANGE = "out_of_range"
 ROUNDING = "rounding"
 # Groups that cannot become one order because their invoices disagree with each other.
 CONFLICTS = frozenset({MIXED_CONTACTS, MIXED_CURRENCIES, MIXED_AMOUNT_TYPES})
@@ -41,20 +49,85 @@ class ImportRuleError(ValueError):
 	"""Import settings that cannot work, such as a PO pattern without exactly one group."""
 
 
+# A PO pattern runs over every reference of a preview inside a web request, so it must not be able to hang
+# the worker. Python's re backtracks; a pattern is refused unless its worst case is small on the longest
+# reference it is ever given, and a preview that still takes too long stops with a message.
+MAX_PATTERN_LENGTH = 200
+# References are matched on their first 140 characters: a longer one does not fit the app's reference column
+# and its group is flagged (TOO_LONG) anyway.
+MATCH_INPUT_LIMIT = 140
+# A rough bound on the backtracking steps of one match: the product of how many ways each repeat and each
+# alternation can be tried, an unbounded repeat counting as the input length. Three unbounded repeats
+# (``(?:PO|Order)\s*#?\s*(\w+)``) are allowed; nested repeats, repeats of alternatives and back-references
+# never are. At this bound the worst match of 140 characters takes well under 0.1 s.
+MAX_PATTERN_COST = 2**25
+MATCH_TIME_BUDGET = 10.0  # seconds for grouping a whole preview
+
+
 def compile_po_pattern(pattern: str | None) -> re.Pattern:
-	"""Compiles a user's PO pattern; it must have exactly one capturing group, which is the PO number."""
+	"""Compiles a user's PO pattern; it must have exactly one capturing group, which is the PO number, and
+	be cheap to match (see MAX_PATTERN_COST)."""
 	if not pattern or not pattern.strip():
 		raise ImportRuleError("Give a PO pattern, for example PO-(\\d+)")
+	if len(pattern) > MAX_PATTERN_LENGTH:
+		raise ImportRuleError(
+			f"The PO pattern is {len(pattern)} characters long; keep it to {MAX_PATTERN_LENGTH}, "
+			"for example PO-(\\d+)"
+		)
 	try:
 		compiled = re.compile(pattern, re.IGNORECASE)
-	except re.error as e:
+		parsed = _sre_parse.parse(pattern, re.IGNORECASE)
+	except (re.error, RecursionError, OverflowError) as e:
 		raise ImportRuleError(f"The PO pattern {pattern!r} is not a valid regular expression: {e}") from None
 	if compiled.groups != 1:
 		raise ImportRuleError(
 			f"The PO pattern {pattern!r} must have exactly one capturing group (the PO number), "
 			f"not {compiled.groups}; use (?:...) for other groups"
 		)
+	_pattern_cost(pattern, parsed)
 	return compiled
+
+
+_REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
+
+
+def _pattern_cost(pattern: str, parsed) -> int:
+	def refuse(why: str):
+		raise ImportRuleError(
+			f"The PO pattern {pattern} could take too long to match ({why}); "
+			"use a simpler one, for example PO-(\\d+) or (?:PO|Order)[-#\\s]*(\\w+)"
+		)
+
+	def cost(items, inside_repeat: bool) -> int:
+		total = 1
+		for op, av in items:
+			name = str(op)
+			if name in _REPEATS:
+				low, high, body = av
+				if inside_repeat:
+					refuse("a repeat inside a repeat")
+				if high > 1:
+					cost(body, inside_repeat=True)  # refuses anything repeated or alternative inside
+					total *= min(high, MATCH_INPUT_LIMIT + 1) + 1
+				else:
+					total *= 1 + cost(body, inside_repeat)
+			elif name == "SUBPATTERN":
+				total *= cost(av[-1], inside_repeat)
+			elif name == "ATOMIC_GROUP":
+				total *= cost(av, inside_repeat)
+			elif name in ("ASSERT", "ASSERT_NOT"):
+				total *= cost(av[1], inside_repeat)
+			elif name == "BRANCH":
+				if inside_repeat:
+					refuse("a repeat of alternatives")
+				total *= sum(cost(branch, inside_repeat) for branch in av[1])
+			elif name in ("GROUPREF", "GROUPREF_EXISTS", "GROUPREF_IGNORE", "GROUPREF_LOC_IGNORE"):
+				refuse("a back-reference")
+			if total > MAX_PATTERN_COST:
+				refuse("too many repeats or alternatives")
+		return total
+
+	return cost(parsed, inside_repeat=False)
 
 
 def group_key(reference: str | None, grouping: str, pattern: re.Pattern | None = None) -> str | None:
@@ -64,7 +137,7 @@ def group_key(reference: str | None, grouping: str, pattern: re.Pattern | None =
 		return text or None
 	if grouping != GROUP_BY_PATTERN or pattern is None:
 		raise ImportRuleError(f"Grouping must be one of {', '.join(GROUPINGS)}, not {grouping!r}")
-	match = pattern.search(text)
+	match = pattern.search(text[:MATCH_INPUT_LIMIT])
 	captured = match.group(1) if match else None
 	return captured.strip().upper() if captured and captured.strip() else None
 
@@ -182,7 +255,13 @@ def group_invoices(
 	"""Invoices grouped by their key, in key order; each invoice without a key is a group of its own."""
 	groups: dict[str, ProposedOrder] = {}
 	orphans = []
-	for invoice in invoices:
+	deadline = time.monotonic() + MATCH_TIME_BUDGET
+	for count, invoice in enumerate(invoices, start=1):
+		if time.monotonic() > deadline:
+			raise ImportRuleError(
+				f"The PO pattern took more than {MATCH_TIME_BUDGET:.0f} s to match {count} references; "
+				"use a simpler one, for example PO-(\\d+)"
+			)
 		key = group_key(invoice.reference, grouping, pattern)
 		if key is None:
 			orphans.append(ProposedOrder(None, [invoice]))
@@ -212,6 +291,56 @@ def _flag_mixtures(group: ProposedOrder) -> None:
 			MIXED_AMOUNT_TYPES,
 			f"Invoices mix tax-exclusive and tax-inclusive amounts ({_names(amount_types)})",
 		)
+
+
+# The app's columns for the texts an import writes (Frappe's Data fields are VARCHAR(140) unless the doctype
+# says otherwise); the import service passes the lengths its doctypes really have.
+TEXT_LIMITS = {
+	"po_number": 140,  # the order's PO / reference: the group's key
+	"reference": 140,  # each invoice's reference
+	"invoice_number": 140,
+	"contact_name": 140,
+	"item_code": 30,
+	"account_code": 10,
+	"tax_type": 140,
+}
+_TEXT_LABELS = {
+	"po_number": "PO number",
+	"reference": "Reference",
+	"invoice_number": "Invoice number",
+	"contact_name": "Contact name",
+	"item_code": "Item code",
+	"account_code": "Account code",
+	"tax_type": "Tax type",
+}
+
+
+def _flag_out_of_range(group: ProposedOrder, limits: Mapping[str, int]) -> None:
+	"""Texts longer than their columns and figures beyond them, flagged here instead of failing the import."""
+	too_long = []
+
+	def check(field_name: str, value: str, owner: str) -> None:
+		limit = limits.get(field_name)
+		if limit and value and len(value) > limit:
+			too_long.append(
+				f"{owner}: {_TEXT_LABELS[field_name]} is {len(value)} characters long (at most {limit})"
+			)
+
+	if group.key is not None:
+		check("po_number", group.key, "Group")
+	for invoice in group.invoices:
+		owner = invoice.number[:40] + ("…" if len(invoice.number) > 40 else "")
+		check("invoice_number", invoice.number, owner)
+		check("reference", invoice.reference, owner)
+		check("contact_name", invoice.contact_name, owner)
+		for line in invoice.lines:
+			check("item_code", line.item_code, owner)
+			check("account_code", line.account_code, owner)
+			check("tax_type", line.tax_type, owner)
+		if abs(invoice.total) >= FIGURE_LIMIT:
+			group.flag(OUT_OF_RANGE, f"{owner}: total {figure_text(invoice.total)} is not below {LIMIT_TEXT}")
+	if too_long:
+		group.flag(TOO_LONG, "; ".join(dict.fromkeys(too_long)))
 
 
 def _merge_lines(group: ProposedOrder, tax_rates: Mapping[str, Decimal]) -> None:
@@ -280,13 +409,16 @@ def build_proposed_orders(
 	imported: Mapping[str, str] | None = None,
 	taken_numbers: Iterable[str] = (),
 	known_contacts: set[str] | None = None,
+	text_limits: Mapping[str, int] | None = None,
 ) -> list[ProposedOrder]:
 	"""Groups the invoices and proposes one order per group, flagged with the reasons it cannot be imported.
 
 	``imported`` maps Xero InvoiceIDs already linked here to their order; ``taken_numbers`` are invoice
 	numbers used here by other invoices; ``known_contacts`` (None: not checked) are the ContactIDs that
-	exist here as customers.
+	exist here as customers; ``text_limits`` the lengths of the columns Xero's texts go to (TEXT_LIMITS by
+	default).
 	"""
+	limits = {**TEXT_LIMITS, **(text_limits or {})}
 	imported = imported or {}
 	taken = {number.casefold() for number in taken_numbers}
 	groups = group_invoices(invoices, grouping, pattern)
@@ -314,6 +446,7 @@ def build_proposed_orders(
 				NUMBER_TAKEN, f"Invoice number already used here by another invoice: {_names(clashes)}"
 			)
 		_flag_mixtures(group)
+		_flag_out_of_range(group, limits)
 		if known_contacts is not None and group.contact_id not in known_contacts:
 			group.flag(UNKNOWN_CONTACT, f"Contact {group.contact_name} is not in the synced Xero contacts")
 		dead = [f"{i.number} ({i.status})" for i in group.invoices if not i.is_live]
@@ -324,8 +457,14 @@ def build_proposed_orders(
 		_merge_lines(group, tax_rates)
 		if not group.lines and not any(f.code in (ALL_DEAD, BAD_LINE, UNKNOWN_TAX) for f in group.flags):
 			group.flag(BAD_LINE, "No line orders anything")
-		if group.lines and not any(f.code in CONFLICTS | {UNKNOWN_TAX, BAD_LINE} for f in group.flags):
-			_price(group)
+		if group.lines and not any(
+			f.code in CONFLICTS | {UNKNOWN_TAX, BAD_LINE, OUT_OF_RANGE} for f in group.flags
+		):
+			try:
+				_price(group)
+			except LineValidationError as e:  # merged quantities or totals the columns cannot hold
+				group.totals = None
+				group.flag(OUT_OF_RANGE, f"The order would be too large: {e}")
 	return groups
 
 

@@ -38,6 +38,8 @@ CHUNK = 250
 PAGE_SIZE = 1000
 # Lookups with IN (...) lists are split so that no query grows without bound.
 IN_CHUNK = 2000
+# Characters kept free in an imported invoice's name for the suffix that tells two organisations' numbers apart.
+NAME_SUFFIX_ROOM = 4
 PROGRESS_TITLE = "Importing Xero invoices"
 DRAFT, PREVIEWED, IMPORTING, COMPLETED, FAILED = "Draft", "Previewed", "Importing", "Completed", "Failed"
 SETTINGS = (
@@ -319,6 +321,31 @@ def known_contacts(contact_ids_: set[str]) -> set[str]:
 	return known
 
 
+# Where the import writes each of Xero's texts: (doctype, field) per key of rules.TEXT_LIMITS.
+TEXT_COLUMNS = {
+	"po_number": (ORDER, "po_number"),
+	"reference": (INVOICE, "reference"),
+	"invoice_number": (INVOICE, "invoice_number"),
+	"contact_name": (ORDER, "customer_name"),
+	"item_code": ("Xero Sales Order Item", "item_code"),
+	"account_code": ("Xero Sales Order Item", "account_code"),
+	"tax_type": ("Xero Sales Order Item", "tax_type"),
+}
+
+
+def text_limits() -> dict[str, int]:
+	"""The lengths of the columns the import writes Xero's texts to, from the doctypes (140 by default)."""
+	from frappe.database.database import Database
+
+	limits = {}
+	for key, (doctype, fieldname) in TEXT_COLUMNS.items():
+		df = frappe.get_meta(doctype).get_field(fieldname)
+		limits[key] = (df and df.length) or Database.VARCHAR_LEN
+	# An invoice's document name is its number, sometimes with a suffix (INV-0001-2): keep room for it.
+	limits["invoice_number"] = min(limits["invoice_number"], Database.VARCHAR_LEN - NAME_SUFFIX_ROOM)
+	return limits
+
+
 def propose(batch, invoices: list[dict], contacts: set[str] | None = None) -> list[rules.ProposedOrder]:
 	pattern = rules.compile_po_pattern(batch.po_pattern) if batch.grouping == rules.GROUP_BY_PATTERN else None
 	return rules.build_proposed_orders(
@@ -329,6 +356,7 @@ def propose(batch, invoices: list[dict], contacts: set[str] | None = None) -> li
 		imported=imported_invoices([i["id"] for i in invoices]),
 		taken_numbers=taken_numbers(invoices, batch.tenant_id),
 		known_contacts=contacts,
+		text_limits=text_limits(),
 	)
 
 
@@ -407,7 +435,10 @@ def preview(batch_name: str) -> dict:
 	except (XeroAPIError, connections.NeedsReconnectError, connections.NotConnectedError) as e:
 		frappe.clear_last_message()
 		_fail(batch.name, _fetch_error_message(e), ImportFetchError)
-	groups = propose(batch, invoices)
+	try:
+		groups = propose(batch, invoices)
+	except rules.ImportRuleError as e:  # a PO pattern that took too long over these references
+		_fail(batch.name, str(e), ImportSettingsError)
 	_write_file(batch.name, SNAPSHOT_FILE, invoices)
 	_write_file(batch.name, PREVIEW_FILE, [rules.preview_row(g) for g in groups])
 	summary = rules.summarise(groups)
@@ -517,7 +548,7 @@ def run_import(batch_name: str) -> dict:
 		return {"created": len(groups)}
 	except Exception as e:
 		frappe.db.rollback()
-		expected = isinstance(e, frappe.ValidationError | XeroAPIError)
+		expected = isinstance(e, frappe.ValidationError | XeroAPIError | rules.ImportRuleError)
 		message = _fetch_error_message(e) if expected else _("Import failed: {0}").format(e)
 		if not expected:
 			frappe.log_error(title=f"Xero import {batch_name} failed")
