@@ -7,6 +7,12 @@ Runs `bench --site SITE execute xero_sales_orders.benchmarking.<name>` for:
   sync_cost           first sync of 5,000 contacts and 1,000 items -> calls used vs the minimum
   push_soak           1,000 invoices pushed under 20 % injected faults -> in Xero once each, none lost
   webhook_processing  1,000 invoice events -> Xero calls used (target <= 20) and seconds
+  push_soak_with_broken_organisation
+                      the soak over two consents while one's token endpoint answers 503 -> healthy all
+                      Pushed, the other Pending with attempts counted, none doubled or lost
+  create_invoice_during_slow_push
+                      create_invoice p95 idle vs while 200 invoices of another organisation go to a Xero
+                      answering in 3 s (target within 2x)
 """
 
 import argparse
@@ -15,7 +21,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-ALL = ["refresh_race", "sync_cost", "push_soak", "webhook_processing"]
+ALL = [
+	"refresh_race",
+	"sync_cost",
+	"push_soak",
+	"webhook_processing",
+	"push_soak_with_broken_organisation",
+	"create_invoice_during_slow_push",
+]
 
 
 def main():

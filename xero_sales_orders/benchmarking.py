@@ -3,6 +3,7 @@
 Each starts its own Xero sandbox in-process and prints its figures; none is a test.
 """
 
+import threading
 import time
 
 import frappe
@@ -246,4 +247,227 @@ def webhook_processing(events: int = 1000) -> dict:
 	finally:
 		sandbox.stop()
 	print(f"webhook processing: {figures}")
+	return figures
+
+
+def _organisation(name: str) -> frappe._dict:
+	"""The synced customers and items of a connection's first organisation, for benchmark orders."""
+	tenant = frappe.get_doc(connections.CONNECTION, name).tenants[0]
+	org = {"connection": name, "tenant_id": tenant.tenant_id}
+	return frappe._dict(
+		name=name,
+		tenant_id=tenant.tenant_id,
+		currency=tenant.base_currency,
+		customers=frappe.get_all("Xero Contact", {**org, "contact_status": "ACTIVE"}, pluck="name"),
+		sold_items=frappe.get_all(
+			"Xero Item", {**org, "is_sold": 1, "account_code": ["is", "set"]}, pluck="name"
+		),
+	)
+
+
+def _orders(org, count: int, lines_per_order: int, prefix: str) -> list:
+	orders = []
+	for n in range(count):
+		order = frappe.get_doc(
+			{
+				"doctype": "Xero Sales Order",
+				"customer": org.customers[n % len(org.customers)],
+				"po_number": f"{prefix}-{n}",
+				"currency": org.currency,
+				"items": [
+					{"item": org.sold_items[(n + i) % len(org.sold_items)], "qty": 3 + i}
+					for i in range(lines_per_order)
+				],
+			}
+		).insert()
+		order.submit()
+		orders.append(order)
+	frappe.db.commit()
+	return orders
+
+
+def _in_xero(org, names: list[str]) -> list[str]:
+	client = connections.client_for(org.name, org.tenant_id)
+	try:
+		return [inv["InvoiceNumber"] for inv in client.invoices(numbers=names)]
+	finally:
+		client.close()
+
+
+def _push_figures(names: list[str], remote: list[str]) -> dict:
+	rows = frappe.get_all(
+		"Xero Invoice", {"name": ["in", names]}, ["push_state", "push_attempts"], order_by="name asc"
+	)
+	states = {}
+	for row in rows:
+		states[row.push_state] = states.get(row.push_state, 0) + 1
+	return {
+		"invoices": len(names),
+		"in_xero": len(remote),
+		"duplicates_in_xero": len(remote) - len(set(remote)),
+		"lost": len(set(names) - set(remote)),
+		"states": states,
+		"attempts_min_max": [min(r.push_attempts for r in rows), max(r.push_attempts for r in rows)]
+		if rows
+		else None,
+	}
+
+
+def push_soak_with_broken_organisation(
+	invoices: int = 1000, fault_rate: float = 0.2, rounds: int = 5
+) -> dict:
+	"""Like push_soak, over two organisations of two consents, while the second one's token endpoint answers
+	503 throughout (and its access token has expired): prints, per organisation, what Xero holds and the
+	local push states. The healthy organisation's invoices must all be Pushed, the other's Pending with
+	their attempts counted; none doubled, none lost."""
+	healthy_box = start_sandbox(tenants=1, rate_limits=False)
+	broken_box = start_sandbox(tenants=1, rate_limits=False)
+	original_timeout = push.PUSH_TIMEOUT
+	push.PUSH_TIMEOUT = (5, 2.0)
+	try:
+		orgs = {}
+		for label, box in (("healthy", healthy_box), ("broken", broken_box)):
+			name = connect(box, f"Benchmark Soak {label.title()}")
+			sync_connection(name)
+			orgs[label] = _organisation(name)
+		lines_per_order = 4
+		per_org = invoices // 2 // lines_per_order
+		orders = {
+			label: _orders(org, per_org, lines_per_order, f"SOAK2-{label}") for label, org in orgs.items()
+		}
+		share = fault_rate / 4
+		requests.post(
+			f"{healthy_box.url}/_sandbox/faults",
+			json=[
+				{"kind": kind, "rate": share, "path": "/api.xro/2.0/Invoices", "method": "PUT", "delay": 3}
+				for kind in ("500", "429", "drop", "timeout_after_store")
+			],
+			timeout=10,
+		).raise_for_status()
+		requests.post(
+			f"{broken_box.url}/_sandbox/faults", json={"kind": "503", "path": "/connect/token"}, timeout=10
+		).raise_for_status()
+		expire_access_token(orgs["broken"].name)
+		started = time.perf_counter()
+		names = {"healthy": [], "broken": []}
+		for pair in zip(orders["healthy"], orders["broken"], strict=True):
+			for label, order in zip(("healthy", "broken"), pair, strict=True):
+				for row in order.items:
+					invoice = invoicing.create_invoice(order.name, [{"item": row.name, "qty": row.qty}])
+					push.push_invoices([invoice.name])
+					names[label].append(invoice.name)
+		everything = names["healthy"] + names["broken"]
+		done_rounds = 0
+		for _ in range(rounds):
+			if not frappe.db.count(
+				"Xero Invoice", {"name": ["in", names["healthy"]], "push_state": "Pending"}
+			):
+				break
+			done_rounds += 1
+			frappe.db.sql(
+				"update `tabXero Invoice` set last_attempt_at = '2000-01-01' where push_state = 'Pending' and name in %s",
+				[everything],
+			)
+			frappe.db.commit()
+			push.retry_pending()
+		seconds = time.perf_counter() - started
+		requests.delete(f"{healthy_box.url}/_sandbox/faults", timeout=10)
+		requests.delete(f"{broken_box.url}/_sandbox/faults", timeout=10)
+		figures = {
+			"healthy": _push_figures(names["healthy"], _in_xero(orgs["healthy"], names["healthy"])),
+			"broken": {
+				**_push_figures(names["broken"], []),
+				"token_calls_refused": sandbox_calls(broken_box).get("faults"),
+			},
+			"retry_rounds": done_rounds,
+			"healthy_faults_fired": sandbox_calls(healthy_box).get("faults"),
+			"seconds": round(seconds, 1),
+		}
+		# Now the identity server is back: the waiting invoices go out once each.
+		frappe.db.sql(
+			"update `tabXero Invoice` set last_attempt_at = '2000-01-01' where push_state = 'Pending' and name in %s",
+			[names["broken"]],
+		)
+		frappe.db.commit()
+		push.retry_pending()
+		figures["broken_after_recovery"] = _push_figures(
+			names["broken"], _in_xero(orgs["broken"], names["broken"])
+		)
+	finally:
+		push.PUSH_TIMEOUT = original_timeout
+		healthy_box.stop()
+		broken_box.stop()
+	print(f"push soak with a broken organisation: {figures}")
+	return figures
+
+
+def _p95(values: list[float]) -> float:
+	ordered = sorted(values)
+	return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def create_invoice_during_slow_push(invoices: int = 200, delay: float = 3.0, samples: int = 60) -> dict:
+	"""p95 of create_invoice (and its push, as the API runs it) on one organisation, idle and while a retry
+	job pushes ``invoices`` Pending invoices of another organisation to a Xero that answers each write after
+	``delay`` seconds. Target: within 2x of idle."""
+	slow_box = start_sandbox(tenants=1, rate_limits=False)
+	fast_box = start_sandbox(tenants=1, rate_limits=False)
+	try:
+		orgs = {}
+		for label, box in (("slow", slow_box), ("fast", fast_box)):
+			name = connect(box, f"Benchmark Latency {label.title()}")
+			sync_connection(name)
+			orgs[label] = _organisation(name)
+		backlog = []
+		for order in _orders(orgs["slow"], invoices // 2, 2, "BACKLOG"):
+			for row in order.items:
+				backlog.append(invoicing.create_invoice(order.name, [{"item": row.name, "qty": 1}]).name)
+		measured = _orders(orgs["fast"], 2 * samples, 1, "MEASURED")
+
+		def create_and_push(order) -> float:
+			started = time.perf_counter()
+			invoice = invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}])
+			push.push_invoices([invoice.name])
+			return time.perf_counter() - started
+
+		idle = [create_and_push(order) for order in measured[:samples]]
+		requests.post(
+			f"{slow_box.url}/_sandbox/faults",
+			json={"kind": "slow", "delay": delay, "path": "/api.xro/2.0/Invoices", "method": "PUT"},
+			timeout=10,
+		).raise_for_status()
+		site = frappe.local.site
+		job = {}
+
+		def retry_job():
+			frappe.init(site=site)
+			frappe.connect()
+			try:
+				started = time.perf_counter()
+				job["states"] = push.push_invoices(backlog)
+				job["seconds"] = time.perf_counter() - started
+			finally:
+				frappe.destroy()
+
+		thread = threading.Thread(target=retry_job)
+		thread.start()
+		time.sleep(0.5)
+		busy = []
+		for order in measured[samples:]:
+			if not thread.is_alive():
+				break
+			busy.append(create_and_push(order))
+		thread.join()
+		figures = {
+			"idle_p95_ms": round(_p95(idle) * 1000, 1),
+			"during_push_p95_ms": round(_p95(busy) * 1000, 1) if busy else None,
+			"samples_idle_busy": [len(idle), len(busy)],
+			"ratio": round(_p95(busy) / _p95(idle), 2) if busy else None,
+			"backlog_pushed": sum(1 for s in job.get("states", {}).values() if s == "Pushed"),
+			"backlog_seconds": round(job.get("seconds", 0), 1),
+		}
+	finally:
+		slow_box.stop()
+		fast_box.stop()
+	print(f"create_invoice during a slow push: {figures}")
 	return figures
