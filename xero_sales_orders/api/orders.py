@@ -78,6 +78,8 @@ def invoices(sales_order):
 			"last_error",
 			"online_url",
 			"xero_url",
+			"totals_differ",
+			"totals_difference",
 			"creation",
 		],
 		order_by="creation asc",

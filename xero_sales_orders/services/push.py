@@ -22,7 +22,9 @@ from frappe import _
 from frappe.utils import add_days, getdate, now_datetime
 
 from xero_sales_orders.core.invoicing import xero_line_terms
+from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.core.money import round_money, round_qty, to_decimal
+from xero_sales_orders.core.xero_totals import compare_totals, xero_totals
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services.invoicing import INVOICE, ORDER, refresh_order_invoicing, with_order_locked
 from xero_sales_orders.xero.client import XeroAPIError, XeroRateLimitError, XeroUnavailableError
@@ -206,7 +208,10 @@ def _record_accepted(invoices, elements: dict, tenant, claim: str) -> None:
 
 		def apply(group=group, order=order):
 			for inv in group:
-				_record(inv, {**_pushed_values(inv, elements[inv.name], tenant), **_unclaimed()}, claim)
+				before = inv.totals_differ
+				values = {**_pushed_values(inv, elements[inv.name], tenant), **_unclaimed()}
+				_record(inv, values, claim)
+				_note_totals_differ(inv.name, order, values, before)
 			refresh_order_invoicing(order)
 
 		with_order_locked(order, apply)
@@ -259,7 +264,7 @@ def _fetch_online_url(client, invoice, element: dict) -> None:
 		url = client.online_invoice_url(element["InvoiceID"])
 	except (XeroAPIError, *TRANSIENT):
 		return
-	frappe.db.set_value(INVOICE, invoice.name, "online_url", url, update_modified=False)
+	frappe.db.set_value(INVOICE, invoice.name, "online_url", safe_link(url), update_modified=False)
 	frappe.db.commit()
 
 
@@ -340,15 +345,19 @@ def _pushed_values(invoice, element: dict, tenant) -> dict:
 	return {
 		"push_state": "Pushed",
 		"last_error": None,
-		"xero_url": f"https://go.xero.com/app/{short_code}/invoicing/view/{element['InvoiceID']}"
+		"xero_url": safe_link(f"https://go.xero.com/app/{short_code}/invoicing/view/{element['InvoiceID']}")
 		if short_code
 		else None,
-		**_xero_figures(element),
+		**_xero_figures(element, invoice),
 	}
 
 
-def _xero_figures(element: dict) -> dict:
+def _xero_figures(element: dict, app_totals) -> dict:
+	"""Xero's state of an invoice as the local row keeps it. Xero's own totals are kept beside the app's
+	(never in place of them), and an invoice whose totals in Xero differ from the app's is flagged."""
 	updated = parse_xero_date(element.get("UpdatedDateUTC"))
+	theirs = xero_totals(element)
+	differences = compare_totals(app_totals, element)
 	return {
 		"xero_invoice_id": element["InvoiceID"],
 		"status": element.get("Status") or "DRAFT",
@@ -356,7 +365,23 @@ def _xero_figures(element: dict) -> dict:
 		"amount_paid": to_decimal(element.get("AmountPaid")),
 		"amount_credited": to_decimal(element.get("AmountCredited")),
 		"xero_updated_at": updated.replace(tzinfo=None) if updated else None,
+		"xero_subtotal": theirs["SubTotal"],
+		"xero_total_tax": theirs["TotalTax"],
+		"xero_total": theirs["Total"],
+		"totals_differ": int(bool(differences)),
+		"totals_difference": "; ".join(differences)[:1000] or None,
 	}
+
+
+def _note_totals_differ(invoice_name: str, order: str, values: dict, before: int) -> None:
+	"""Tells the order's timeline the first time Xero's totals of one of its invoices differ from the app's."""
+	if values["totals_differ"] and not before:
+		frappe.get_doc(ORDER, order).add_comment(
+			"Info",
+			_("Xero's totals of invoice {0} differ from the app's: {1}").format(
+				invoice_name, values["totals_difference"]
+			),
+		)
 
 
 def apply_xero_invoices(elements: list[dict], connection: str, tenant_id: str) -> dict[str, str]:
@@ -407,18 +432,23 @@ def apply_xero_invoice(element: dict, connection: str, tenant_id: str) -> str | 
 
 
 def _apply_if_newer(name: str, element: dict) -> bool:
-	current = frappe.db.get_value(INVOICE, name, ["xero_updated_at", "push_state"], as_dict=True)
-	figures = _xero_figures(element)
+	current = frappe.db.get_value(
+		INVOICE,
+		name,
+		["xero_updated_at", "push_state", "sales_order", "subtotal", "total_tax", "total", "totals_differ"],
+		as_dict=True,
+	)
 	if (
 		current.xero_updated_at
-		and figures["xero_updated_at"]
-		and figures["xero_updated_at"] <= current.xero_updated_at
+		and (updated := parse_xero_date(element.get("UpdatedDateUTC")))
+		and updated.replace(tzinfo=None) <= current.xero_updated_at
 	):
 		return False  # an older or repeated event: what we hold is as new
-	values = {**figures, "push_state": "Pushed"}
+	values = {**_xero_figures(element, current), "push_state": "Pushed"}
 	if current.push_state != "Pushed":
 		values["last_error"] = None
 	frappe.db.set_value(INVOICE, name, values, update_modified=False)
+	_note_totals_differ(name, current.sales_order, values, current.totals_differ)
 	return True
 
 
