@@ -35,3 +35,13 @@ class InvalidReportFilterError(frappe.ValidationError):
 	"""A report or dashboard filter of the wrong type or with an unknown value."""
 
 	http_status_code = 400
+
+
+class DerivedFieldError(frappe.ValidationError):
+	"""A request tried to set a figure the app derives (from the invoices, from Xero or from an action)."""
+
+
+class HeldByXeroError(frappe.ValidationError):
+	"""The invoice is (or may be) in Xero: only Xero's void or delete may retire it."""
+
+	http_status_code = 409

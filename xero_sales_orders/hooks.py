@@ -37,4 +37,7 @@ doc_events = {
 		"on_trash": "xero_sales_orders.services.webhooks.forget_webhook_config",
 	},
 	"System Settings": {"on_update": "xero_sales_orders.services.webhooks.forget_webhook_config"},
+	# Frappe consults shares after role permissions and the app's controllers, so a share of write on a
+	# connection or a master would beat every role rule: a share may grant only what the user's roles grant.
+	"DocShare": {"validate": "xero_sales_orders.permissions.validate_share"},
 }

@@ -1,10 +1,19 @@
-"""Role checks for whitelisted methods (frappe.only_for is skipped in tests, so it is not used)."""
+"""Role checks for whitelisted methods and for the app's documents, whatever door a request comes through.
+
+Doctype JSON permissions are the source of truth: ``require_role_permission`` asks what the user's *roles* grant
+on a doctype (a share or ownership does not count), and ``validate_share`` keeps a share from handing out a
+right that the user's roles do not already grant. ``frappe.only_for`` is skipped in tests, so it is not used.
+"""
 
 import frappe
 from frappe import _
+from frappe.permissions import get_role_permissions
 
 MANAGER_ROLES = ("Xero Sales Manager", "System Manager")
 CONNECTION_ROLES = ("System Manager",)
+MODULE = "Xero Sales Orders"
+# Rights a share can grant beyond read; Frappe gives them per document, past every role rule.
+SHARED_RIGHTS = ("write", "submit", "share")
 
 
 def require_roles(roles, action: str) -> None:
@@ -14,4 +23,64 @@ def require_roles(roles, action: str) -> None:
 		frappe.local.flags.disable_traceback = True
 		frappe.throw(
 			_("You need the role {0} to {1}").format(_(" or ").join(roles), action), frappe.PermissionError
+		)
+
+
+def roles_with(doctype: str, ptype: str) -> list[str]:
+	"""The roles whose doctype permissions (permission level 0) grant ``ptype`` on ``doctype``."""
+	return sorted({p.role for p in frappe.get_meta(doctype).permissions if p.get(ptype) and not p.permlevel})
+
+
+def require_role_permission(doc, ptype: str) -> None:
+	"""Refuses (403) unless the user's roles grant ``ptype`` on the document's doctype.
+
+	Controllers call it on save and delete, so that a share (or an owner rule) never lets anyone else write
+	a document that only some roles may write.
+	"""
+	if frappe.session.user == "Administrator" or frappe.flags.in_install or frappe.flags.in_migrate:
+		return
+	if get_role_permissions(doc.meta).get(ptype):
+		return
+	verbs = {"create": _("create"), "write": _("change"), "delete": _("delete")}
+	frappe.local.flags.disable_traceback = True
+	frappe.throw(
+		_("Only {0} can {1} {2} {3}").format(
+			_(" or ").join(roles_with(doc.doctype, ptype)) or _("the app itself"),
+			verbs.get(ptype, ptype),
+			_(doc.doctype),
+			doc.name or "",
+		),
+		frappe.PermissionError,
+	)
+
+
+def validate_share(share, method=None) -> None:
+	"""doc_events hook on DocShare (every share, whichever door made it: frappe.share.add, set_permission,
+	a DocShare insert or update over REST): a share of one of the app's documents may grant write, submit or
+	share only to a user whose roles already grant that right on the doctype, and never to everyone."""
+	if not share.share_doctype or frappe.get_meta(share.share_doctype).module != MODULE:
+		return
+	granted = [right for right in SHARED_RIGHTS if share.get(right)]
+	if not granted:
+		return
+	frappe.local.flags.disable_traceback = True
+	if share.everyone:
+		frappe.throw(
+			_("{0} {1} cannot be shared with everyone for {2}").format(
+				_(share.share_doctype), share.share_name, ", ".join(granted)
+			),
+			frappe.PermissionError,
+		)
+	rights = get_role_permissions(frappe.get_meta(share.share_doctype), user=share.user)
+	missing = [right for right in granted if not rights.get(right)]
+	if missing:
+		frappe.throw(
+			_("{0} {1} cannot be shared with {2} for {3}: only {4} may have that right on a {0}").format(
+				_(share.share_doctype),
+				share.share_name,
+				share.user,
+				", ".join(missing),
+				_(" or ").join(roles_with(share.share_doctype, missing[0])) or _("nobody"),
+			),
+			frappe.PermissionError,
 		)

@@ -8,11 +8,15 @@ from frappe import _
 from frappe.model.document import Document
 
 from xero_sales_orders.exceptions import throw
+from xero_sales_orders.permissions import require_role_permission
 from xero_sales_orders.services.connection import redirect_uri
 
 
 class XeroConnection(Document):
 	def validate(self):
+		# Its URLs receive the tokens and the client secret, its webhook key signs Xero's events: only the
+		# roles that may write it (System Manager) change it, whatever shares exist.
+		require_role_permission(self, "create" if self.is_new() else "write")
 		# Tokens are written only by the token services (under the row lock); a form save must neither
 		# store nor, as Frappe does for an empty Password field, delete them.
 		self.flags.ignore_save_passwords = ["access_token", "refresh_token"]
@@ -44,3 +48,6 @@ class XeroConnection(Document):
 			throw(_("Only one organisation can be the default"), frappe.ValidationError)
 		if self.tenants and not defaults:
 			self.tenants[0].is_default = 1
+
+	def on_trash(self):
+		require_role_permission(self, "delete")

@@ -5,11 +5,30 @@ from frappe import _
 from frappe.model.document import Document
 
 from xero_sales_orders.exceptions import throw
+from xero_sales_orders.permissions import require_role_permission
 from xero_sales_orders.services import importing
+
+# Written only by the preview and the import (frappe.db.set_value); a save keeps what they stored.
+APP_FIELDS = (
+	"status",
+	"error",
+	"invoices_fetched",
+	"groups_count",
+	"orders_to_create",
+	"skipped_count",
+	"conflicts_count",
+	"orders_created",
+	"previewed_at",
+	"imported_at",
+	"import_log",
+	"job_id",
+)
 
 
 class XeroImportBatch(Document):
 	def validate(self):
+		require_role_permission(self, "create" if self.is_new() else "write")
+		self.keep_app_fields()
 		if self.is_new():
 			self.status = importing.DRAFT
 		importing.validate_settings(self)
@@ -20,3 +39,12 @@ class XeroImportBatch(Document):
 				)
 			# What was previewed no longer matches the settings: preview again before importing.
 			self.status = importing.DRAFT
+
+	def on_trash(self):
+		require_role_permission(self, "delete")
+
+	def keep_app_fields(self):
+		"""The preview's and the import's figures, status and log: never from a request."""
+		stored = self.get_doc_before_save()
+		for field in APP_FIELDS:
+			self.set(field, stored.get(field) if stored else None)
