@@ -39,7 +39,7 @@ MAX_ATTEMPTS = 25
 PUSH_TIMEOUT = (5, 20)
 # Longer than a push can take (two retries of PUSH_TIMEOUT plus rate-limit waits): a claim older than this
 # was left by a pusher that died, and the invoice may be claimed again.
-CLAIM_LEASE = timedelta(minutes=10)
+CLAIM_LEASE = timedelta(minutes=5)
 RETRY_BACKOFF_SECONDS = (0, 30, 60, 120, 300, 600, 1800)
 TRANSIENT = (XeroRateLimitError, XeroUnavailableError, requests.RequestException, OSError)
 NUMBER_TAKEN = "Invoice # must be unique."
