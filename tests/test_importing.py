@@ -12,7 +12,7 @@ RATES = {"OUTPUT2": D("15"), "NONE": D("0"), "EXEMPTOUTPUT": D("0")}
 CONTACT = ("c-1", "Coco Cafe")
 
 
-def line(code="DESK", qty="1", price="100.00", discount="0", tax="OUTPUT2", description=None):
+def line(code="DESK", qty="1", price="100.00", discount="0", tax="OUTPUT2", description=None, lat=EXCLUSIVE):
 	qty, price, discount = D(qty), D(price), D(discount)
 	amount = (qty * price * (100 - discount) / 100).quantize(D("0.01"))
 	return imp.SourceLine(
@@ -24,13 +24,15 @@ def line(code="DESK", qty="1", price="100.00", discount="0", tax="OUTPUT2", desc
 		tax_type=tax,
 		account_code="200",
 		line_amount=amount,
-		tax_amount=line_tax(amount, RATES.get(tax, D(0))),
+		tax_amount=line_tax(amount, RATES.get(tax, D(0)), lat),
 	)
 
 
 def invoice(number, reference, lines=None, status="AUTHORISED", contact=CONTACT, currency="NZD", **extra):
 	lines = tuple(lines or [line()])
-	total = sum((ln.line_amount + ln.tax_amount for ln in lines), D(0))
+	amount = sum((ln.line_amount for ln in lines), D(0))
+	tax = sum((ln.tax_amount for ln in lines), D(0))
+	inclusive = extra.get("amount_type") == INCLUSIVE
 	return imp.SourceInvoice(
 		invoice_id=f"id-{number}",
 		number=number,
@@ -42,13 +44,15 @@ def invoice(number, reference, lines=None, status="AUTHORISED", contact=CONTACT,
 		status=status,
 		date=extra.get("date", "2026-01-10"),
 		lines=lines,
-		total=total,
+		total=amount if inclusive else amount + tax,
+		subtotal=amount - tax if inclusive else amount,
+		total_tax=tax,
 	)
 
 
-def build(invoices, grouping=imp.GROUP_BY_REFERENCE, pattern=None, **kwargs):
+def build(invoices, grouping=imp.GROUP_BY_REFERENCE, pattern=None, rates=None, **kwargs):
 	compiled = imp.compile_po_pattern(pattern) if pattern else None
-	return imp.build_proposed_orders(invoices, grouping, compiled, RATES, **kwargs)
+	return imp.build_proposed_orders(invoices, grouping, compiled, rates or RATES, **kwargs)
 
 
 def codes(group):
@@ -170,16 +174,16 @@ class TestGrouping:
 		)
 		assert len(groups[0].lines) == 4
 
-	def test_order_totals_follow_xero_rounding_on_merged_lines(self):
-		# 3 x 0.3333 on one line rounds once (1.00); three invoices rounded 0.33 each.
+	def test_lines_that_round_differently_merged_stay_apart(self):
+		# 3 x 0.3333 on one line rounds once (1.00); three invoices rounded 0.33 each: three order lines.
 		groups = build([invoice(f"INV-{n}", "PO-1", [line("PEN", "1", "0.3333")]) for n in range(3)])
 		group = groups[0]
-		assert group.lines[0].priced.line_amount == D("1.00")
-		assert group.importable
-		assert imp.ROUNDING in codes(group)
+		assert [(ln.qty, ln.priced.line_amount) for ln in group.lines] == [(D(1), D("0.33"))] * 3
+		assert group.importable and not group.flags
+		assert group.totals.grand_total == D("1.14")  # 3 x (0.33 + 0.05 tax), as invoiced
 
 	def test_inclusive_orders_are_priced_inclusive(self):
-		inc = invoice("INV-1", "PO-1", [line("DESK", "1", "115.00")], amount_type=INCLUSIVE)
+		inc = invoice("INV-1", "PO-1", [line("DESK", "1", "115.00", lat=INCLUSIVE)], amount_type=INCLUSIVE)
 		group = build([inc])[0]
 		assert group.totals.grand_total == D("115.00")
 		assert group.totals.total_tax == D("15.00")
@@ -231,22 +235,57 @@ class TestFlags:
 		group = build([invoice("INV-1", "PO-1")], taken_numbers=["inv-1"])[0]
 		assert imp.NUMBER_TAKEN in codes(group) and not group.importable
 
-	def test_voided_invoices_order_but_do_not_invoice(self):
+	def test_voided_invoices_are_left_out_and_said_so(self):
 		group = build(
 			[
 				invoice("INV-1", "PO-1", [line("DESK", "2")]),
 				invoice("INV-2", "PO-1", [line("DESK", "3")], status="VOIDED"),
+				invoice("INV-3", "PO-1", [line("LAMP", "1")], status="DELETED"),
 			]
 		)[0]
 		assert group.importable
-		assert imp.DEAD_INVOICES in codes(group)
-		assert "INV-2 (VOIDED)" in group.flags[0].reason
+		assert [f.code for f in group.flags] == [imp.DEAD_INVOICES]
+		reason = group.flags[0].reason
+		assert (
+			"Left out: INV-2 (VOIDED), INV-3 (DELETED)" in reason
+			and "Voided Invoices Become Demand" in reason
+		)
+		assert group.left_out == {1: "voided: it bills nothing", 2: "deleted: it bills nothing"}
+		assert [(ln.item_code, ln.qty, ln.invoiced_qty) for ln in group.lines] == [("DESK", D(2), D(2))]
+		assert group.totals.grand_total == D("230.00")
+		assert invoicing_status((ln.qty, ln.invoiced_qty) for ln in group.lines) == FULLY_INVOICED
+		row = imp.preview_row(group)
+		assert [i["left_out"] for i in row["invoices"]] == [
+			None,
+			"voided: it bills nothing",
+			"deleted: it bills nothing",
+		]
+
+	def test_voided_invoices_become_demand_when_asked(self):
+		group = build(
+			[
+				invoice("INV-1", "PO-1", [line("DESK", "2")]),
+				invoice("INV-2", "PO-1", [line("DESK", "3")], status="VOIDED"),
+			],
+			voided_as_demand=True,
+		)[0]
+		assert group.importable and not group.left_out
+		assert "Ordered but not invoiced: INV-2 (VOIDED)" in group.flags[0].reason
 		assert (group.lines[0].qty, group.lines[0].invoiced_qty) == (D("5"), D("2"))
 		assert invoicing_status((ln.qty, ln.invoiced_qty) for ln in group.lines) == PARTIALLY_INVOICED
 
-	def test_groups_of_only_dead_invoices_are_skipped(self):
+	def test_groups_of_only_dead_invoices_are_skipped_unless_they_are_demand(self):
 		group = build([invoice("INV-1", "PO-1", status="DELETED")])[0]
 		assert imp.ALL_DEAD in codes(group) and not group.importable
+		assert "INV-1 (DELETED)" in group.flags[0].reason
+		demand = build([invoice("INV-1", "PO-1", status="VOIDED")], voided_as_demand=True)[0]
+		assert demand.importable and demand.lines[0].invoiced_qty == 0
+
+	def test_a_left_out_invoice_number_does_not_block(self):
+		group = build(
+			[invoice("INV-1", "PO-1"), invoice("INV-2", "PO-1", status="VOIDED")], taken_numbers=["INV-2"]
+		)[0]
+		assert group.importable
 
 	def test_unknown_tax_types_and_bad_lines_block(self):
 		groups = build(
@@ -322,3 +361,238 @@ class TestOutOfRange:
 		assert by_key["PO-4"].importable
 		row = imp.preview_row(by_key["PO-2"])
 		assert row["grand_total"] is None and row["flags"]
+
+
+# ---- imported orders equal their invoices, to the cent -----------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from xero_sales_orders.core.money import NO_TAX  # noqa: E402
+from xero_sales_orders.core.pricing import LineInput, price_line  # noqa: E402
+from xero_sales_orders.sandbox import arithmetic as xero  # noqa: E402
+
+GST = {"OUTPUT2": D("15"), "GST10": D("10"), "NONE": D("0"), "LEVY": D("12.5")}
+
+
+def build_xero(invoices, **kwargs):
+	return build(invoices, imp.GROUP_BY_PATTERN, r"PO-(\d+)", rates=GST, **kwargs)
+
+
+def xero_line(
+	code, qty, price, discount="0", tax="OUTPUT2", lat=EXCLUSIVE, tax_amount=None, discount_amount=None
+):
+	"""An invoice line with the figures Xero computes for it (the sandbox's independent arithmetic)."""
+	rate = D(0) if lat == NO_TAX else GST[tax]
+	priced, problems = xero.compute_line(
+		quantity=D(qty),
+		unit=D(price),
+		tax_rate=rate,
+		line_amount_type=lat,
+		unitdp=4,
+		discount_rate=D(discount) if D(discount) else None,
+		discount_amount=discount_amount,
+		tax_amount=tax_amount,
+	)
+	assert not problems, problems
+	return imp.SourceLine(
+		item_code=code,
+		description=f"{code} description",
+		qty=priced.quantity,
+		unit_price=priced.unit_amount,
+		discount_rate=D(discount),
+		tax_type="NONE" if lat == NO_TAX else tax,
+		account_code="200",
+		line_amount=priced.line_amount,
+		tax_amount=priced.tax_amount,
+		discount_amount=priced.discount_amount or D(0),
+	), priced
+
+
+def xero_invoice(number, reference, lines, status="AUTHORISED", lat=EXCLUSIVE):
+	"""An invoice with Xero's SubTotal, TotalTax and Total for these lines."""
+	source_lines = tuple(ln for ln, _ in lines)
+	t = xero.invoice_totals([p for _, p in lines], lat)
+	return imp.SourceInvoice(
+		invoice_id=f"id-{number}",
+		number=number,
+		reference=reference,
+		contact_id=CONTACT[0],
+		contact_name=CONTACT[1],
+		currency="NZD",
+		line_amount_type=lat,
+		status=status,
+		date="2026-01-10",
+		lines=source_lines,
+		total=t.total,
+		subtotal=t.sub_total,
+		total_tax=t.total_tax,
+	)
+
+
+def order_figures(group):
+	t = group.totals
+	return (t.subtotal, t.total_tax, t.grand_total)
+
+
+def invoice_sums(invoices):
+	return (
+		sum((i.subtotal for i in invoices), D(0)),
+		sum((i.total_tax for i in invoices), D(0)),
+		sum((i.total for i in invoices), D(0)),
+	)
+
+
+def assert_order_equals_invoices(group, invoices, lat):
+	"""The order's totals are the invoices' sums; each line is what its invoice lines say; merged lines are
+	what the app's pricing makes of their quantity."""
+	assert group.importable, group.flags
+	assert order_figures(group) == invoice_sums(invoices)
+	by_line = {}
+	for (i, j), position in group.line_of.items():
+		by_line.setdefault(position, []).append(group.invoices[i].lines[j])
+	for position, order_line in enumerate(group.lines):
+		parts = by_line[position]
+		assert order_line.qty == sum((p.qty for p in parts), D(0))
+		assert order_line.priced.line_amount == sum((p.line_amount for p in parts), D(0))
+		assert order_line.priced.tax_amount == sum((p.tax_amount for p in parts), D(0))
+		if not order_line.carried:
+			own = price_line(
+				LineInput(
+					order_line.qty, order_line.unit_price, order_line.discount_rate, order_line.tax_rate
+				),
+				lat,
+			)
+			assert (own.line_amount, own.tax_amount) == (
+				order_line.priced.line_amount,
+				order_line.priced.tax_amount,
+			)
+		else:
+			assert len(parts) == 1
+
+
+class TestImportedOrdersEqualTheirInvoices:
+	def test_po_5001_three_invoices_at_15_percent(self):
+		invoices = [
+			xero_invoice(
+				"INV-1", "PO-5001", [xero_line("DESK", "2", "849.00", "5"), xero_line("CHAIR", "3", "389.50")]
+			),
+			xero_invoice("INV-2", "PO-5001", [xero_line("DESK", "1", "849.00", "5")]),
+			xero_invoice(
+				"INV-3", "PO-5001", [xero_line("CHAIR", "1", "389.50"), xero_line("SHELF", "1", "45.6789")]
+			),
+		]
+		assert sum(i.total for i in invoices) == D("4626.84")
+		group = build_xero(invoices)[0]
+		assert_order_equals_invoices(group, invoices, EXCLUSIVE)
+		assert group.totals.grand_total == D("4626.84")
+		# The desks merge (3 desks price to the two invoices' figures); 3 + 1 chairs carry 0.01 more tax than
+		# 4 chairs would, so they stay two lines.
+		assert [(ln.item_code, ln.qty) for ln in group.lines] == [
+			("DESK", D(3)),
+			("CHAIR", D(3)),
+			("CHAIR", D(1)),
+			("SHELF", D(1)),
+		]
+		assert all(ln.invoiced_qty == ln.qty for ln in group.lines)
+
+	def test_po_5002_two_invoices_at_12_5_percent_discount(self):
+		invoices = [
+			xero_invoice("INV-1", "PO-5002", [xero_line("WIDGET", "10", "4.3333", "12.5")]),
+			xero_invoice("INV-2", "PO-5002", [xero_line("WIDGET", "5", "4.3333", "12.5")]),
+		]
+		group = build_xero(invoices)[0]
+		assert_order_equals_invoices(group, invoices, EXCLUSIVE)
+		assert group.totals.grand_total == D("65.41") and len(group.lines) == 2  # 15 would price to 65.40
+
+	def test_po_5007_the_voided_bench_is_not_demand_unless_asked(self):
+		invoices = [
+			xero_invoice("INV-1", "PO-5007", [xero_line("BENCH", "2", "75.00")]),
+			xero_invoice("INV-2", "PO-5007", [xero_line("BENCH", "1", "75.00")], status="VOIDED"),
+		]
+		group = build_xero(invoices)[0]
+		assert_order_equals_invoices(group, invoices[:1], EXCLUSIVE)
+		assert group.totals.grand_total == D("172.50")
+		assert invoicing_status((ln.qty, ln.invoiced_qty) for ln in group.lines) == FULLY_INVOICED
+		assert "Left out: INV-2 (VOIDED)" in group.flags[0].reason
+		demand = build_xero(invoices, voided_as_demand=True)[0]
+		assert order_figures(demand) == invoice_sums(invoices) and demand.totals.grand_total == D("258.75")
+		assert [(ln.qty, ln.invoiced_qty) for ln in demand.lines] == [(D(3), D(2))]
+		assert invoicing_status((ln.qty, ln.invoiced_qty) for ln in demand.lines) == PARTIALLY_INVOICED
+
+	def test_lines_with_xero_s_own_tax_or_a_discount_amount_carry_xero_s_figures(self):
+		invoices = [
+			xero_invoice(
+				"INV-1",
+				"PO-1",
+				[
+					xero_line("DESK", "1", "10.00", tax_amount=D("1.49")),
+					xero_line("DESK", "1", "10.00"),
+					xero_line("LAMP", "1", "0.3400", discount_amount=D("0.01")),
+				],
+			)
+		]
+		group = build_xero(invoices)[0]
+		assert_order_equals_invoices(group, invoices, EXCLUSIVE)
+		assert [(ln.item_code, ln.carried, ln.priced.tax_amount) for ln in group.lines] == [
+			("DESK", True, D("1.49")),
+			("DESK", False, D("1.50")),
+			("LAMP", True, D("0.05")),
+		]
+		assert group.lines[2].priced.line_amount == D("0.33")
+
+
+ITEMS = [
+	("DESK", "849.00"),
+	("CHAIR", "389.50"),
+	("PEN", "0.3333"),
+	("WIDGET", "4.3333"),
+	("SHELF", "45.6789"),
+]
+
+
+@st.composite
+def invoice_groups(draw):
+	lat = draw(st.sampled_from([EXCLUSIVE, INCLUSIVE, NO_TAX]))
+	invoices = []
+	for n in range(draw(st.integers(min_value=1, max_value=5))):
+		lines = []
+		for _ in range(draw(st.integers(min_value=1, max_value=4))):
+			code, price = draw(st.sampled_from(ITEMS))
+			qty = draw(st.sampled_from(["1", "2", "3", "5", "7", "10", "2.5", "0.3333", "12"]))
+			discount = draw(st.sampled_from(["0", "0", "5", "12.5"]))
+			tax = draw(st.sampled_from(["OUTPUT2", "GST10", "LEVY"]))
+			kind = draw(st.sampled_from(["plain"] * 8 + ["tax", "discount_amount"]))
+			if kind == "tax" and lat != NO_TAX:
+				_, priced = xero_line(code, qty, price, discount, tax, lat)
+				off = draw(st.sampled_from([D("-0.01"), D("0.01"), D("0.02")]))
+				lines.append(
+					xero_line(
+						code, qty, price, discount, tax, lat, tax_amount=max(priced.tax_amount + off, D(0))
+					)
+				)
+			elif kind == "discount_amount":
+				lines.append(xero_line(code, qty, price, "0", tax, lat, discount_amount=D("0.01")))
+			else:
+				lines.append(xero_line(code, qty, price, discount, tax, lat))
+		status = draw(st.sampled_from(["AUTHORISED"] * 4 + ["PAID", "DRAFT", "VOIDED", "DELETED"]))
+		invoices.append(xero_invoice(f"INV-{n}", "PO-9", lines, status, lat))
+	return lat, invoices
+
+
+@settings(max_examples=400, deadline=None)
+@given(invoice_groups(), st.booleans())
+def test_random_groups_of_invoices_make_orders_equal_to_their_invoices(data, voided_as_demand):
+	lat, invoices = data
+	group = build_xero(invoices, voided_as_demand=voided_as_demand)[0]
+	live = [i for i in invoices if i.is_live]
+	if not live and not voided_as_demand:
+		assert imp.ALL_DEAD in codes(group) and not group.importable
+		return
+	included = invoices if voided_as_demand else live
+	assert_order_equals_invoices(group, included, lat)
+	# What is invoiced is exactly the live invoices; the order is fully invoiced when nothing was voided.
+	invoiced_qty = sum((ln.invoiced_qty for ln in group.lines), D(0))
+	assert invoiced_qty == sum((sum((ln.qty for ln in i.lines), D(0)) for i in live), D(0))
+	if len(included) == len(live):
+		assert invoicing_status((ln.qty, ln.invoiced_qty) for ln in group.lines) == FULLY_INVOICED

@@ -1,9 +1,14 @@
 """Bulk import rules: Xero invoices grouped into proposed orders, with flags saying why a group is left out.
 
 Pure functions over plain data (no Frappe): the import service fetches the invoices, this module decides
-which orders they make. An order's lines are the invoices' lines merged by item, description, price,
-discount and tax, priced with ``core.pricing`` so its totals follow Xero's arithmetic. Voided and deleted
-invoices still show what was ordered, but invoice nothing (their quantities stay outstanding).
+which orders they make. An imported order equals its invoices to the cent: its lines carry the amounts and
+taxes Xero invoiced. Lines of the same item, description, price, discount and tax are merged into one
+order line only when ``core.pricing`` prices the merged quantity to exactly the sum of the merged lines'
+amounts and taxes (Xero rounds each invoice line on its own, so 3 + 1 chairs at 15 % may carry one cent
+more tax than 4 chairs); otherwise they stay separate lines. A line whose own figures are not what its
+quantity, price and discount price to (a TaxAmount or DiscountAmount given in Xero) keeps Xero's figures
+and is marked ``carried``. Voided and deleted invoices bill nothing: they are left out of the order
+(and said so in the preview), unless the batch asks for their quantities as demand, still to invoice.
 """
 
 import re
@@ -39,7 +44,8 @@ UNKNOWN_TAX = "unknown_tax"
 BAD_LINE = "bad_line"
 TOO_LONG = "too_long"
 OUT_OF_RANGE = "out_of_range"
-ROUNDING = "rounding"
+ROUNDING = "rounding"  # no longer raised: imported orders equal their invoices by construction
+TOTALS_MISMATCH = "totals_mismatch"
 # Groups that cannot become one order because their invoices disagree with each other.
 CONFLICTS = frozenset({MIXED_CONTACTS, MIXED_CURRENCIES, MIXED_AMOUNT_TYPES})
 WARNINGS = frozenset({DEAD_INVOICES, ROUNDING})
@@ -155,6 +161,7 @@ class SourceLine:
 	account_code: str
 	line_amount: Decimal
 	tax_amount: Decimal
+	discount_amount: Decimal = ZERO  # Xero's DiscountAmount, when the line was given one
 
 	@property
 	def is_text_only(self) -> bool:
@@ -175,6 +182,8 @@ class SourceInvoice:
 	date: str
 	lines: tuple[SourceLine, ...]
 	total: Decimal = ZERO
+	subtotal: Decimal | None = None  # Xero's SubTotal and TotalTax, when known
+	total_tax: Decimal | None = None
 
 	@property
 	def is_live(self) -> bool:
@@ -203,6 +212,12 @@ class OrderLine:
 	qty: Decimal = ZERO
 	invoiced_qty: Decimal = ZERO
 	priced: PricedLine | None = None
+	# The sums of the invoice lines this order line stands for, as Xero invoiced them.
+	line_amount: Decimal = ZERO
+	tax_amount: Decimal = ZERO
+	discount_amount: Decimal = ZERO
+	# True when the amounts are Xero's and not what qty x unit price x discount prices to.
+	carried: bool = False
 
 
 @dataclass
@@ -219,6 +234,8 @@ class ProposedOrder:
 	lines: list[OrderLine] = field(default_factory=list)
 	# (invoice index, line index) -> order line index, for the invoice lines that order something.
 	line_of: dict[tuple[int, int], int] = field(default_factory=dict)
+	# invoice index -> why the invoice is not part of the order (voided or deleted, not asked for as demand)
+	left_out: dict[int, str] = field(default_factory=dict)
 	totals: Totals | None = None
 	flags: list[Flag] = field(default_factory=list)
 
@@ -343,9 +360,44 @@ def _flag_out_of_range(group: ProposedOrder, limits: Mapping[str, int]) -> None:
 		group.flag(TOO_LONG, "; ".join(dict.fromkeys(too_long)))
 
 
-def _merge_lines(group: ProposedOrder, tax_rates: Mapping[str, Decimal]) -> None:
-	index_of: dict[tuple, int] = {}
+def _own_price(line: SourceLine, rate: Decimal, line_amount_type: str) -> PricedLine:
+	return price_line(parse_line(line.qty, line.unit_price, line.discount_rate, rate), line_amount_type)
+
+
+def _merges_exactly(order_line: OrderLine, line: SourceLine, line_amount_type: str) -> bool:
+	"""Whether the order line, with ``line`` added, still prices to the sum of what was invoiced."""
+	try:
+		merged = price_line(
+			parse_line(
+				order_line.qty + line.qty,
+				order_line.unit_price,
+				order_line.discount_rate,
+				order_line.tax_rate,
+			),
+			line_amount_type,
+		)
+	except LineValidationError:
+		return False
+	return (merged.line_amount, merged.tax_amount) == (
+		order_line.line_amount + line.line_amount,
+		order_line.tax_amount + line.tax_amount,
+	)
+
+
+def _merge_lines(
+	group: ProposedOrder, tax_rates: Mapping[str, Decimal], voided_as_demand: bool = False
+) -> None:
+	"""The order's lines from the invoices' lines, each carrying the amounts Xero invoiced.
+
+	An invoice line joins an order line of the same merge key only if the merged quantity prices to
+	exactly the sum of the amounts and taxes (so the order line is what its qty x price says, and equals
+	its invoices); otherwise it makes an order line of its own. A line whose own figures are not what it
+	prices to becomes an order line of its own with Xero's figures (``carried``), never merged.
+	"""
+	candidates: dict[tuple, list[int]] = {}
 	for invoice_index, invoice in enumerate(group.invoices):
+		if invoice_index in group.left_out:
+			continue
 		for line_index, line in enumerate(invoice.lines):
 			if line.is_text_only:
 				continue
@@ -357,14 +409,29 @@ def _merge_lines(group: ProposedOrder, tax_rates: Mapping[str, Decimal]) -> None
 				)
 				continue
 			try:
-				parse_line(line.qty, line.unit_price, line.discount_rate, rate, line_index + 1)
+				own = _own_price(line, rate, group.line_amount_type)
 			except LineValidationError as e:
 				group.flag(BAD_LINE, f"{invoice.number}: {e}")
 				continue
+			exact = not line.discount_amount and (own.line_amount, own.tax_amount) == (
+				line.line_amount,
+				line.tax_amount,
+			)
 			key = merge_key(line, rate)
-			position = index_of.get(key)
+			position = None
+			if exact:
+				position = next(
+					(
+						c
+						for c in candidates.get(key, ())
+						if _merges_exactly(group.lines[c], line, group.line_amount_type)
+					),
+					None,
+				)
 			if position is None:
-				position = index_of[key] = len(group.lines)
+				position = len(group.lines)
+				if exact:
+					candidates.setdefault(key, []).append(position)
 				group.lines.append(
 					OrderLine(
 						item_code=line.item_code,
@@ -374,31 +441,63 @@ def _merge_lines(group: ProposedOrder, tax_rates: Mapping[str, Decimal]) -> None
 						tax_type=line.tax_type,
 						tax_rate=rate,
 						account_code=line.account_code,
+						carried=not exact,
 					)
 				)
 			order_line = group.lines[position]
 			order_line.qty += line.qty
+			order_line.line_amount += line.line_amount
+			order_line.tax_amount += line.tax_amount
+			gross = own.line_amount + own.discount_amount  # qty x unit price, rounded
+			order_line.discount_amount += gross - line.line_amount
 			if invoice.is_live:
 				order_line.invoiced_qty += line.qty
 			group.line_of[(invoice_index, line_index)] = position
 
 
 def _price(group: ProposedOrder) -> None:
+	"""The order's totals: the sums of its lines, which are the sums of the invoices it was made from."""
 	for line in group.lines:
-		line.priced = price_line(
-			parse_line(line.qty, line.unit_price, line.discount_rate, line.tax_rate), group.line_amount_type
-		)
+		line.priced = PricedLine(line.line_amount, line.tax_amount, line.discount_amount)
 	group.totals = totals((line.priced for line in group.lines), group.line_amount_type)
-	live = [i for i in group.invoices if i.is_live]
-	if len(live) == len(group.invoices):
-		# Merged lines are rounded once where the invoices rounded each line: a cent may differ.
-		invoiced = sum((i.total for i in live), ZERO)
-		if invoiced != group.totals.grand_total:
-			group.flag(
-				ROUNDING,
-				f"Order total {group.totals.grand_total} differs from its invoices' total {invoiced} "
-				"(rounding per invoice line)",
-			)
+	included = [i for index, i in enumerate(group.invoices) if index not in group.left_out]
+	t = group.totals
+	pairs = [(sum((i.total for i in included), ZERO), t.grand_total)]
+	if all(i.subtotal is not None and i.total_tax is not None for i in included):
+		pairs.append((sum((i.subtotal for i in included), ZERO), t.subtotal))
+		pairs.append((sum((i.total_tax for i in included), ZERO), t.total_tax))
+	if any(theirs != ours for theirs, ours in pairs):
+		# Only an invoice whose own totals are not the sum of its lines can get here.
+		group.flag(
+			TOTALS_MISMATCH,
+			f"The order's lines come to {t.grand_total} ({t.subtotal} + {t.total_tax} tax), but its invoices' "
+			f"totals to {pairs[0][0]}: an invoice's totals are not the sum of its lines",
+		)
+
+
+def _flag_dead(group: ProposedOrder, voided_as_demand: bool) -> None:
+	"""Voided and deleted invoices billed nothing: left out, or (asked for) ordered but not invoiced."""
+	dead = [(index, i) for index, i in enumerate(group.invoices) if not i.is_live]
+	if not dead:
+		return
+	names = ", ".join(f"{i.number} ({i.status})" for _, i in dead)
+	if voided_as_demand:
+		group.flag(
+			DEAD_INVOICES,
+			f"Ordered but not invoiced: {names}. Their quantities are still to invoice "
+			"(Voided Invoices Become Demand is ticked)",
+		)
+		return
+	for index, invoice in dead:
+		group.left_out[index] = f"{invoice.status.lower()}: it bills nothing"
+	if len(dead) == len(group.invoices):
+		group.flag(ALL_DEAD, f"Every invoice is voided or deleted ({names}): nothing was sold")
+	else:
+		group.flag(
+			DEAD_INVOICES,
+			f"Left out: {names}. A voided or deleted invoice bills nothing, so its quantities are not "
+			"part of the order (tick Voided Invoices Become Demand to order them)",
+		)
 
 
 def build_proposed_orders(
@@ -410,13 +509,15 @@ def build_proposed_orders(
 	taken_numbers: Iterable[str] = (),
 	known_contacts: set[str] | None = None,
 	text_limits: Mapping[str, int] | None = None,
+	voided_as_demand: bool = False,
 ) -> list[ProposedOrder]:
 	"""Groups the invoices and proposes one order per group, flagged with the reasons it cannot be imported.
 
 	``imported`` maps Xero InvoiceIDs already linked here to their order; ``taken_numbers`` are invoice
 	numbers used here by other invoices; ``known_contacts`` (None: not checked) are the ContactIDs that
 	exist here as customers; ``text_limits`` the lengths of the columns Xero's texts go to (TEXT_LIMITS by
-	default).
+	default). Voided and deleted invoices are left out of their group's order unless ``voided_as_demand``,
+	which orders their quantities as still to invoice.
 	"""
 	limits = {**TEXT_LIMITS, **(text_limits or {})}
 	imported = imported or {}
@@ -434,12 +535,15 @@ def build_proposed_orders(
 				if not first.reference.strip()
 				else f"Reference {first.reference!r} has no PO number matching the pattern",
 			)
+		_flag_dead(group, voided_as_demand)
 		linked = {i.number: imported[i.invoice_id] for i in group.invoices if i.invoice_id in imported}
 		if linked:
 			orders = _names(linked.values())
 			group.flag(ALREADY_IMPORTED, f"Already imported: {_names(linked)} (order {orders})")
 		clashes = [
-			i.number for i in group.invoices if i.invoice_id not in imported and i.number.casefold() in taken
+			i.number
+			for index, i in enumerate(group.invoices)
+			if index not in group.left_out and i.invoice_id not in imported and i.number.casefold() in taken
 		]
 		if clashes:
 			group.flag(
@@ -449,12 +553,7 @@ def build_proposed_orders(
 		_flag_out_of_range(group, limits)
 		if known_contacts is not None and group.contact_id not in known_contacts:
 			group.flag(UNKNOWN_CONTACT, f"Contact {group.contact_name} is not in the synced Xero contacts")
-		dead = [f"{i.number} ({i.status})" for i in group.invoices if not i.is_live]
-		if len(dead) == len(group.invoices):
-			group.flag(ALL_DEAD, "Every invoice is voided or deleted: nothing was sold")
-		elif dead:
-			group.flag(DEAD_INVOICES, f"Not counted as invoiced: {', '.join(dead)}")
-		_merge_lines(group, tax_rates)
+		_merge_lines(group, tax_rates, voided_as_demand)
 		if not group.lines and not any(f.code in (ALL_DEAD, BAD_LINE, UNKNOWN_TAX) for f in group.flags):
 			group.flag(BAD_LINE, "No line orders anything")
 		if group.lines and not any(
@@ -507,8 +606,14 @@ def preview_row(group: ProposedOrder) -> dict:
 		"conflict": group.is_conflict,
 		"flags": [{"code": f.code, "reason": f.reason, "blocking": f.blocking} for f in group.flags],
 		"invoices": [
-			{"number": i.number, "status": i.status, "total": str(i.total), "date": i.date}
-			for i in group.invoices
+			{
+				"number": i.number,
+				"status": i.status,
+				"total": str(i.total),
+				"date": i.date,
+				"left_out": group.left_out.get(index),
+			}
+			for index, i in enumerate(group.invoices)
 		],
 		"lines": [
 			{
@@ -520,6 +625,8 @@ def preview_row(group: ProposedOrder) -> dict:
 				"discount_rate": str(line.discount_rate),
 				"tax_type": line.tax_type,
 				"line_amount": str(line.priced.line_amount) if line.priced else None,
+				"tax_amount": str(line.priced.tax_amount) if line.priced else None,
+				"carried": line.carried,
 			}
 			for line in group.lines
 		],

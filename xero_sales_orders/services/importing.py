@@ -51,6 +51,7 @@ SETTINGS = (
 	"contacts",
 	"grouping",
 	"po_pattern",
+	"voided_as_demand",
 )
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -205,10 +206,16 @@ def compact_invoice(raw: dict) -> dict:
 				line.get("AccountCode") or "",
 				_text(line.get("LineAmount") or 0),
 				_text(line.get("TaxAmount") or 0),
+				_text(line.get("DiscountAmount") or 0),
 			]
 			for line in raw.get("LineItems") or []
 		],
 	}
+
+
+def _line_values(values: list) -> list:
+	"""A compact line's ten values (snapshots written before DiscountAmount was kept have nine)."""
+	return [*values, "0"] if len(values) == 9 else values
 
 
 def source_invoice(compact: dict) -> rules.SourceInvoice:
@@ -223,6 +230,8 @@ def source_invoice(compact: dict) -> rules.SourceInvoice:
 		status=compact["status"],
 		date=compact["date"],
 		total=Decimal(compact["total"]),
+		subtotal=Decimal(compact["subtotal"]),
+		total_tax=Decimal(compact["tax"]),
 		lines=tuple(
 			rules.SourceLine(
 				item_code=code,
@@ -234,8 +243,11 @@ def source_invoice(compact: dict) -> rules.SourceInvoice:
 				account_code=account,
 				line_amount=Decimal(amount),
 				tax_amount=Decimal(tax),
+				discount_amount=Decimal(discount_amount),
 			)
-			for code, description, qty, price, discount, tax_type, account, amount, tax in compact["lines"]
+			for code, description, qty, price, discount, tax_type, account, amount, tax, discount_amount in (
+				_line_values(values) for values in compact["lines"]
+			)
 		),
 	)
 
@@ -357,6 +369,7 @@ def propose(batch, invoices: list[dict], contacts: set[str] | None = None) -> li
 		taken_numbers=taken_numbers(invoices, batch.tenant_id),
 		known_contacts=contacts,
 		text_limits=text_limits(),
+		voided_as_demand=bool(batch.get("voided_as_demand")),
 	)
 
 
@@ -597,11 +610,20 @@ class OrderWriter:
 			)
 		)
 		orders, order_items, invoices, invoice_items = [], [], [], []
-		self.names = free_invoice_names([source.number for group in groups for source in group.invoices])
+		self.names = free_invoice_names(
+			[
+				source.number
+				for group in groups
+				for index, source in enumerate(group.invoices)
+				if index not in group.left_out
+			]
+		)
 		for group in groups:
 			order = self._order_row(group, contact_names)
 			rows = [self._order_item_row(order["name"], idx, line) for idx, line in enumerate(group.lines, 1)]
 			for invoice_index, source in enumerate(group.invoices):
+				if invoice_index in group.left_out:
+					continue  # voided or deleted, not asked for as demand: not part of the order
 				raw = by_number[source.number]
 				invoices.append(self._invoice_row(raw, order["name"], group))
 				for line_index, values in enumerate(raw["lines"]):
@@ -654,10 +676,16 @@ class OrderWriter:
 			"grand_total": t.grand_total,
 			"outstanding_amount": t.grand_total,
 			"import_batch": self.batch.name,
-			"remarks": _("Imported from Xero invoices {0}").format(
-				", ".join(i.number for i in group.invoices)
-			),
+			"remarks": self._remarks(group),
 		}
+
+	def _remarks(self, group) -> str:
+		included = [i.number for n, i in enumerate(group.invoices) if n not in group.left_out]
+		text = _("Imported from Xero invoices {0}").format(", ".join(included))
+		left_out = [f"{i.number} ({i.status})" for n, i in enumerate(group.invoices) if n in group.left_out]
+		if left_out:
+			text += ". " + _("Left out (they bill nothing): {0}").format(", ".join(left_out))
+		return text
 
 	def _order_item_row(self, order_name: str, idx: int, line: rules.OrderLine) -> dict:
 		return {
@@ -681,6 +709,7 @@ class OrderWriter:
 			"account_code": line.account_code,
 			"line_amount": line.priced.line_amount,
 			"tax_amount": line.priced.tax_amount,
+			"amounts_from_xero": int(line.carried),
 			"invoiced_qty": line.invoiced_qty,
 			"invoiced_amount": Decimal(0),
 			"invoiced_tax": Decimal(0),
@@ -688,7 +717,9 @@ class OrderWriter:
 		}
 
 	def _invoice_item_row(self, raw: dict, line_index: int, values: list, order_row: dict, line) -> dict:
-		code, description, qty, price, discount, tax_type, account, amount, tax = values
+		code, description, qty, price, discount, tax_type, account, amount, tax, discount_amount = (
+			_line_values(values)
+		)
 		return {
 			**self.standard,
 			"name": frappe.generate_hash(length=10),
@@ -707,6 +738,7 @@ class OrderWriter:
 			"account_code": account,
 			"line_amount": amount,
 			"tax_amount": tax,
+			"discount_amount": discount_amount,
 		}
 
 	def _order_name(self) -> str:
@@ -739,6 +771,11 @@ class OrderWriter:
 			"total_discount": raw["discount"],
 			"total_tax": raw["tax"],
 			"total": raw["total"],
+			# Imported figures are Xero's own: they agree with Xero by definition.
+			"xero_subtotal": raw["subtotal"],
+			"xero_total_tax": raw["tax"],
+			"xero_total": raw["total"],
+			"totals_differ": 0,
 			"amount_paid": raw["paid"],
 			"amount_credited": raw["credited"],
 			"amount_due": raw["due"],

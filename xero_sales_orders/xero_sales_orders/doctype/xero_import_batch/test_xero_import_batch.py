@@ -255,17 +255,22 @@ class TestXeroImportBatch(FrappeTestCase):
 		self.assertIn(rules.MIXED_CONTACTS, [f["code"] for f in mixed["flags"]])
 		voided = rows[f"VOID-{tag}"]
 		self.assertTrue(voided["importable"])
-		self.assertIn("VOIDED", voided["flags"][0]["reason"])
-		self.assertEqual(voided["lines"][0]["qty"], "4.0000")
+		self.assertIn(f"Left out: {created[3]['InvoiceNumber']} (VOIDED)", voided["flags"][0]["reason"])
+		self.assertEqual([i["left_out"] for i in voided["invoices"]], [None, "voided: it bills nothing"])
+		self.assertEqual(voided["lines"][0]["qty"], "2.0000")
 		self.assertEqual(voided["lines"][0]["invoiced_qty"], "2.0000")
 		orphan = rows[f"(no reference) {created[4]['InvoiceNumber']}"]
 		self.assertEqual(orphan["flags"][0]["code"], rules.NO_REFERENCE)
 
 		self.import_now(batch.name)
 		order = frappe.get_doc("Xero Sales Order", {"import_batch": batch.name, "po_number": f"VOID-{tag}"})
-		self.assertEqual(order.status, "Partially Invoiced")
-		self.assertEqual(money(order.grand_total), money("46.00"))
-		self.assertEqual(money(order.outstanding_amount), money("23.00"))
+		self.assertEqual(order.status, "Fully Invoiced")
+		self.assertEqual(money(order.grand_total), money("23.00"))
+		self.assertEqual(money(order.outstanding_amount), money("0.00"))
+		# The voided invoice is not part of the order.
+		self.assertEqual(
+			frappe.get_all("Xero Invoice", {"sales_order": order.name}, pluck="status"), ["AUTHORISED"]
+		)
 
 	def test_bad_settings_are_refused_with_a_clear_message(self):
 		with self.assertRaisesRegex(importing.ImportSettingsError, "exactly one capturing group"):
@@ -350,3 +355,178 @@ def remove_batch(name: str) -> None:
 			frappe.db.delete(f"{doctype} Item", {"parent": ["in", parents]})
 			frappe.db.delete(doctype, {"name": ["in", parents]})
 	frappe.delete_doc(BATCH, name, force=True, ignore_permissions=True)
+
+
+def figures(order):
+	return tuple(money(order.get(f)) for f in ("subtotal", "total_tax", "grand_total"))
+
+
+class TestImportedOrdersEqualTheirInvoices(FrappeTestCase):
+	"""The issue's invoices, seeded in a sandbox of their own, imported: each order equals its invoices."""
+
+	CONNECTION = "Import Cents"
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.sandbox = start_sandbox(tenants=1, seed_invoices=0, rate_limits=False)
+		connect(cls.sandbox, cls.CONNECTION)
+		sync_connection(cls.CONNECTION)
+		cls.tenant = frappe.get_doc("Xero Connection", cls.CONNECTION).tenants[0].tenant_id
+		contact = frappe.get_all(
+			"Xero Contact",
+			{"connection": cls.CONNECTION, "tenant_id": cls.tenant, "contact_status": "ACTIVE"},
+			pluck="name",
+			limit=1,
+		)[0]
+		tag = uuid.uuid4().hex[:6].upper()
+
+		def line(description, qty, price, discount=0):
+			item = {
+				"Description": description,
+				"Quantity": qty,
+				"UnitAmount": price,
+				"AccountCode": "200",
+				"TaxType": "OUTPUT2",  # 15 % GST
+			}
+			return {**item, "DiscountRate": discount} if discount else item
+
+		numbers = iter(range(1, 100))
+
+		def invoice(po, lines):
+			return {
+				"Type": "ACCREC",
+				"InvoiceNumber": f"CENT-{tag}-{next(numbers)}",
+				"Contact": {"ContactID": contact},
+				"Reference": f"PO-{po}",
+				"Status": "AUTHORISED",
+				"Date": date.today().isoformat(),
+				"DueDate": date.today().isoformat(),
+				"LineItems": lines,
+			}
+
+		desk, chair = ("Oak desk", 2, 849.00, 5), ("Chair", 3, 389.50)
+		client = connections.client_for(cls.CONNECTION, cls.tenant)
+		try:
+			created = client.create_invoices(
+				[
+					invoice("5001", [line(*desk), line(*chair)]),
+					invoice("5001", [line("Oak desk", 1, 849.00, 5)]),
+					invoice("5001", [line("Chair", 1, 389.50), line("Shelf", 1, 45.6789)]),
+					invoice("5002", [line("Widget", 10, 4.3333, 12.5)]),
+					invoice("5002", [line("Widget", 5, 4.3333, 12.5)]),
+					invoice("5007", [line("Bench", 2, 75.00)]),
+					invoice("5007", [line("Bench", 1, 75.00)]),
+				]
+			)
+			assert all(c.get("InvoiceID") for c in created), created
+			client.update_invoice(created[6]["InvoiceID"], {"Status": "VOIDED"})
+			created[6]["Status"] = "VOIDED"
+		finally:
+			client.close()
+		cls.created = {c["InvoiceNumber"]: c for c in created}
+		cls.by_po = {}
+		for c in created:
+			cls.by_po.setdefault(c["Reference"], []).append(c)
+		frappe.db.commit()
+		cls.batches = []
+
+	@classmethod
+	def tearDownClass(cls):
+		cls.sandbox.stop()
+		for batch in cls.batches:
+			remove_batch(batch)
+		frappe.db.commit()
+		super().tearDownClass()
+
+	def import_batch(self, **fields):
+		batch = frappe.get_doc(
+			{
+				"doctype": BATCH,
+				"connection": self.CONNECTION,
+				"tenant_id": self.tenant,
+				"from_date": date.today() - timedelta(days=1),
+				"to_date": date.today() + timedelta(days=1),
+				"statuses": "AUTHORISED,PAID,VOIDED,DELETED",
+				"grouping": "PO Pattern",
+				"po_pattern": r"PO-(\d+)",
+				**fields,
+			}
+		).insert()
+		frappe.db.commit()
+		self.batches.append(batch.name)
+		api.preview(batch.name)
+		rows = {r["key"]: r for r in importing.preview_rows(batch.name)}
+		importing.start(batch.name, now=True)
+		batch.reload()
+		self.assertEqual(batch.status, "Completed", batch.error)
+		return batch, rows
+
+	def order(self, batch, po):
+		return frappe.get_doc("Xero Sales Order", {"import_batch": batch.name, "po_number": po})
+
+	def invoice_sums(self, po, statuses=("AUTHORISED",)):
+		live = [c for c in self.by_po[f"PO-{po}"] if c["Status"] in statuses]
+		return tuple(sum((money(c[k]) for c in live), Decimal(0)) for k in ("SubTotal", "TotalTax", "Total"))
+
+	def assertEqualsItsInvoices(self, order, sums):
+		self.assertEqual(figures(order), sums)
+		self.assertEqual(money(order.invoiced_amount), sums[2])
+		self.assertEqual(money(order.outstanding_amount), money(0))
+		self.assertEqual(order.per_invoiced, 100)
+		self.assertEqual(order.status, FULLY_INVOICED)
+		# Line by line too: each line is invoiced in full, its amount and tax what its invoice lines sum to.
+		for row in order.items:
+			self.assertEqual(money(row.invoiced_amount), money(row.line_amount))
+			self.assertEqual(money(row.invoiced_tax), money(row.tax_amount))
+			self.assertEqual(money(row.outstanding_amount), money(0))
+		invoices = frappe.get_all(
+			"Xero Invoice",
+			{"sales_order": order.name},
+			["total", "xero_total", "totals_differ", "status"],
+		)
+		self.assertTrue(all(money(i.total) == money(i.xero_total) and not i.totals_differ for i in invoices))
+
+	def test_the_issues_orders_equal_their_invoices_and_voided_invoices_are_left_out(self):
+		batch, rows = self.import_batch()
+		self.assertEqual(batch.orders_created, 3)
+
+		po_5001 = self.order(batch, "5001")
+		self.assertEqual(self.invoice_sums("5001")[2], money("4626.84"))
+		self.assertEqualsItsInvoices(po_5001, self.invoice_sums("5001"))
+		# 3 + 1 chairs carry a cent more tax than 4 chairs would: they stay two lines; the desks merge.
+		self.assertEqual(
+			[(r.description, float(r.qty)) for r in po_5001.items],
+			[("Oak desk", 3.0), ("Chair", 3.0), ("Chair", 1.0), ("Shelf", 1.0)],
+		)
+
+		po_5002 = self.order(batch, "5002")
+		self.assertEqualsItsInvoices(po_5002, self.invoice_sums("5002"))
+
+		po_5007 = self.order(batch, "5007")
+		self.assertEqualsItsInvoices(po_5007, self.invoice_sums("5007"))
+		self.assertEqual(money(po_5007.grand_total), money("172.50"))
+		self.assertEqual([float(r.qty) for r in po_5007.items], [2.0])
+		voided = self.by_po["PO-5007"][1]["InvoiceNumber"]
+		self.assertFalse(
+			frappe.db.exists("Xero Invoice", {"invoice_number": voided, "tenant_id": self.tenant})
+		)
+		flags = " ".join(f["reason"] for f in rows["5007"]["flags"])
+		self.assertIn(f"Left out: {voided} (VOIDED)", flags)
+		self.assertIn("Voided Invoices Become Demand", flags)
+
+		# Asked for, the voided bench is demand: ordered, still to invoice.
+		remove_batch(batch.name)
+		self.batches.remove(batch.name)
+		frappe.db.commit()
+		batch, rows = self.import_batch(voided_as_demand=1)
+		self.assertIn("Ordered but not invoiced", rows["5007"]["flags"][0]["reason"])
+		po_5007 = self.order(batch, "5007")
+		self.assertEqual(figures(po_5007), self.invoice_sums("5007", ("AUTHORISED", "VOIDED")))
+		self.assertEqual(money(po_5007.grand_total), money("258.75"))
+		self.assertEqual(money(po_5007.invoiced_amount), money("172.50"))
+		self.assertEqual(money(po_5007.outstanding_amount), money("86.25"))
+		self.assertEqual(po_5007.status, "Partially Invoiced")
+		self.assertEqual([(float(r.qty), float(r.invoiced_qty)) for r in po_5007.items], [(3.0, 2.0)])
+		# The other orders are unchanged by the option.
+		self.assertEqualsItsInvoices(self.order(batch, "5001"), self.invoice_sums("5001"))

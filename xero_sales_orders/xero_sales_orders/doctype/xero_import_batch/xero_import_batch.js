@@ -142,6 +142,11 @@ const xso_import = {
 				${stat(__("Conflicts"), d.conflicts_count, "text-danger")}
 				${stat(__("Orders created"), d.orders_created, "text-primary")}
 			</div>
+			<p class="text-muted small xso-voided-rule">${
+				d.voided_as_demand
+					? __("Voided and deleted invoices become demand: their quantities are ordered, still to invoice.")
+					: __("Voided and deleted invoices are left out of the orders: they bill nothing.")
+			}</p>
 			<div style="display:flex;gap:.5rem;margin-bottom:.5rem">
 				<select class="form-control input-xs xso-view" style="max-width:14rem">
 					${XSO_IMPORT_VIEWS.map(([v, l]) => `<option value="${v}">${l}</option>`).join("")}
@@ -206,12 +211,17 @@ const xso_import = {
 		const body = rows
 			.map((row) => {
 				const invoices = row.invoices
-					.map((i) => `${e(i.number)} <span class="text-muted">${e(i.status)} ${e(i.total)}</span>`)
+					.map((i) =>
+						i.left_out
+							? `<s>${e(i.number)}</s> <span class="text-muted">${e(i.status)} ${e(i.total)}</span> <span class="text-warning" data-left-out="${e(i.number)}">${__("left out")}: ${e(i.left_out)}</span>`
+							: `${e(i.number)} <span class="text-muted">${e(i.status)} ${e(i.total)}</span>`
+					)
 					.join("<br>");
 				const lines = row.lines
 					.map((l) => {
 						const invoiced = l.invoiced_qty === l.qty ? "" : ` <span class="text-warning">(${__("invoiced")} ${flt(l.invoiced_qty)})</span>`;
-						return `${flt(l.qty)} × ${e(l.item_code || l.description)} @ ${e(l.unit_price)}${invoiced}`;
+						const carried = l.carried ? ` <span class="text-muted" title="${__("Amounts as invoiced in Xero")}">(${e(l.line_amount)} + ${e(l.tax_amount)} ${__("as in Xero")})</span>` : "";
+						return `${flt(l.qty)} × ${e(l.item_code || l.description)} @ ${e(l.unit_price)}${invoiced}${carried}`;
 					})
 					.join("<br>");
 				const flags = row.flags
