@@ -40,6 +40,10 @@ PURE_REQUIREMENTS = [
 	"playwright>=1.40",
 ]
 REPORTS = CHECKOUT / "test-results"
+# Where `setup` and `test` keep what they move out of a bench (its own copy of the app), outside `apps/`.
+REPLACED_DIR = Path(
+	os.environ.get("XSO_REPLACED_DIR", Path.home() / ".cache" / "xso" / "replaced")
+).expanduser()
 
 
 def say(message: str) -> None:
@@ -121,44 +125,98 @@ def ensure_redis(bench: Path) -> None:
 			time.sleep(0.25)
 
 
-def link_app(bench: Path) -> None:
-	"""Makes the bench's app this checkout, so that every tier tests exactly the code at hand."""
-	target = bench / "apps" / APP
-	if target.is_symlink() and target.resolve() == CHECKOUT:
-		pass
-	else:
-		if target.is_symlink() or target.is_file():
+def keep_aside(path: Path, bench: Path) -> Path:
+	"""Moves PATH out of the bench to REPLACED_DIR (never into apps/, where bench would take it for an app)."""
+	REPLACED_DIR.mkdir(parents=True, exist_ok=True)
+	stamp = time.strftime("%Y%m%d-%H%M%S")
+	label = f"{bench.name}-{path.parent.name}-{path.name.lstrip('.')}-{stamp}"
+	kept = REPLACED_DIR / label
+	n = 1
+	while kept.exists() or kept.is_symlink():
+		n += 1
+		kept = REPLACED_DIR / f"{label}-{n}"
+	shutil.move(str(path), str(kept))
+	return kept
+
+
+def point_bench_at_checkout(bench: Path, checkout: Path = CHECKOUT) -> list[str]:
+	"""Makes the bench's `apps/xero_sales_orders` (and its assets) this checkout, moving whatever was there
+	out of the bench, and answers what it changed. Nothing it moves stays under `apps/`: `bench get-app` and
+	`bench new-app` list every app-like folder there in `sites/apps.txt`, and a `.xero_sales_orders.replaced-*`
+	entry there (what an earlier version of this command left) breaks every bench command."""
+	apps = bench / "apps"
+	if REPLACED_DIR.resolve().is_relative_to(apps.resolve()):
+		raise SystemExit(f"XSO_REPLACED_DIR ({REPLACED_DIR}) must not be inside {apps}")
+	changes = []
+	target = apps / APP
+	if not (target.is_symlink() and target.resolve() == checkout.resolve()):
+		if target.is_symlink():
+			changes.append(f"{target} pointed at {os.readlink(target)}; removed that link")
 			target.unlink()
 		elif target.exists():
-			backup = bench / "apps" / f".{APP}.replaced-{int(time.time())}"
-			say(f"moving the bench's own copy of the app aside to {backup}")
-			target.rename(backup)
-		target.symlink_to(CHECKOUT, target_is_directory=True)
-	run(
-		[
-			bench / "env" / "bin" / "pip",
-			"install",
-			"--quiet",
-			"--no-deps",
-			"--no-build-isolation",
-			"-e",
-			CHECKOUT,
-		],
-		stdout=subprocess.DEVNULL,
-	)
+			kept = keep_aside(target, bench)
+			changes.append(
+				f"moved the bench's own copy of the app, {target}, to {kept} (move it back to undo)"
+			)
+		target.symlink_to(checkout, target_is_directory=True)
+		changes.append(f"{target} is now a link to {checkout}")
+	for leftover in sorted(apps.glob(f".{APP}.replaced-*")):
+		kept = keep_aside(leftover, bench)
+		changes.append(f"moved {leftover} (left in apps/ by an earlier version of this command) to {kept}")
+
 	apps_txt = bench / "sites" / "apps.txt"
-	apps = apps_txt.read_text().split() if apps_txt.exists() else ["frappe"]
-	if APP not in apps:
-		apps_txt.write_text("\n".join([*apps, APP]) + "\n")
+	listed = apps_txt.read_text().split() if apps_txt.exists() else ["frappe"]
+	wanted = [name for name in listed if not name.startswith(f".{APP}.replaced-")]
+	if APP not in wanted:
+		wanted.append(APP)
+	if wanted != listed:
+		apps_txt.write_text("\n".join(wanted) + "\n")
+		dropped = [name for name in listed if name not in wanted]
+		changes.append(
+			f"{apps_txt}: "
+			+ ", ".join(
+				[*(f"removed {name}" for name in dropped), *([f"added {APP}"] if APP not in listed else [])]
+			)
+		)
+
 	assets = bench / "sites" / "assets"
-	if assets.is_dir():
-		public = assets / APP
-		if public.is_symlink() or public.exists():
-			if public.is_symlink():
-				public.unlink()
-			else:
-				shutil.rmtree(public)
-		public.symlink_to(CHECKOUT / APP / "public", target_is_directory=True)
+	public = assets / APP
+	source = checkout / APP / "public"
+	if assets.is_dir() and not (public.is_symlink() and public.resolve() == source.resolve()):
+		if public.is_symlink():
+			changes.append(f"{public} pointed at {os.readlink(public)}; removed that link")
+			public.unlink()
+		elif public.exists():
+			kept = keep_aside(public, bench)
+			changes.append(f"moved {public} to {kept}")
+		public.symlink_to(source, target_is_directory=True)
+		changes.append(f"{public} is now a link to {source}")
+	return changes
+
+
+def link_app(bench: Path) -> None:
+	"""Makes the bench's app this checkout, so that every tier tests exactly the code at hand, and says what
+	it changed on the bench."""
+	changes = point_bench_at_checkout(bench)
+	python = bench / "env" / "bin" / "python"
+	probe = subprocess.run(
+		[python, "-c", f"import {APP}, os; print(os.path.realpath({APP}.__file__))"],
+		cwd=bench / "sites",  # not the checkout, whose folder would be imported from the working directory
+		capture_output=True,
+		text=True,
+	)
+	if probe.returncode or not Path(probe.stdout.strip()).is_relative_to(CHECKOUT):
+		run(
+			[python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", CHECKOUT],
+			stdout=subprocess.DEVNULL,
+		)
+		changes.append(f"installed {CHECKOUT} into {bench / 'env'} (pip install -e)")
+	if changes:
+		say(f"changed on the bench {bench}:")
+		for change in changes:
+			say(f"  - {change}")
+	else:
+		say(f"the bench {bench} already runs this checkout; nothing changed on it")
 
 
 def site_exists(bench: Path, site: str) -> bool:
