@@ -2,14 +2,18 @@
 """Developer commands for Xero Sales Orders: set up a demo bench, run every test tier.
 
     python3 tools/xso_dev.py setup   # bench + this app + demo site, then serve it
+    python3 tools/xso_dev.py serve   # serve the demo site again (web, realtime, worker, scheduler)
     python3 tools/xso_dev.py test    # pure pytest, Frappe integration, HTTP and browser tiers
     python3 tools/xso_dev.py test --e2e-only -k browser   # one tier, some tests, on the existing site
 
 Uses the bench at $XSO_BENCH or ~/frappe-bench. Only the standard library is used here, so the
-script runs before anything is installed.
+script runs before anything is installed. Every server it starts listens on 127.0.0.1 only (checked
+once it answers), and none runs Werkzeug's debugger. What it moves out of a bench goes to
+$XSO_REPLACED_DIR (~/.cache/xso/replaced), never into the bench's apps/.
 """
 
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -44,6 +48,7 @@ REPORTS = CHECKOUT / "test-results"
 REPLACED_DIR = Path(
 	os.environ.get("XSO_REPLACED_DIR", Path.home() / ".cache" / "xso" / "replaced")
 ).expanduser()
+LOOPBACK = "127.0.0.1"
 
 
 def say(message: str) -> None:
@@ -117,7 +122,11 @@ def ensure_redis(bench: Path) -> None:
 			continue
 		conf = bench / "config" / f"{key}.conf"
 		say(f"starting {key} on port {port}")
-		args = ["redis-server", str(conf)] if conf.exists() else ["redis-server", "--port", str(port)]
+		args = (
+			["redis-server", str(conf)]
+			if conf.exists()
+			else ["redis-server", "--port", str(port), "--bind", LOOPBACK]
+		)
 		run([*args, "--daemonize", "yes"], cwd=bench / "config", stdout=subprocess.DEVNULL)
 		for _ in range(40):
 			if port_open(port):
@@ -269,28 +278,90 @@ def ensure_site(bench: Path, site: str) -> None:
 		run([*bench_bin, "--site", site, "migrate", "--skip-search-index"], cwd=bench)
 
 
-def start_server(bench: Path, site: str, port: int, log: Path) -> subprocess.Popen:
-	"""`bench serve` (werkzeug, threaded) serves /assets as well as the API, which gunicorn does not."""
-	say(f"serving {site} on http://127.0.0.1:{port} (log: {log})")
-	log.parent.mkdir(parents=True, exist_ok=True)
+def dev_server_cmd(bench: Path, site: str, port: int) -> list:
+	"""tools/xso_serve.py in the bench's python: what `bench serve` serves (the API, /assets, /files) on
+	127.0.0.1 only and without Werkzeug's debugger, which `bench serve` binds to 0.0.0.0 outside CI."""
+	return [
+		bench / "env" / "bin" / "python",
+		CHECKOUT / "tools" / "xso_serve.py",
+		"--site",
+		site,
+		"--port",
+		port,
+	]
+
+
+def start_server(
+	bench: Path, site: str, port: int, log: Path | None, env: dict | None = None
+) -> subprocess.Popen:
+	where = f" (log: {log})" if log else ""
+	say(f"serving {site} on http://{LOOPBACK}:{port}{where}")
+	output = None
+	if log:
+		log.parent.mkdir(parents=True, exist_ok=True)
+		output = log.open("w")
 	proc = subprocess.Popen(
-		[*bench_cmd(bench), "--site", site, "serve", "--port", str(port), "--noreload"],
+		[str(c) for c in dev_server_cmd(bench, site, port)],
 		cwd=bench / "sites",
-		stdout=log.open("w"),
-		stderr=subprocess.STDOUT,
+		stdout=output,
+		stderr=subprocess.STDOUT if log else None,
+		env=env,
 		start_new_session=True,
 	)
 	for _ in range(240):
 		try:
-			with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/method/ping", timeout=2) as r:
+			with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/api/method/ping", timeout=2) as r:
 				if r.status == 200:
+					require_loopback(port, "the web server", proc)
 					return proc
 		except OSError:
 			pass
 		if proc.poll() is not None:
 			break
 		time.sleep(0.5)
-	raise SystemExit(f"the bench did not answer on port {port}; see {log}")
+	stop(proc)
+	raise SystemExit(f"the bench did not answer on port {port}; see {log or 'the output above'}")
+
+
+def listening_addresses(port: int) -> set[str] | None:
+	"""The addresses on which something listens on TCP PORT (from /proc/net), or None where /proc has no
+	network tables (not Linux)."""
+	found, readable = set(), False
+	for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+		try:
+			rows = Path(table).read_text().splitlines()[1:]
+		except OSError:
+			continue
+		readable = True
+		for row in rows:
+			fields = row.split()
+			address, _, hex_port = fields[1].partition(":")
+			if fields[3] != "0A" or int(hex_port, 16) != port:  # 0A: LISTEN
+				continue
+			raw = bytes.fromhex(address)
+			raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))  # each 32-bit word host-order
+			found.add(socket.inet_ntop(family, raw))
+	return found if readable else None
+
+
+def is_loopback(address: str) -> bool:
+	ip = ipaddress.ip_address(address)
+	mapped = getattr(ip, "ipv4_mapped", None)
+	return (mapped or ip).is_loopback
+
+
+def require_loopback(port: int, what: str, proc: subprocess.Popen | None = None) -> None:
+	"""Stops the run when WHAT listens on PORT on anything but the loopback address."""
+	addresses = listening_addresses(port)
+	if addresses is None:
+		return
+	exposed = sorted(a for a in addresses if not is_loopback(a))
+	if exposed:
+		stop(proc)
+		raise SystemExit(
+			f"{what} listens on {', '.join(exposed)} port {port}, reachable from other machines; "
+			f"this tool only runs servers on {LOOPBACK}. Stopped it."
+		)
 
 
 def stop(proc: subprocess.Popen | None) -> None:
@@ -302,17 +373,23 @@ def stop(proc: subprocess.Popen | None) -> None:
 			os.killpg(proc.pid, 9)
 
 
-def start_process(cmd, cwd: Path, log: Path) -> subprocess.Popen:
+def start_process(cmd, cwd: Path, log: Path, env: dict | None = None, mode: str = "w") -> subprocess.Popen:
 	log.parent.mkdir(parents=True, exist_ok=True)
 	say("$ " + " ".join(str(c) for c in cmd) + f"  (log: {log})")
 	return subprocess.Popen(
-		[str(c) for c in cmd], cwd=cwd, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+		[str(c) for c in cmd],
+		cwd=cwd,
+		stdout=log.open(mode),
+		stderr=subprocess.STDOUT,
+		env=env,
+		start_new_session=True,
 	)
 
 
-def wait_for_port(port: int, log: Path) -> None:
+def wait_for_port(port: int, log: Path, what: str = "a server") -> None:
 	for _ in range(120):
 		if port_open(port):
+			require_loopback(port, what)
 			return
 		time.sleep(0.25)
 	raise SystemExit(f"nothing answered on port {port}; see {log}")
@@ -442,12 +519,17 @@ def command_test(args) -> int:
 			frappe_tier(tally, bench)
 
 		say("tier 3: end to end over HTTP and in a real browser, with a Xero sandbox and a worker")
+		# Every server listens on 127.0.0.1 only (checked once each answers); the web server is the tool's
+		# own (tools/xso_serve.py), not `bench serve`, which listens on 0.0.0.0 with Werkzeug's debugger.
 		port = free_port()
 		server = start_server(bench, TEST_SITE, port, REPORTS / "bench-serve.log")
 		sandbox_port = free_port()
 		helpers = [
 			start_process(
-				[bench / "env" / "bin" / "python", "-m", f"{APP}.sandbox", "--port", str(sandbox_port)],
+				[
+					bench / "env" / "bin" / "python",
+					*("-m", f"{APP}.sandbox", "--host", LOOPBACK, "--port", sandbox_port),
+				],
 				bench / "sites",
 				REPORTS / "sandbox.log",
 			),
@@ -458,8 +540,8 @@ def command_test(args) -> int:
 		gunicorn_port = free_port()
 		gunicorn = start_process(
 			[
-				bench / "env" / "bin" / "gunicorn",
-				*("-b", f"127.0.0.1:{gunicorn_port}", "-w", "1", "-t", "120", "--preload"),
+				bench / "env" / "bin" / "python",
+				*("-m", "gunicorn", "-b", f"{LOOPBACK}:{gunicorn_port}", "-w", "1", "-t", "120", "--preload"),
 				"frappe.app:application",
 			],
 			bench / "sites",
@@ -467,16 +549,16 @@ def command_test(args) -> int:
 		)
 		helpers.append(gunicorn)
 		try:
-			wait_for_port(sandbox_port, REPORTS / "sandbox.log")
-			wait_for_port(gunicorn_port, REPORTS / "gunicorn.log")
+			wait_for_port(sandbox_port, REPORTS / "sandbox.log", "the Xero sandbox")
+			wait_for_port(gunicorn_port, REPORTS / "gunicorn.log", "gunicorn")
 			env = {
 				**os.environ,
-				"XSO_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
-				"XSO_URL": f"http://127.0.0.1:{port}",
+				"XSO_SANDBOX_URL": f"http://{LOOPBACK}:{sandbox_port}",
+				"XSO_URL": f"http://{LOOPBACK}:{port}",
 				"XSO_ADMIN_PASSWORD": ADMIN_PASSWORD,
 				"XSO_BENCH_PATH": str(bench),
 				"XSO_SITE": TEST_SITE,
-				"XSO_GUNICORN_URL": f"http://127.0.0.1:{gunicorn_port}",
+				"XSO_GUNICORN_URL": f"http://{LOOPBACK}:{gunicorn_port}",
 				"XSO_GUNICORN_PID": str(gunicorn.pid),
 			}
 			chromium = ensure_chromium()
@@ -522,7 +604,7 @@ def upstream_bench_init(target: Path) -> Path:
 			check=False,
 		)
 	run([sys.executable, "-m", "pip", "install", "--quiet", "frappe-bench"])
-	if not shutil.which("yarn"):
+	if not shutil.which("yarn") and shutil.which("npm"):
 		run(["npm", "install", "-g", "yarn@1.22.22"], check=False)
 	result = run(
 		[*bench_cmd(target), "init", "--frappe-branch", "version-15", "--no-backups", str(target)],
@@ -549,6 +631,8 @@ def start_sandbox(bench: Path, port: int) -> None:
 			bench / "env" / "bin" / "python",
 			"-m",
 			f"{APP}.sandbox",
+			"--host",
+			LOOPBACK,
 			"--port",
 			str(port),
 			"--seed-invoices",
@@ -561,9 +645,72 @@ def start_sandbox(bench: Path, port: int) -> None:
 	)
 	for _ in range(60):
 		if port_open(port):
+			require_loopback(port, "the Xero sandbox")
 			return
 		time.sleep(0.5)
 	raise SystemExit(f"the Xero sandbox did not start; see {log}")
+
+
+def socketio_port(bench: Path) -> int:
+	config = json.loads((bench / "sites" / "common_site_config.json").read_text())
+	return int(config.get("socketio_port") or 9000)
+
+
+def start_socketio(bench: Path, site: str, log: Path) -> subprocess.Popen | None:
+	"""Frappe's realtime server (what `bench start` runs as socketio), on 127.0.0.1 only."""
+	node = shutil.which("node")
+	script = bench / "apps" / "frappe" / "socketio.js"
+	port = socketio_port(bench)
+	if not node or not script.exists():
+		say("no node or no apps/frappe/socketio.js: the demo runs without realtime updates")
+		return None
+	if port_open(port):
+		say(f"something already listens on the realtime port {port}: realtime updates go to it")
+		return None
+	# FRAPPE_SITE names the site for browsers on 127.0.0.1 (frappe/node_utils.js get_conf: default_site).
+	proc = start_process(
+		[node, "-r", CHECKOUT / "tools" / "xso_loopback.cjs", script],
+		bench,
+		log,
+		env={**os.environ, "FRAPPE_SITE": site},
+		mode="a",
+	)
+	try:
+		wait_for_port(port, log, "the realtime server (socket.io)")
+	except SystemExit:
+		stop(proc)
+		raise
+	return proc
+
+
+def serve_demo(bench: Path, site: str, port: int) -> int:
+	"""What `bench start` runs (web, socketio, worker, scheduler), every listener on 127.0.0.1, until Ctrl-C."""
+	bench_bin = bench_cmd(bench)
+	logs = bench / "logs"
+	logs.mkdir(exist_ok=True)
+	background = []
+	web = None
+	try:
+		realtime = start_socketio(bench, site, logs / "xso-socketio.log")
+		if realtime:
+			background.append(realtime)
+		background.append(start_process([*bench_bin, "worker"], bench, logs / "xso-worker.log", mode="a"))
+		background.append(start_process([*bench_bin, "schedule"], bench, logs / "xso-schedule.log", mode="a"))
+		# DEV_SERVER as `bench start` sets it: the desk then reaches socket.io on its own port.
+		web = start_server(bench, site, port, None, env={**os.environ, "DEV_SERVER": "true"})
+		say(
+			f"open http://{LOOPBACK}:{port}/app/xero-sales-order and log in as Administrator / {ADMIN_PASSWORD}"
+		)
+		say(
+			f"the demo connection is at http://{LOOPBACK}:{port}/app/xero-connection/Xero%20Sandbox; "
+			f"logs in {logs} (xso-*.log); Ctrl-C stops"
+		)
+		return web.wait()
+	except KeyboardInterrupt:
+		return 0
+	finally:
+		for proc in (web, *background):
+			stop(proc)
 
 
 def command_setup(args) -> int:
@@ -579,7 +726,7 @@ def command_setup(args) -> int:
 	# Token keep-alive, retries of pending pushes, reconciliation and hourly sync run on the scheduler.
 	run([*bench_bin, "--site", DEMO_SITE, "enable-scheduler"], cwd=bench)
 	start_sandbox(bench, args.sandbox_port)
-	sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
+	sandbox_url = f"http://{LOOPBACK}:{args.sandbox_port}"
 	run(
 		[
 			*bench_bin,
@@ -594,42 +741,20 @@ def command_setup(args) -> int:
 	)
 	if args.no_serve:
 		say(
-			f"demo site {DEMO_SITE} is ready; serve it with: cd {bench} && bench --site {DEMO_SITE} serve --port {args.port}"
+			f"demo site {DEMO_SITE} is ready; serve it with: python3 {Path(__file__)} serve --port {args.port}"
 		)
 		return 0
-	say(
-		f"open http://127.0.0.1:{args.port}/app/xero-sales-order and log in as Administrator / {ADMIN_PASSWORD}"
-	)
-	say(
-		f"the demo connection is at http://127.0.0.1:{args.port}/app/xero-connection/Xero%20Sandbox; Ctrl-C stops"
-	)
-	logs = bench / "logs"
-	background = [
-		subprocess.Popen(
-			[*bench_bin, "worker"],
-			cwd=bench,
-			stdout=(logs / "xso-worker.log").open("a"),
-			stderr=subprocess.STDOUT,
-		),
-		subprocess.Popen(
-			[*bench_bin, "schedule"],
-			cwd=bench,
-			stdout=(logs / "xso-schedule.log").open("a"),
-			stderr=subprocess.STDOUT,
-		),
-	]
-	proc = subprocess.Popen(
-		[*bench_bin, "--site", DEMO_SITE, "serve", "--port", str(args.port), "--noreload"],
-		cwd=bench / "sites",
-	)
-	try:
-		return proc.wait()
-	except KeyboardInterrupt:
-		proc.terminate()
-		return 0
-	finally:
-		for p in background:
-			p.terminate()
+	return serve_demo(bench, DEMO_SITE, args.port)
+
+
+def command_serve(args) -> int:
+	bench = find_bench()
+	if not bench or not site_exists(bench, DEMO_SITE):
+		raise SystemExit(f"no demo site {DEMO_SITE}: run `python3 {Path(__file__)} setup` first")
+	ensure_mariadb()
+	ensure_redis(bench)
+	start_sandbox(bench, args.sandbox_port)
+	return serve_demo(bench, DEMO_SITE, args.port)
 
 
 def main() -> int:
@@ -642,6 +767,12 @@ def main() -> int:
 	setup.add_argument("--no-serve", action="store_true", help="set up only; do not start the server")
 	setup.add_argument("--sandbox-port", type=int, default=int(os.environ.get("XSO_SANDBOX_PORT", 8790)))
 	setup.set_defaults(func=command_setup)
+	serve = sub.add_parser(
+		"serve", help="serve the demo site set up before (web, realtime, worker, scheduler; 127.0.0.1 only)"
+	)
+	serve.add_argument("--port", type=int, default=int(os.environ.get("XSO_PORT", 8000)))
+	serve.add_argument("--sandbox-port", type=int, default=int(os.environ.get("XSO_SANDBOX_PORT", 8790)))
+	serve.set_defaults(func=command_serve)
 	test = sub.add_parser("test", help="run every test tier that this machine can run")
 	test.add_argument(
 		"--e2e-only",
