@@ -1,8 +1,11 @@
 """tools/xso_dev.py on a bench of its own making: `setup` and `test` never leave anything in a bench's apps/
-that bench would list as an app (a `.xero_sales_orders.replaced-*` folder there broke every bench command)."""
+that bench would list as an app (a `.xero_sales_orders.replaced-*` folder there broke every bench command),
+and the test summary counts the tests skipped because a tool is missing."""
 
 import importlib.util
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,3 +111,38 @@ def test_a_replaced_dir_inside_apps_is_refused(tool, bench, checkout, monkeypatc
 	with pytest.raises(SystemExit, match="must not be inside"):
 		tool.point_bench_at_checkout(bench, checkout)
 	assert (bench / "apps" / "xero_sales_orders" / "MARKER").read_text() == "kept where it is"
+
+
+def test_summary_counts_the_tests_skipped_for_each_missing_tool(tool, tmp_path):
+	(tmp_path / "test_needs.py").write_text(
+		"from tests.e2e.conftest import needs_tool\n\n"
+		"def test_pdf():\n\tneeds_tool('wkhtmltopdf', 'renders PDFs')\n\n"
+		"def test_browser_one():\n\tneeds_tool('chromium', 'drives it')\n\n"
+		"def test_browser_two():\n\tneeds_tool('chromium', 'drives it')\n\n"
+		"def test_without_tools():\n\tneeds_tool('git', 'not reported missing')\n"
+	)
+	report = tmp_path / "report.xml"
+	env = {
+		**os.environ,
+		"PYTHONPATH": str(CHECKOUT),
+		"XSO_URL": "http://127.0.0.1:9",  # the e2e conftest skips its module without one
+		"XSO_MISSING_TOOLS": "wkhtmltopdf,chromium",
+	}
+	subprocess.run(
+		[
+			sys.executable,
+			"-m",
+			"pytest",
+			"-q",
+			"-p",
+			"no:cacheprovider",
+			f"--junitxml={report}",
+			"test_needs.py",
+		],
+		cwd=tmp_path,
+		env=env,
+		check=True,
+		capture_output=True,
+	)
+	assert tool.junit_counts(report) == (1, 0, 3)
+	assert tool.skipped_for_tools(report, ["wkhtmltopdf", "chromium"]) == {"wkhtmltopdf": 1, "chromium": 2}

@@ -25,6 +25,7 @@ import sys
 import time
 import urllib.request
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -401,6 +402,172 @@ def free_port() -> int:
 		return s.getsockname()[1]
 
 
+# ---------------------------------------------------------------- prerequisites
+
+
+@dataclass
+class Prerequisite:
+	key: str
+	name: str
+	found: str | None  # where it was found, None when missing
+	needed_for: str
+	install: str  # how to install it on Debian or Ubuntu
+
+
+def find_wkhtmltopdf() -> str | None:
+	return shutil.which("wkhtmltopdf")  # what Frappe's PDF code (pdfkit) runs, from the server's PATH
+
+
+def find_chromium() -> str | None:
+	configured = os.environ.get("XSO_CHROMIUM")
+	if configured:
+		return configured if Path(configured).exists() else None
+	return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def tool_version(cmd: list[str]) -> str:
+	try:
+		result = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+	except (OSError, subprocess.TimeoutExpired):
+		return ""
+	return (result.stdout or result.stderr).strip().splitlines()[0] if result.returncode == 0 else ""
+
+
+def prerequisites() -> list[Prerequisite]:
+	"""What a bench with this app needs on the machine (the README's list), and where each was found."""
+	system = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/local/sbin"])
+	mariadb = shutil.which("mariadbd", path=system) or shutil.which("mysqld", path=system)
+	if not mariadb and port_open(3306):
+		mariadb = "a server on 127.0.0.1:3306"
+	node = shutil.which("node")
+	node_version = tool_version([node, "--version"]) if node else ""
+	node_major = int(re.match(r"v(\d+)", node_version).group(1)) if re.match(r"v(\d+)", node_version) else 0
+	python_ok = sys.version_info >= (3, 10)
+	return [
+		Prerequisite(
+			"python",
+			"Python 3.10+",
+			sys.executable if python_ok else None,
+			"bench and Frappe v15",
+			"apt-get install python3 python3-dev python3-venv python3-pip",
+		),
+		Prerequisite(
+			"mariadb",
+			"MariaDB 10.6+ (server and client)",
+			mariadb,
+			"every site's database",
+			"apt-get install mariadb-server mariadb-client (utf8mb4, root password; see the README)",
+		),
+		Prerequisite(
+			"redis",
+			"Redis 6+",
+			shutil.which("redis-server"),
+			"Frappe's cache and job queue",
+			"apt-get install redis-server",
+		),
+		Prerequisite(
+			"node",
+			"Node.js 18+",
+			f"{node} ({node_version})" if node and node_major >= 18 else None,
+			"bench build (the desk's assets) and the realtime server (socket.io)",
+			"apt-get install nodejs (18 or later; or from nodejs.org)",
+		),
+		Prerequisite(
+			"yarn",
+			"yarn 1.x",
+			shutil.which("yarn"),
+			"bench init and bench build",
+			"npm install -g yarn@1.22.22",
+		),
+		Prerequisite(
+			"git", "git", shutil.which("git"), "bench init and bench get-app", "apt-get install git"
+		),
+		Prerequisite(
+			"wkhtmltopdf",
+			"wkhtmltopdf",
+			find_wkhtmltopdf(),
+			"PDF printing (Print > PDF answers 500 without it) and its test",
+			"apt-get install wkhtmltopdf",
+		),
+		Prerequisite(
+			"chromium",
+			"chromium",
+			find_chromium(),
+			"the browser tests (Playwright drives it)",
+			"apt-get install chromium (or set XSO_CHROMIUM to a Chromium binary)",
+		),
+	]
+
+
+def check_prerequisites(required: set[str], consequences: dict[str, str] | None = None) -> dict:
+	"""Prints which prerequisites are there and which are missing; stops when a REQUIRED one is missing."""
+	items = prerequisites()
+	say("prerequisites:")
+	for item in items:
+		if item.found:
+			say(f"  ok       {item.name}: {item.found}")
+		else:
+			say(f"  MISSING  {item.name}, needed for {item.needed_for}; install: {item.install}")
+	missing = [item for item in items if not item.found]
+	fatal = [item for item in missing if item.key in required]
+	if fatal:
+		raise SystemExit(
+			"missing prerequisites: "
+			+ "; ".join(f"{item.name} ({item.install})" for item in fatal)
+			+ ". Install them and run this again."
+		)
+	for item in missing:
+		if consequences and item.key in consequences:
+			banner(f"{item.name} IS NOT INSTALLED: {consequences[item.key]} Install: {item.install}")
+	return {item.key: item for item in items}
+
+
+def ensure_tool(name: str, package: str, find) -> str | None:
+	"""The tool's path; installs PACKAGE from the distribution first when it is missing and this is a root
+	shell with apt-get (not with XSO_NO_INSTALL=1)."""
+	found = find()
+	if found:
+		return found
+	if os.environ.get("XSO_NO_INSTALL"):
+		say(f"{name} is not installed, and XSO_NO_INSTALL is set: not installing it")
+		return None
+	if not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get")):
+		say(f"{name} is not installed, and this is not a root shell with apt-get: install {package}")
+		return None
+	env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+	for refresh in (False, True):  # a fresh machine's package lists may be empty or stale
+		if refresh:
+			run(["apt-get", "update", "-qq"], check=False, stdout=subprocess.DEVNULL, env=env)
+		run(["apt-get", "install", "-y", "-qq", package], check=False, stdout=subprocess.DEVNULL, env=env)
+		found = find()
+		if found:
+			say(f"installed {name}: {found}")
+			return found
+	say(f"{name} could not be installed from the distribution (package {package})")
+	return None
+
+
+# Tools the end-to-end tests need beyond the bench; missing ones are passed to pytest in XSO_MISSING_TOOLS,
+# and exactly the tests that need them skip with "<tool> is not installed" (tests/e2e/conftest.needs_tool).
+E2E_TOOLS = {
+	"wkhtmltopdf": ("wkhtmltopdf", find_wkhtmltopdf, "the PDF test"),
+	"chromium": ("chromium", find_chromium, "the browser tests"),
+}
+
+
+def skipped_for_tools(report: Path, tools) -> dict[str, int]:
+	"""How many tests of a JUnit report skipped because each of TOOLS is not installed."""
+	counts = dict.fromkeys(tools, 0)
+	if not report.exists():
+		return counts
+	for skipped in ET.parse(report).getroot().iter("skipped"):
+		message = skipped.get("message", "") + (skipped.text or "")
+		for tool in tools:
+			if f"{tool} is not installed" in message:
+				counts[tool] += 1
+	return counts
+
+
 # ---------------------------------------------------------------- tiers
 
 
@@ -444,7 +611,7 @@ def junit_counts(path: Path) -> tuple[int, int, int]:
 	return tests - failed - skipped, failed, skipped
 
 
-def pytest_tier(tally: Tally, python: Path, name: str, args: list[str], env=None) -> None:
+def pytest_tier(tally: Tally, python: Path, name: str, args: list[str], env=None) -> Path:
 	REPORTS.mkdir(exist_ok=True)
 	report = REPORTS / f"{name}.xml"
 	report.unlink(missing_ok=True)
@@ -453,6 +620,7 @@ def pytest_tier(tally: Tally, python: Path, name: str, args: list[str], env=None
 	if result.returncode not in (0, 5) and failed == 0:
 		failed = 1  # pytest itself failed (collection or usage error)
 	tally.add(name, passed, failed, skipped)
+	return report
 
 
 def ensure_dev_requirements(bench: Path) -> None:
@@ -482,13 +650,18 @@ def frappe_tier(tally: Tally, bench: Path) -> None:
 	tally.add("frappe integration (bench run-tests)", passed, failed, skipped)
 
 
-def ensure_chromium() -> str | None:
-	path = os.environ.get("XSO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-	if path:
-		return path
-	if os.geteuid() == 0 and shutil.which("apt-get"):
-		run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, stdout=subprocess.DEVNULL)
-	return shutil.which("chromium")
+def ensure_e2e_tools() -> list[str]:
+	"""Installs what the end-to-end tests need beyond the bench where it can; answers the tools still missing."""
+	missing = []
+	for tool, (package, find, tests) in E2E_TOOLS.items():
+		if ensure_tool(tool, package, find):
+			continue
+		missing.append(tool)
+		banner(
+			f"{tool.upper()} IS NOT INSTALLED: {tests} will be SKIPPED (counted in the summary). "
+			f"Install it: apt-get install {package}"
+		)
+	return missing
 
 
 def command_test(args) -> int:
@@ -500,6 +673,7 @@ def command_test(args) -> int:
 		say("tier 1: pure Python (no Frappe)")
 		pytest_tier(tally, python, "pure python (pytest)", ["tests", "--ignore=tests/e2e"])
 
+	skipped_for = {}
 	bench = find_bench()
 	if not bench:
 		banner(
@@ -519,6 +693,7 @@ def command_test(args) -> int:
 			frappe_tier(tally, bench)
 
 		say("tier 3: end to end over HTTP and in a real browser, with a Xero sandbox and a worker")
+		missing = ensure_e2e_tools()
 		# Every server listens on 127.0.0.1 only (checked once each answers); the web server is the tool's
 		# own (tools/xso_serve.py), not `bench serve`, which listens on 0.0.0.0 with Werkzeug's debugger.
 		port = free_port()
@@ -560,23 +735,33 @@ def command_test(args) -> int:
 				"XSO_SITE": TEST_SITE,
 				"XSO_GUNICORN_URL": f"http://{LOOPBACK}:{gunicorn_port}",
 				"XSO_GUNICORN_PID": str(gunicorn.pid),
+				"XSO_MISSING_TOOLS": ",".join(missing),
 			}
-			chromium = ensure_chromium()
+			chromium = find_chromium()
 			if chromium:
 				env["XSO_CHROMIUM"] = chromium
-			else:
-				banner(
-					"Debian's chromium is not installed and could not be installed: browser tests will fail"
-				)
 			selection = ["-k", args.k] if args.k else []
-			pytest_tier(tally, python, "end to end (HTTP + browser)", ["tests/e2e", *selection], env=env)
+			report = pytest_tier(
+				tally, python, "end to end (HTTP + browser)", ["tests/e2e", *selection], env=env
+			)
+			skipped_for = {tool: n for tool, n in skipped_for_tools(report, missing).items() if n}
 		finally:
 			for proc in (server, *helpers):
 				stop(proc)
 
 	print("\nxero_sales_orders test tiers:")
 	print("\n".join(tally.lines))
-	print(f"{tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped")
+	because = ", ".join(f"{n} because {tool} is not installed" for tool, n in skipped_for.items())
+	print(
+		f"{tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped"
+		+ (f" ({because})" if because else "")
+	)
+	if skipped_for:
+		total = sum(skipped_for.values())
+		banner(
+			f"SKIPPED {total} TEST{'' if total == 1 else 'S'}: {because}. "
+			"Install " + " and ".join(skipped_for) + " to run them."
+		)
 	return 1 if tally.failed or tally.passed == 0 else 0
 
 
@@ -606,6 +791,7 @@ def upstream_bench_init(target: Path) -> Path:
 	run([sys.executable, "-m", "pip", "install", "--quiet", "frappe-bench"])
 	if not shutil.which("yarn") and shutil.which("npm"):
 		run(["npm", "install", "-g", "yarn@1.22.22"], check=False)
+	check_prerequisites(required={"python", "mariadb", "redis", "node", "yarn", "git"})
 	result = run(
 		[*bench_cmd(target), "init", "--frappe-branch", "version-15", "--no-backups", str(target)],
 		check=False,
@@ -649,6 +835,16 @@ def start_sandbox(bench: Path, port: int) -> None:
 			return
 		time.sleep(0.5)
 	raise SystemExit(f"the Xero sandbox did not start; see {log}")
+
+
+# What the demo lacks without each optional prerequisite (MariaDB and Redis are required).
+SETUP_CONSEQUENCES = {
+	"node": "the demo runs without Frappe's realtime server, so progress bars and live updates fall back to "
+	"polling, and `bench build` cannot rebuild the desk's assets.",
+	"yarn": "`bench build` cannot rebuild the desk's assets.",
+	"wkhtmltopdf": "PDF printing (Print > PDF) answers 500, and `test` skips the PDF test.",
+	"chromium": "`test` skips the browser tests.",
+}
 
 
 def socketio_port(bench: Path) -> int:
@@ -717,6 +913,7 @@ def command_setup(args) -> int:
 	bench = find_bench() or upstream_bench_init(
 		Path(os.environ.get("XSO_BENCH", Path.home() / "frappe-bench")).expanduser()
 	)
+	check_prerequisites(required={"python", "mariadb", "redis"}, consequences=SETUP_CONSEQUENCES)
 	bench_bin = bench_cmd(bench)
 	ensure_mariadb()
 	ensure_redis(bench)

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from .conftest import ADMIN_PASSWORD, BASE_URL, order_in_xero_organisation, pay_in_xero_and_notify
+from .conftest import ADMIN_PASSWORD, BASE_URL, needs_tool, order_in_xero_organisation, pay_in_xero_and_notify
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -23,6 +23,7 @@ CHROMIUM_FLAGS = [
 
 @pytest.fixture(scope="module")
 def page():
+	needs_tool("chromium", "the browser tests drive it")
 	executable = os.environ.get("XSO_CHROMIUM", "/usr/bin/chromium")
 	with sync_api.sync_playwright() as pw:
 		browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
