@@ -139,3 +139,67 @@ def test_remainder_invoices_total_in_xero_as_in_the_app(xero, lat):
 	assert sum(i["Total"] for i in stored) == order.grand_total
 	last = pushed[-1]
 	assert (str(last["SubTotal"]), str(last["TotalTax"]), str(last["Total"])) != EXPECTED[lat]["recomputed"]
+
+
+def test_a_change_of_amount_type_reprices_lines_and_drops_a_tax_given_for_the_old_one(xero):
+	tenant, tax_type = organisation_with_tax(xero, D(10))
+	contact = xero.get("/Contacts", tenant_id=tenant, params={"where": 'ContactStatus=="ACTIVE"'}).json()[
+		"Contacts"
+	][0]["ContactID"]
+	line = {"Description": "Desk", "Quantity": 2, "UnitAmount": 55, "AccountCode": "200", "TaxType": tax_type}
+	body = {
+		"Type": "ACCREC",
+		"Contact": {"ContactID": contact},
+		"LineItems": [{**line, "TaxAmount": 11.01}],
+	}
+	created = decimals(xero.put("/Invoices", {"Invoices": [body]}, tenant_id=tenant))["Invoices"][0]
+	assert (created["SubTotal"], created["TotalTax"], created["Total"]) == (
+		D("110.00"),
+		D("11.01"),
+		D("121.01"),
+	)
+	same = decimals(
+		xero.post(
+			f"/Invoices/{created['InvoiceID']}",
+			{"Invoices": [{"InvoiceID": created["InvoiceID"], "LineAmountTypes": "Exclusive"}]},
+			tenant_id=tenant,
+		)
+	)["Invoices"][0]
+	assert same["TotalTax"] == D("11.01")  # the given tax stays while the amount type does not change
+	inclusive = decimals(
+		xero.post(
+			f"/Invoices/{created['InvoiceID']}",
+			{"Invoices": [{"InvoiceID": created["InvoiceID"], "LineAmountTypes": "Inclusive"}]},
+			tenant_id=tenant,
+		)
+	)["Invoices"][0]
+	assert inclusive["LineItems"][0]["Quantity"] == D("2.0000")
+	assert (inclusive["SubTotal"], inclusive["TotalTax"], inclusive["Total"]) == (
+		D("100.00"),
+		D("10.00"),
+		D("110.00"),
+	)
+
+
+def test_seeded_invoices_keep_their_lines_when_their_amount_type_changes(xero):
+	drafts = decimals(xero.get("/Invoices", params={"Statuses": "DRAFT", "page": 1, "unitdp": 4}))["Invoices"]
+	# One with a unit amount of 4 places: re-pricing it must not cut the unit to 2 (the POST has no unitdp).
+	seeded = next(
+		(
+			i
+			for i in drafts
+			if any(line["UnitAmount"] != line["UnitAmount"].quantize(D("0.01")) for line in i["LineItems"])
+		),
+		drafts[0],
+	)
+	target = "Inclusive" if seeded["LineAmountTypes"] != "Inclusive" else "Exclusive"
+	xero.post(
+		f"/Invoices/{seeded['InvoiceID']}",
+		{"Invoices": [{"InvoiceID": seeded["InvoiceID"], "LineAmountTypes": target}]},
+	)
+	changed = decimals(xero.get(f"/Invoices/{seeded['InvoiceID']}", params={"unitdp": 4}))["Invoices"][0]
+	assert changed["LineAmountTypes"] == target
+	keep = ("Quantity", "UnitAmount", "LineAmount")
+	assert [[line[k] for k in keep] for line in changed["LineItems"]] == [
+		[line[k] for k in keep] for line in seeded["LineItems"]
+	]

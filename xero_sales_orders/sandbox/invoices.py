@@ -222,7 +222,10 @@ def _lines(
 			"LineAmount": priced_line.line_amount,
 			"Tracking": list(raw.get("Tracking") or []),
 			# What the client sent, so that a later change of LineAmountTypes re-prices the line from it.
-			"_sent": {key: value for key, value in sent.items() if value is not None},
+			"_sent": {
+				**{key: value for key, value in sent.items() if value is not None},
+				**({"UnitAmount": priced_line.unit_amount} if sent["UnitAmount"] is not None else {}),
+			},
 		}
 		if item:
 			line["ItemCode"] = item["Code"]
@@ -379,8 +382,10 @@ def write_invoice(
 			problems.add("At least one line item must be specified")
 			raw_lines = []
 		old_line_ids = {line["LineItemID"] for line in (existing or {}).get("LineItems", [])}
+		# Stored lines keep the unit amounts they were priced with: re-priced at 4 places, nothing is lost.
+		line_unitdp = unitdp if "LineItems" in element else 4
 		lines, priced = _lines(
-			tenant, invoice_type, raw_lines, line_amount_type, unitdp, problems, old_line_ids
+			tenant, invoice_type, raw_lines, line_amount_type, line_unitdp, problems, old_line_ids
 		)
 	if requested_status == "AUTHORISED":
 		for line in lines if reprice else existing["LineItems"]:
@@ -443,7 +448,11 @@ def _lines_as_sent(existing: dict | None, line_amount_type: str) -> list[dict]:
 			and key
 			not in ("Quantity", "UnitAmount", "LineAmount", "TaxAmount", "DiscountRate", "DiscountAmount")
 		}
-		raw.update(line.get("_sent") or {})
+		# Lines stored without what was sent (seeded ones) are re-priced from their stored figures.
+		stored = {
+			k: line[k] for k in ("Quantity", "UnitAmount", "DiscountRate", "DiscountAmount") if k in line
+		}
+		raw.update(line.get("_sent") or stored)
 		if changed:
 			raw.pop("TaxAmount", None)
 		lines.append(raw)
