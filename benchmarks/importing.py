@@ -10,9 +10,13 @@ or ``bench --site SITE execute benchmarks.importing.run``. In one run it:
    and one tax treatment per group, lines re-priced by the sandbox's own arithmetic);
 2. connects and syncs a Xero Connection (setup, not measured), then times Preview + Import of a batch
    grouped by the pattern ``PO-(\\d+)``, counting the Xero calls with the sandbox's ``/_sandbox/calls``;
-3. writes the created orders (header and lines) to a CSV and imports it with Frappe's Data Import
+3. checks every figure to the cent (not timed): each imported invoice against the sandbox's own invoice
+   (SubTotal, TotalTax, Total and its lines' LineAmount and TaxAmount), each order against the sum of its
+   invoices, and no order with a negative outstanding amount or more than 100 % invoiced
+   (``--cents-only`` stops after this check);
+4. writes the created orders (header and lines) to a CSV and imports it with Frappe's Data Import
    (insert + submit, as a user would do without this feature), timed, and prints the ratio;
-4. deletes everything it created.
+5. deletes everything it created.
 """
 
 import argparse
@@ -185,6 +189,16 @@ def run(invoices: int = 10000, groups: int = 2500, baseline: bool = True) -> dic
 			f"{results['total_seconds']} s end to end\n"
 			f"  peak RSS {results['peak_rss_mb']} MB (before the run {results['peak_rss_mb_before']} MB)"
 		)
+		results.update(cent_check(batch.name))
+		print(
+			f"to the cent: {results['invoices_differing']} of {results['invoices_checked']} imported invoices differ "
+			f"from the sandbox by any amount; {results['orders_differing']} of {results['orders_checked']} orders "
+			f"differ from the sum of their invoices ({results['invoices_of_orders_differing']} invoices in them); "
+			f"{results['orders_over_invoiced']} orders with a negative outstanding or over 100 % invoiced "
+			f"(target: 0, 0, 0); {results['invoices_left_out']} voided or deleted invoices left out of their orders"
+		)
+		for example in results["cent_examples"]:
+			print(f"  {example}")
 		if baseline:
 			results.update(data_import_baseline(batch.name))
 			ratio = results["data_import_seconds"] / max(results["total_seconds"], 0.001)
@@ -198,6 +212,92 @@ def run(invoices: int = 10000, groups: int = 2500, baseline: bool = True) -> dic
 		cleanup(batch.name if batch else None)
 		child.kill()
 	return results
+
+
+def _money(value):
+	from decimal import Decimal
+
+	return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def cent_check(batch_name: str) -> dict:
+	"""Every imported invoice against the sandbox's, every order against its invoices, to the cent."""
+	import frappe
+
+	from xero_sales_orders.core.status import is_live_invoice
+	from xero_sales_orders.services import connection as connections
+
+	batch = frappe.get_doc("Xero Import Batch", batch_name)
+	client = connections.client_for(batch.connection, batch.tenant_id)
+	try:
+		xero = {
+			i["InvoiceID"]: i
+			for i in client.invoices(
+				statuses=["DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED"]
+			)
+		}
+	finally:
+		client.close()
+	invoices = frappe.get_all(
+		"Xero Invoice",
+		{"import_batch": batch_name},
+		["name", "xero_invoice_id", "sales_order", "status", "subtotal", "total_tax", "total"],
+	)
+	lines = {}
+	for row in frappe.db.sql(
+		"""select item.parent, item.line_amount, item.tax_amount from `tabXero Invoice Item` item
+		join `tabXero Invoice` inv on inv.name = item.parent where inv.import_batch = %s order by item.idx""",
+		batch_name,
+	):
+		lines.setdefault(row[0], []).append((_money(row[1]), _money(row[2])))
+	examples, differing = [], set()
+	by_order = {}
+	for inv in invoices:
+		remote = xero.get(inv.xero_invoice_id)
+		by_order.setdefault(inv.sales_order, []).append(inv)
+		ours = (_money(inv.subtotal), _money(inv.total_tax), _money(inv.total))
+		theirs = tuple(_money(remote[k]) for k in ("SubTotal", "TotalTax", "Total")) if remote else None
+		remote_lines = [
+			(_money(line.get("LineAmount")), _money(line.get("TaxAmount")))
+			for line in (remote or {}).get("LineItems", [])
+			if line.get("Quantity") or line.get("LineAmount")
+		]
+		if theirs != ours or remote_lines != lines.get(inv.name, []):
+			differing.add(inv.name)
+			if len(examples) < 5:
+				examples.append(f"invoice {inv.name}: app {ours}, sandbox {theirs}")
+	orders = frappe.get_all(
+		"Xero Sales Order",
+		{"import_batch": batch_name},
+		["name", "subtotal", "total_tax", "grand_total", "outstanding_amount", "per_invoiced", "status"],
+	)
+	orders_differing, invoices_in_them, over = 0, 0, 0
+	for order in orders:
+		live = [i for i in by_order.get(order.name, []) if is_live_invoice(i.status)]
+		sums = tuple(sum((_money(i[k]) for i in live), _money(0)) for k in ("subtotal", "total_tax", "total"))
+		ours = (_money(order.subtotal), _money(order.total_tax), _money(order.grand_total))
+		if sums != ours or (order.status == "Fully Invoiced" and _money(order.outstanding_amount)):
+			orders_differing += 1
+			invoices_in_them += len(by_order.get(order.name, []))
+			if len(examples) < 10:
+				examples.append(f"order {order.name}: {ours} vs its invoices {sums}, {order.status}")
+		if _money(order.outstanding_amount) < 0 or (order.per_invoiced or 0) > 100:
+			over += 1
+	imported_ids = {i.xero_invoice_id for i in invoices}
+	grouped = [i for i in xero.values() if i.get("Reference")]
+	left_out = sum(
+		1 for i in grouped if i["InvoiceID"] not in imported_ids and i["Status"] in ("VOIDED", "DELETED")
+	)
+	return {
+		"invoices_checked": len(invoices),
+		"invoices_differing": len(differing),
+		"orders_checked": len(orders),
+		"orders_differing": orders_differing,
+		"invoices_of_orders_differing": invoices_in_them,
+		"orders_over_invoiced": over,
+		"invoices_left_out": left_out,
+		"cent_examples": examples,
+	}
 
 
 def data_import_baseline(batch_name: str) -> dict:
@@ -266,16 +366,20 @@ def main() -> None:
 	parser.add_argument("--invoices", type=int, default=10000)
 	parser.add_argument("--groups", type=int, default=2500)
 	parser.add_argument("--no-baseline", action="store_true")
+	parser.add_argument(
+		"--cents-only", action="store_true", help="check the figures, skip the Data Import baseline"
+	)
 	args = parser.parse_args()
 	import frappe
 
 	frappe.init(site=args.site, sites_path=os.getcwd())
 	frappe.connect()
 	try:
-		results = run(args.invoices, args.groups, baseline=not args.no_baseline)
+		results = run(args.invoices, args.groups, baseline=not (args.no_baseline or args.cents_only))
 	finally:
 		frappe.destroy()
-	ok = results.get("xero_calls", 99) <= 11 and results.get("total_seconds", 999) <= 60
+	exact = not (results.get("invoices_differing", 1) or results.get("orders_differing", 1))
+	ok = exact and results.get("xero_calls", 99) <= 11 and results.get("total_seconds", 999) <= 60
 	sys.exit(0 if ok else 1)
 
 
