@@ -175,6 +175,7 @@ class XeroSalesOrder(Document):
 			priced.append(p)
 			row.line_amount = p.line_amount
 			row.tax_amount = p.tax_amount
+			row.amounts_from_xero = 0  # only an import carries Xero's figures; this line is priced here
 		try:
 			t = totals(priced, self.line_amount_type)
 		except LineValidationError as e:  # a total the columns cannot hold
