@@ -203,3 +203,47 @@ def test_seeded_invoices_keep_their_lines_when_their_amount_type_changes(xero):
 	assert [[line[k] for k in keep] for line in changed["LineItems"]] == [
 		[line[k] for k in keep] for line in seeded["LineItems"]
 	]
+
+
+@pytest.mark.parametrize(
+	"line, lat, message",
+	[
+		(
+			{"Quantity": 2, "UnitAmount": 10, "LineAmount": 20.01},
+			EXCLUSIVE,
+			"does not match the expected line total 20.00",
+		),
+		(
+			{"Quantity": 2, "UnitAmount": 10, "TaxType": "NONE", "TaxAmount": 0.5},
+			"NoTax",
+			"A NoTax line cannot carry",
+		),
+		(
+			{"Quantity": 2, "UnitAmount": 10, "DiscountRate": 5, "DiscountAmount": 1},
+			EXCLUSIVE,
+			"both a DiscountRate",
+		),
+	],
+)
+def test_inconsistent_line_figures_are_refused_over_http(xero, line, lat, message):
+	contact = xero.get("/Contacts", params={"where": 'ContactStatus=="ACTIVE"'}).json()["Contacts"][0][
+		"ContactID"
+	]
+	item = {"Description": "x", "AccountCode": "200", "TaxType": "OUTPUT2", **line}
+	body = {"Type": "ACCREC", "Contact": {"ContactID": contact}, "LineAmountTypes": lat, "LineItems": [item]}
+	answer = xero.put("/Invoices", {"Invoices": [body]})
+	assert answer.status_code == 400
+	messages = [m["Message"] for m in answer.json()["Elements"][0]["ValidationErrors"]]
+	assert any(message in m for m in messages), messages
+
+
+def test_a_line_amount_without_a_quantity_is_kept_and_the_quantity_derived(xero):
+	contact = xero.get("/Contacts", params={"where": 'ContactStatus=="ACTIVE"'}).json()["Contacts"][0][
+		"ContactID"
+	]
+	item = {"Description": "x", "AccountCode": "200", "TaxType": "OUTPUT2", "UnitAmount": 3, "LineAmount": 10}
+	body = {"Type": "ACCREC", "Contact": {"ContactID": contact}, "LineItems": [item]}
+	invoice = decimals(xero.put("/Invoices", {"Invoices": [body]}, params={"unitdp": 4}))["Invoices"][0]
+	line = invoice["LineItems"][0]
+	assert (line["Quantity"], line["LineAmount"], line["TaxAmount"]) == (D("3.3333"), D("10.00"), D("1.50"))
+	assert invoice["Total"] == D("11.50")
