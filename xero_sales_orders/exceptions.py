@@ -1,6 +1,18 @@
 """Frappe errors of the app; each carries the HTTP status REST callers see."""
 
+import math
+
 import frappe
+import requests
+from frappe import _
+
+from xero_sales_orders.xero.errors import (
+	XeroAPIError,
+	XeroAuthError,
+	XeroRateLimitError,
+	XeroUnavailableError,
+)
+from xero_sales_orders.xero.oauth import OAuthError
 
 
 class InvalidOrderError(frappe.ValidationError):
@@ -45,3 +57,111 @@ class HeldByXeroError(frappe.ValidationError):
 	"""The invoice is (or may be) in Xero: only Xero's void or delete may retire it."""
 
 	http_status_code = 409
+
+
+# Xero's conditions, as the caller of a whitelisted method sees them (api/xero_answers.py raises them): each an
+# answer with its own status and Xero's reason, never a 500 or an Error Log traceback.
+
+
+class XeroRateLimitedError(frappe.ValidationError):
+	"""Xero's minute, concurrent or day limit for the organisation is reached (429 with Retry-After)."""
+
+	http_status_code = 429
+
+
+class XeroUnreachableError(frappe.InReadOnlyMode):
+	"""Xero did not answer, or answered 5xx, after the client's retries (503: try again later).
+
+	A subclass of Frappe's InReadOnlyMode (503, "temporarily not available"), which Frappe answers without
+	recording an Error Log, as it does for every refusal below 500.
+	"""
+
+	http_status_code = 503
+
+
+class XeroReconnectError(frappe.ValidationError):
+	"""Xero refused the connection's grant (401 after a refresh, 403, invalid_grant): reconnect (409)."""
+
+	http_status_code = 409
+
+
+class XeroRefusedError(frappe.ValidationError):
+	"""Xero refused the request itself, e.g. a validation error (417, Frappe's status for validation)."""
+
+	http_status_code = 417
+
+
+# Xero's conditions mapped to those answers: used by api/xero_answers.py and by services that record a failure
+# before they answer (the import preview).
+RETRY_AFTER_FLAG = "xso_retry_after"
+# When Xero gives no Retry-After: its minute window, and a short pause for an outage.
+DEFAULT_RATE_LIMIT_WAIT = 60
+UNAVAILABLE_WAIT = 30
+
+
+def answer_for(error: Exception) -> tuple[type[Exception], str, int | None] | None:
+	"""(exception class, message, Retry-After seconds or None) for a Xero condition; None for anything else."""
+	if isinstance(error, XeroRateLimitError):
+		wait = DEFAULT_RATE_LIMIT_WAIT if error.retry_after is None else max(1, math.ceil(error.retry_after))
+		message = error.message or _("Xero's rate limit for this organisation is reached")
+		return XeroRateLimitedError, message, wait
+	if isinstance(error, XeroUnavailableError) or (
+		isinstance(error, XeroAPIError) and (error.status is None or error.status >= 500)
+	):
+		return (
+			XeroUnreachableError,
+			_("Xero is not answering right now ({0}); try again in a few minutes").format(error.message),
+			UNAVAILABLE_WAIT,
+		)
+	if isinstance(error, XeroAuthError):
+		return (
+			XeroReconnectError,
+			_(
+				"Xero refused this connection's access ({0}); an administrator must click Connect to Xero"
+			).format(error.message),
+			None,
+		)
+	if isinstance(error, XeroAPIError):
+		return XeroRefusedError, _("Xero refused the request: {0}").format(error.message), None
+	if isinstance(error, OAuthError):
+		if error.status is None or error.status >= 500:
+			return (
+				XeroUnreachableError,
+				_(
+					"Xero's sign-in service is not answering right now ({0}); try again in a few minutes"
+				).format(error.description or error.error),
+				UNAVAILABLE_WAIT,
+			)
+		if error.error in ("invalid_grant", "unauthorized_client", "invalid_client", "unauthorized"):
+			return (
+				XeroReconnectError,
+				_(
+					"Xero refused this connection's grant ({0}); an administrator must click Connect to Xero"
+				).format(error.description or error.error),
+				None,
+			)
+		return XeroRefusedError, _("Xero refused: {0}").format(error.description or error.error), None
+	if isinstance(error, requests.RequestException):
+		return (
+			XeroUnreachableError,
+			_("Xero could not be reached ({0}); try again in a few minutes").format(type(error).__name__),
+			UNAVAILABLE_WAIT,
+		)
+	return None
+
+
+def raise_xero_answer(error: Exception) -> None:
+	"""Raises the app's answer for a Xero condition (and keeps its Retry-After); re-raises anything else."""
+	answer = answer_for(error)
+	if answer is None:
+		raise error
+	exc, message, retry_after = answer
+	keep_retry_after(retry_after)
+	frappe.clear_last_message()
+	throw(message, exc, title=_("Xero"))
+
+
+def keep_retry_after(seconds: int | None) -> None:
+	"""The Retry-After of this request's answer (written by api.xero_answers.add_retry_after)."""
+	if seconds is not None:
+		frappe.local.flags[RETRY_AFTER_FLAG] = int(seconds)

@@ -11,6 +11,8 @@ after_install = "xero_sales_orders.install.after_install"
 # webhook_request.py. Idempotent, and cheap enough for every request.
 before_request = ["xero_sales_orders.webhook_request.install"]
 before_uninstall = "xero_sales_orders.install.before_uninstall"
+# A Xero rate limit answered as 429 (or an outage as 503) carries Xero's Retry-After; see api/xero_answers.py.
+after_request = ["xero_sales_orders.api.xero_answers.add_retry_after"]
 
 scheduler_events = {
 	# Refresh tokens long before Xero's 60-day idle expiry, and keep the synced masters current.

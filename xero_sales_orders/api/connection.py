@@ -6,6 +6,7 @@ from urllib.parse import quote
 import frappe
 from frappe import _
 
+from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.exceptions import throw
 from xero_sales_orders.permissions import CONNECTION_ROLES, require_roles
 from xero_sales_orders.services import connection as connections
@@ -48,7 +49,8 @@ def callback(code=None, state=None, error=None, error_description=None, **kwargs
 def refresh(connection):
 	"""Refreshes the token set now (under the connection's row lock) and returns the connection's health."""
 	_check(connection, "refresh Xero tokens")
-	connections.refresh(connection, force=True)
+	with xero_answers():
+		connections.refresh(connection, force=True)
 	return connections.health(connection)
 
 
@@ -56,7 +58,8 @@ def refresh(connection):
 def disconnect(connection):
 	"""Removes the organisations from the Xero app, revokes the tokens and forgets them."""
 	_check(connection, "disconnect from Xero")
-	connections.disconnect(connection)
+	with xero_answers():
+		connections.disconnect(connection)
 	return connections.health(connection)
 
 
@@ -64,7 +67,8 @@ def disconnect(connection):
 def sync(connection, full=0):
 	"""Pulls contacts, items, tax rates and accounts (incrementally unless ``full``); returns the counts."""
 	_check(connection, "sync from Xero")
-	return syncing.sync_connection(connection, full=frappe.utils.cint(full))
+	with xero_answers():
+		return syncing.sync_connection(connection, full=frappe.utils.cint(full))
 
 
 @frappe.whitelist()

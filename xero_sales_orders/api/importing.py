@@ -4,6 +4,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint
 
+from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.exceptions import throw
 from xero_sales_orders.permissions import MANAGER_ROLES, require_roles
 from xero_sales_orders.services import importing
@@ -22,13 +23,17 @@ def _check(batch) -> str:
 @frappe.whitelist(methods=["POST"])
 def preview(batch):
 	"""Dry run: fetches the batch's invoices from Xero and proposes one order per group; returns the summary."""
-	return importing.preview(_check(batch))
+	batch = _check(batch)
+	with xero_answers():
+		return importing.preview(batch)
 
 
 @frappe.whitelist(methods=["POST"])
 def start(batch):
 	"""Queues the import of a previewed batch; progress is published to the batch form."""
-	return importing.start(_check(batch))
+	batch = _check(batch)
+	with xero_answers():
+		return importing.start(batch)
 
 
 @frappe.whitelist()

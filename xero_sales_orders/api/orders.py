@@ -2,6 +2,8 @@
 
 import frappe
 
+from xero_sales_orders.api.xero_answers import xero_answers
+from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.exceptions import OrderStateError, throw
 from xero_sales_orders.permissions import MANAGER_ROLES, require_roles
 from xero_sales_orders.services import invoicing, push
@@ -35,11 +37,18 @@ def retry_push(invoice):
 	require_roles(MANAGER_ROLES, "retry pushing invoices")
 	if not isinstance(invoice, str) or not frappe.db.exists(invoicing.INVOICE, invoice):
 		throw(frappe._("Xero Invoice {0} not found").format(invoice), frappe.DoesNotExistError)
+	# The role is not enough: the invoice itself, and its order, must be the user's to act on (user
+	# permissions, e.g. on customers, restrict both).
+	frappe.has_permission(invoicing.INVOICE, "write", invoice, throw=True)
+	order = frappe.db.get_value(invoicing.INVOICE, invoice, "sales_order")
+	if order:
+		frappe.has_permission(invoicing.ORDER, "read", order, throw=True)
 	state = frappe.db.get_value(invoicing.INVOICE, invoice, "push_state")
 	if state == "Pushed":
 		throw(frappe._("Invoice {0} is already in Xero").format(invoice), OrderStateError)
 	frappe.db.set_value(invoicing.INVOICE, invoice, "push_state", "Pending", update_modified=False)
-	push.push_invoices([invoice])
+	with xero_answers():
+		push.push_invoices([invoice])
 	frappe.db.commit()
 	return frappe.get_doc(invoicing.INVOICE, invoice).as_dict()
 
@@ -63,12 +72,13 @@ def reopen(sales_order):
 def invoices(sales_order):
 	"""The order's invoices with their Xero and push states, for the order form."""
 	_check_order_access(sales_order)
-	return frappe.get_all(
+	rows = frappe.get_all(
 		invoicing.INVOICE,
 		filters={"sales_order": sales_order},
 		fields=[
 			"name",
 			"invoice_number",
+			"xero_invoice_id",
 			"status",
 			"push_state",
 			"total",
@@ -84,3 +94,6 @@ def invoices(sales_order):
 		],
 		order_by="creation asc",
 	)
+	for row in rows:  # whatever is stored, only an https:// (or local sandbox) link is handed to the desk
+		row.online_url, row.xero_url = safe_link(row.online_url), safe_link(row.xero_url)
+	return rows

@@ -19,7 +19,7 @@ from frappe import _
 from frappe.utils import get_datetime, get_system_timezone, get_url, now_datetime
 from frappe.utils.password import get_decrypted_password, set_encrypted_password
 
-from xero_sales_orders.exceptions import throw
+from xero_sales_orders.exceptions import XeroUnreachableError, throw
 from xero_sales_orders.services.db import autonomous_transaction
 from xero_sales_orders.xero import oauth
 from xero_sales_orders.xero.client import XeroClient
@@ -292,8 +292,11 @@ def refresh(name: str, force: bool = False, rejected_token: str | None = None) -
 				update_modified=False,
 			)
 			frappe.db.commit()
+			# Xero's identity server down or unreachable is an outage (503), anything else a refusal (417).
+			outage = e.status is None or e.status >= 500
 			throw(
-				_("Xero token refresh failed: {0}").format(e.description or e.error), frappe.ValidationError
+				_("Xero token refresh failed: {0}").format(e.description or e.error),
+				XeroUnreachableError if outage else frappe.ValidationError,
 			)
 		_store_tokens(name, tokens)
 		return tokens.access_token

@@ -22,7 +22,15 @@ from frappe.utils.background_jobs import is_job_enqueued
 from xero_sales_orders.core import importing as rules
 from xero_sales_orders.core.money import to_decimal
 from xero_sales_orders.core.status import INVOICE_STATUSES, OPEN
-from xero_sales_orders.exceptions import throw
+from xero_sales_orders.exceptions import (
+	XeroRateLimitedError,
+	XeroReconnectError,
+	XeroRefusedError,
+	XeroUnreachableError,
+	answer_for,
+	keep_retry_after,
+	throw,
+)
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services.invoicing import INVOICE, ORDER, refresh_order_invoicing
 from xero_sales_orders.services.sync import sync_connection
@@ -66,6 +74,52 @@ class ImportFetchError(frappe.ValidationError):
 	"""Xero (or the connection) refused while the invoices were fetched; nothing was imported."""
 
 	http_status_code = 502
+
+
+class ImportRateLimitedError(ImportFetchError, XeroRateLimitedError):
+	"""The fetch met Xero's rate limit (429 with Retry-After)."""
+
+	http_status_code = 429
+
+
+class ImportXeroUnreachableError(ImportFetchError, XeroUnreachableError):
+	"""Xero did not answer the fetch after the client's retries (503)."""
+
+	http_status_code = 503
+
+
+class ImportReconnectError(ImportFetchError, XeroReconnectError):
+	"""The connection must be reconnected before anything can be fetched (409)."""
+
+	http_status_code = 409
+
+
+class ImportRefusedError(ImportFetchError, XeroRefusedError):
+	"""Xero refused the fetch itself (417 with Xero's message)."""
+
+	http_status_code = 417
+
+
+# What a failed fetch answers, by the Xero condition behind it (exceptions.answer_for).
+FETCH_FAILURES = {
+	XeroRateLimitedError: ImportRateLimitedError,
+	XeroUnreachableError: ImportXeroUnreachableError,
+	XeroReconnectError: ImportReconnectError,
+	XeroRefusedError: ImportRefusedError,
+}
+
+
+def fetch_failure(error: Exception) -> type[ImportFetchError]:
+	"""The answer to a fetch that ``error`` stopped; its Retry-After is kept for the response."""
+	if isinstance(error, connections.NeedsReconnectError | connections.NotConnectedError):
+		return ImportReconnectError
+	if isinstance(error, XeroUnreachableError):  # the token refresh found Xero's identity server down
+		return ImportXeroUnreachableError
+	answer = answer_for(error)
+	if answer is None:
+		return ImportFetchError
+	keep_retry_after(answer[2])
+	return FETCH_FAILURES[answer[0]]
 
 
 class ImportStateError(frappe.ValidationError):
@@ -445,9 +499,14 @@ def preview(batch_name: str) -> dict:
 	validate_settings(batch)
 	try:
 		invoices = fetch_invoices(batch)
-	except (XeroAPIError, connections.NeedsReconnectError, connections.NotConnectedError) as e:
+	except (
+		XeroAPIError,
+		XeroUnreachableError,
+		connections.NeedsReconnectError,
+		connections.NotConnectedError,
+	) as e:
 		frappe.clear_last_message()
-		_fail(batch.name, _fetch_error_message(e), ImportFetchError)
+		_fail(batch.name, _fetch_error_message(e), fetch_failure(e))
 	try:
 		groups = propose(batch, invoices)
 	except rules.ImportRuleError as e:  # a PO pattern that took too long over these references

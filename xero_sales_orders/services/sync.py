@@ -49,7 +49,10 @@ def _fetch(client, kind: str, since):
 
 
 def sync_connection(name: str, full: bool = False, kinds=None) -> dict:
-	"""Pulls the masters of every organisation of the connection; returns counts per tenant and kind."""
+	"""Pulls the masters of every organisation of the connection; returns counts per tenant and kind.
+
+	Commits after each list of each organisation (see below); call it where a commit is allowed.
+	"""
 	conn = frappe.get_doc(connections.CONNECTION, name)
 	summary = {}
 	for tenant in conn.tenants:
@@ -68,6 +71,10 @@ def sync_connection(name: str, full: bool = False, kinds=None) -> dict:
 				frappe.db.set_value(
 					"Xero Connection Tenant", tenant.name, master.stamp, started, update_modified=False
 				)
+				# Each list is kept as soon as it is stored, and no row lock is held while Xero is called next
+				# (a call may wait for Xero's rate limit): concurrent syncs of the connection never wait on
+				# each other's locks, and a limit met halfway keeps what was synced before it.
+				frappe.db.commit()
 				summary.setdefault(tenant.tenant_id, {})[kind] = {
 					"fetched": len(records),
 					"created": created,
