@@ -28,8 +28,9 @@ scheduler_events = {
 	},
 }
 
-# The reports' shared filters (public/js/xero_reports.js) must be loaded before a report's own script.
-app_include_js = "/assets/xero_sales_orders/js/xero_reports.js"
+# The reports' shared filters (public/js/xero_reports.js) must be loaded before a report's own script, and the
+# escaping and safe-link helpers (public/js/xero_safe.js) before the forms' scripts.
+app_include_js = ["/assets/xero_sales_orders/js/xero_safe.js", "/assets/xero_sales_orders/js/xero_reports.js"]
 
 doc_events = {
 	# The webhook endpoint keeps connections' keys and organisations, and the time zone, in memory; a change

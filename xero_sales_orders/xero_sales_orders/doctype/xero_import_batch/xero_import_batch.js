@@ -11,6 +11,9 @@ const XSO_IMPORT_VIEWS = [
 	["skipped", __("Skipped")],
 ];
 
+// The batch's error and log may quote Xero's texts: shown as text, never as HTML.
+xero_sales_orders.guard_text_fields("Xero Import Batch");
+
 frappe.ui.form.on("Xero Import Batch", {
 	onload(frm) {
 		if (frm.is_new() && !frm.doc.from_date) {
@@ -114,7 +117,8 @@ const xso_import = {
 		// publish_progress goes to this document's room; show it inline as well as in Frappe's dialog.
 		frappe.realtime.on("progress", (data) => {
 			if (cur_frm !== frm || frm.doc.status !== "Importing") return;
-			frm.dashboard.show_progress(data.title || __("Importing"), data.percent || 0, data.description || "");
+			const e = xero_sales_orders.escape;
+			frm.dashboard.show_progress(e(data.title || __("Importing")), data.percent || 0, e(data.description || ""));
 		});
 		frappe.realtime.on("xero_import_done", (data) => {
 			if (data && data.batch === frm.doc.name) {

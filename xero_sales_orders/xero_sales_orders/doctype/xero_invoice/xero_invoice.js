@@ -1,15 +1,22 @@
 // Copyright (c) 2026, Xero Sales Orders developers
 // For license information, please see license.txt
 
+// References, descriptions and Xero's messages are shown as text, never as HTML; links only when safe.
+xero_sales_orders.guard_text_fields("Xero Invoice");
+xero_sales_orders.guard_text_fields("Xero Invoice Item");
+
 frappe.ui.form.on("Xero Invoice", {
 	refresh(frm) {
 		const colors = { Pushed: "green", Pending: "orange", Failed: "red" };
 		frm.page.set_indicator(__(frm.doc.push_state), colors[frm.doc.push_state] || "gray");
-		if (frm.doc.xero_url) {
-			frm.add_custom_button(__("View in Xero"), () => window.open(frm.doc.xero_url, "_blank"));
+		const open = (url) => window.open(url, "_blank", "noopener,noreferrer");
+		const xero_url = xero_sales_orders.safe_link(frm.doc.xero_url);
+		if (xero_url) {
+			frm.add_custom_button(__("View in Xero"), () => open(xero_url));
 		}
-		if (frm.doc.online_url) {
-			frm.add_custom_button(__("Online Invoice"), () => window.open(frm.doc.online_url, "_blank"));
+		const online_url = xero_sales_orders.safe_link(frm.doc.online_url);
+		if (online_url) {
+			frm.add_custom_button(__("Online Invoice"), () => open(online_url));
 		}
 		const is_manager = ["Xero Sales Manager", "System Manager"].some((r) => frappe.user.has_role(r));
 		if (is_manager && frm.doc.push_state !== "Pushed") {

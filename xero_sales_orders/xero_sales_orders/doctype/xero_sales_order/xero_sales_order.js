@@ -4,6 +4,10 @@
 const XSO_API = "xero_sales_orders.api.orders";
 const XSO_MANAGER_ROLES = ["Xero Sales Manager", "System Manager"];
 
+// Descriptions, item codes and references may come from Xero or an import: shown as text, never as HTML.
+xero_sales_orders.guard_text_fields("Xero Sales Order");
+xero_sales_orders.guard_text_fields("Xero Sales Order Item");
+
 frappe.ui.form.on("Xero Sales Order", {
 	setup(frm) {
 		// Customers, items, tax rates and accounts come from the order's Xero organisation.
@@ -98,8 +102,8 @@ function xso_create_invoice_dialog(frm) {
 				fields: [
 					{ fieldname: "item", fieldtype: "Data", hidden: 1 },
 					{ fieldname: "idx", fieldtype: "Int", label: __("Row"), read_only: 1, in_list_view: 1, columns: 1 },
-					{ fieldname: "item_code", fieldtype: "Data", label: __("Item"), read_only: 1, in_list_view: 1, columns: 2 },
-					{ fieldname: "description", fieldtype: "Data", label: __("Description"), read_only: 1, in_list_view: 1, columns: 3 },
+					{ fieldname: "item_code", fieldtype: "Data", label: __("Item"), read_only: 1, in_list_view: 1, columns: 2, formatter: xero_sales_orders.escape },
+					{ fieldname: "description", fieldtype: "Data", label: __("Description"), read_only: 1, in_list_view: 1, columns: 3, formatter: xero_sales_orders.escape },
 					{ fieldname: "outstanding_qty", fieldtype: "Float", label: __("Outstanding"), read_only: 1, in_list_view: 1, columns: 2 },
 					{ fieldname: "qty", fieldtype: "Float", label: __("Qty to Invoice"), in_list_view: 1, columns: 2 },
 				],
@@ -117,7 +121,10 @@ function xso_create_invoice_dialog(frm) {
 			xso_call(frm, "create_invoice", { lines: chosen }).then((invoice) => {
 				dialog.hide();
 				frappe.show_alert({
-					message: __("Invoice {0} created ({1})", [invoice.name, invoice.push_state]),
+					message: __("Invoice {0} created ({1})", [
+						xero_sales_orders.escape(invoice.name),
+						xero_sales_orders.escape(__(invoice.push_state)),
+					]),
 					indicator: "green",
 				});
 			});
@@ -147,9 +154,10 @@ function xso_render_invoices(frm) {
 		const can_retry = XSO_MANAGER_ROLES.some((role) => frappe.user.has_role(role));
 		const body = rows
 			.map((inv) => {
+				// Only https:// links (or the local sandbox) become links; anything else is not shown.
 				const links = [
-					inv.xero_url ? `<a href="${esc(inv.xero_url)}" target="_blank" rel="noopener">${__("View in Xero")}</a>` : "",
-					inv.online_url ? `<a href="${esc(inv.online_url)}" target="_blank" rel="noopener">${__("Online invoice")}</a>` : "",
+					xero_sales_orders.link_html(inv.xero_url, __("View in Xero")),
+					xero_sales_orders.link_html(inv.online_url, __("Online invoice")),
 				].filter(Boolean);
 				const retry =
 					can_retry && inv.push_state !== "Pushed"

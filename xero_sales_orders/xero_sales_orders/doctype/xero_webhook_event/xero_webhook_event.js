@@ -1,6 +1,9 @@
 // Copyright (c) 2026, Xero Sales Orders developers
 // For license information, please see license.txt
 
+// The event's error may quote Xero's texts: shown as text, never as HTML.
+xero_sales_orders.guard_text_fields("Xero Webhook Event");
+
 frappe.ui.form.on("Xero Webhook Event", {
 	refresh(frm) {
 		const manager = frappe.user.has_role(["Xero Sales Manager", "System Manager"]);
