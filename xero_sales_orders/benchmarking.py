@@ -74,7 +74,7 @@ def push_soak(invoices: int = 1000, fault_rate: float = 0.2, read_timeout: float
 	original_timeout = push.PUSH_TIMEOUT
 	push.PUSH_TIMEOUT = (5, read_timeout)  # a stored-then-silent answer must time out quickly here
 	try:
-		name = connect(sandbox, "Benchmark Push Soak")
+		name = connect(sandbox, f"Benchmark Push Soak {frappe.generate_hash(length=6)}")
 		sync_connection(name)
 		conn = frappe.get_doc(connections.CONNECTION, name)
 		tenant = conn.tenants[0]
@@ -134,7 +134,8 @@ def push_soak(invoices: int = 1000, fault_rate: float = 0.2, read_timeout: float
 				"update `tabXero Invoice` set last_attempt_at = '2000-01-01' where push_state = 'Pending' and name in %s",
 				[names],
 			)
-			push.retry_pending()
+			frappe.db.commit()
+			push.retry_pending(name)
 		seconds = time.perf_counter() - started
 		requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=10)
 		states = dict(
@@ -327,7 +328,7 @@ def push_soak_with_broken_organisation(
 	try:
 		orgs = {}
 		for label, box in (("healthy", healthy_box), ("broken", broken_box)):
-			name = connect(box, f"Benchmark Soak {label.title()}")
+			name = connect(box, f"Benchmark Soak {label.title()} {frappe.generate_hash(length=6)}")
 			sync_connection(name)
 			orgs[label] = _organisation(name)
 		lines_per_order = 4
@@ -369,7 +370,8 @@ def push_soak_with_broken_organisation(
 				[everything],
 			)
 			frappe.db.commit()
-			push.retry_pending()
+			for org in orgs.values():
+				push.retry_pending(org.name)
 		seconds = time.perf_counter() - started
 		requests.delete(f"{healthy_box.url}/_sandbox/faults", timeout=10)
 		requests.delete(f"{broken_box.url}/_sandbox/faults", timeout=10)
@@ -389,7 +391,7 @@ def push_soak_with_broken_organisation(
 			[names["broken"]],
 		)
 		frappe.db.commit()
-		push.retry_pending()
+		push.retry_pending(orgs["broken"].name)
 		figures["broken_after_recovery"] = _push_figures(
 			names["broken"], _in_xero(orgs["broken"], names["broken"])
 		)
