@@ -341,6 +341,17 @@ class TestConnectionMasterAndInvoiceDoors(DoorTests):
 			"set_value xero id": lambda: frappe.client.set_value(INVOICE, invoice, "xero_invoice_id", "x"),
 			"line qty": lambda: frappe.client.set_value("Xero Invoice Item", line, "qty", 0),
 			"lines removed": lambda: rest_put(INVOICE, invoice, {"items": []}),
+			"line deleted": lambda: frappe.client.delete("Xero Invoice Item", line),
+			"line added": lambda: frappe.client.insert(
+				{
+					"doctype": "Xero Invoice Item",
+					"parenttype": INVOICE,
+					"parent": invoice,
+					"parentfield": "items",
+					"sales_order_item": order.items[0].name,
+					"qty": 3,
+				}
+			),
 			"savedocs": lambda: savedocs(desk_doc(INVOICE, invoice, status="DELETED", total=0), "Save"),
 			"frappe.client.save": lambda: frappe.client.save(
 				{**frappe.get_doc(INVOICE, invoice).as_dict(), "status": "VOIDED"}
@@ -593,7 +604,12 @@ class TestOrderDoors(DoorTests):
 			api.create_invoice(order.name)
 
 	def test_no_derived_figure_of_a_submitted_order_can_be_set(self):
-		order = self.submitted()
+		two_lines = [
+			{"description": "Two units", "qty": 2, "unit_price": 10, "tax_rate": 15},
+			{"description": "Five units", "qty": 5, "unit_price": 3, "tax_rate": 15},
+		]
+		order = frappe.get_doc(self.order_doc(items=two_lines)).insert()
+		order.submit()
 		api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}])
 		before = snapshot(ORDER, order.name)
 		line = order.items[0].name
@@ -612,9 +628,24 @@ class TestOrderDoors(DoorTests):
 				with self.subTest(user=user, field=field), signed_in(user):
 					with self.refused(DerivedFieldError):
 						frappe.client.set_value(doctype, name, field, value)
-		# Other fields stay as Frappe keeps every submitted field: refused too.
-		with signed_in(SALES), self.refused(UpdateAfterSubmitError):
-			frappe.client.set_value("Xero Sales Order Item", line, "qty", 200)
+		# Other fields stay as Frappe keeps every submitted field, and so do the lines: refused too.
+		with signed_in(SALES):
+			with self.refused(UpdateAfterSubmitError):
+				frappe.client.set_value("Xero Sales Order Item", line, "qty", 200)
+			with self.refused(UpdateAfterSubmitError):
+				frappe.client.delete("Xero Sales Order Item", line)
+			with self.refused(UpdateAfterSubmitError):
+				frappe.client.insert(
+					{
+						"doctype": "Xero Sales Order Item",
+						"parenttype": ORDER,
+						"parent": order.name,
+						"parentfield": "items",
+						"description": "Extra",
+						"qty": 100,
+						"unit_price": 1,
+					}
+				)
 		self.assertEqual(snapshot(ORDER, order.name), before)
 
 	def test_a_cancel_changes_nothing_but_the_docstatus(self):
@@ -683,6 +714,28 @@ class TestOrderDoors(DoorTests):
 		self.assertEqual(frappe.db.count(ORDER), before + 1, data_import.status)
 		name = frappe.get_all(ORDER, {"po_number": "PO-IMPORTED"}, pluck="name", order_by="creation desc")[0]
 		self.assert_uninvoiced(name)
+
+		# An update by import of a submitted (here: Closed) order is refused like any other save.
+		api.create_invoice(name, [{"item": frappe.get_doc(ORDER, name).items[0].name, "qty": 1}])
+		api.close(name)
+		before = snapshot(ORDER, name)
+		csv = f"name,is_closed,status,paid_amount\n{name},0,Partially Invoiced,0\n"
+		file = frappe.get_doc(
+			{"doctype": "File", "file_name": "doors-update.csv", "content": csv, "is_private": 1}
+		).insert()
+		data_import = frappe.get_doc(
+			{
+				"doctype": "Data Import",
+				"reference_doctype": ORDER,
+				"import_type": "Update Existing Records",
+				"import_file": file.file_url,
+			}
+		).insert()
+		frappe.db.commit()  # the importer rolls a failed row back, and with it anything not committed
+		data_import.start_import()
+		data_import.reload()
+		self.assertEqual(data_import.status, "Error")
+		self.assertEqual(snapshot(ORDER, name), before)
 
 
 def submitted_by_desk(doc: dict) -> str:
