@@ -326,6 +326,31 @@ class TestConnectionMasterAndInvoiceDoors(DoorTests):
 				frappe.client.rename_doc(doctype, name, f"{name}-renamed")
 			self.assertTrue(frappe.db.exists(doctype, name))
 
+	def test_an_import_batchs_status_and_figures_come_from_its_preview_and_import_only(self):
+		with signed_in(MANAGER):
+			name = frappe.client.insert(
+				{
+					"doctype": "Xero Import Batch",
+					"connection": CONNECTION,
+					"from_date": "2026-01-01",
+					"to_date": "2026-12-31",
+					"status": "Completed",
+					"orders_created": 99,
+					"import_log": "forged",
+				}
+			)["name"]
+			stored = frappe.db.get_value(
+				"Xero Import Batch", name, ["status", "orders_created", "import_log"], as_dict=True
+			)
+			self.assertEqual((stored.status, stored.orders_created, stored.import_log), ("Draft", 0, None))
+			# A start needs a preview: a batch cannot be marked Previewed by a save.
+			frappe.client.set_value("Xero Import Batch", name, {"status": "Previewed", "groups_count": 5})
+			self.assertEqual(
+				frappe.db.get_value("Xero Import Batch", name, ["status", "groups_count"]), ("Draft", 0)
+			)
+		with signed_in(SALES), self.refused(frappe.PermissionError):
+			frappe.share.add("Xero Import Batch", name, SALES, write=1)
+
 	# ------------------------------------------------------------------ invoices follow Xero only
 
 	def test_no_user_save_changes_an_invoice_xero_holds(self):
