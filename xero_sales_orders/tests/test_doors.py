@@ -12,7 +12,9 @@ from contextlib import contextmanager
 import frappe
 import frappe.client
 import frappe.share
+from frappe.desk.form.load import getdoc
 from frappe.desk.form.save import savedocs
+from frappe.desk.search import search_link
 from frappe.exceptions import UpdateAfterSubmitError
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils.password import get_decrypted_password
@@ -302,6 +304,11 @@ class TestConnectionMasterAndInvoiceDoors(DoorTests):
 				frappe.client.get("Xero Connection", CONNECTION)
 			# The order form and the reports' filters only need to pick and show it.
 			self.assertEqual(frappe.client.validate_link("Xero Connection", CONNECTION).name, CONNECTION)
+			found = search_link("Xero Connection", CONNECTION[:5], reference_doctype="Xero Import Batch")
+			self.assertIn(CONNECTION, [r["value"] for r in found])
+			order = self.order()
+			getdoc(ORDER, order.name)
+			self.assertEqual(frappe.response.docs[-1].connection, CONNECTION)
 		self.assertEqual({d: frappe.db.count(d) for d in counts}, counts)
 
 	def test_a_system_manager_still_manages_connections_and_masters(self):
