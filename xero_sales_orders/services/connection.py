@@ -6,7 +6,7 @@ other one stored and uses it instead of spending the old refresh token (which Xe
 after its grace window, or worse, which would overwrite the newer token).
 """
 
-import pickle
+import json
 import secrets
 import time
 from datetime import datetime, timezone
@@ -87,13 +87,16 @@ def _state_key(state: str) -> str:
 
 
 def start_authorization(connection: str) -> str:
-	"""The Xero authorize URL for ``connection`` with a fresh single-use state bound to this user's session."""
+	"""The Xero authorize URL for ``connection`` with a fresh single-use state bound to this user's session.
+
+	The state's record is plain JSON under a key of its own (not Frappe's pickled cache values), so that the
+	callback can read and delete it in one step with commands every Redis has (see ``_claim_state``).
+	"""
 	conn = frappe.get_doc(CONNECTION, connection)
 	state = secrets.token_urlsafe(32)
-	frappe.cache.set_value(
-		_state_key(state),
-		{"connection": conn.name, "user": frappe.session.user, "sid": frappe.session.sid},
-		expires_in_sec=STATE_TTL_SECONDS,
+	record = {"connection": conn.name, "user": frappe.session.user, "sid": frappe.session.sid}
+	frappe.cache.set(
+		frappe.cache.make_key(_state_key(state)), json.dumps(record).encode(), ex=STATE_TTL_SECONDS
 	)
 	return oauth.authorization_url(
 		endpoints(conn), conn.client_id, redirect_uri(), (conn.scopes or "").split(), state
@@ -104,9 +107,7 @@ def _claim_state(state: str | None) -> dict:
 	"""Returns the state's record once; a second claim, an unknown state or another user's state fails."""
 	if not state or not isinstance(state, str) or len(state) > 200:
 		throw(_("The Xero answer carries no valid state; start again with Connect to Xero"), OAuthStateError)
-	# GETDEL makes the claim atomic: two callbacks with the same state cannot both get the record.
-	raw = frappe.cache.execute_command("GETDEL", frappe.cache.make_key(_state_key(state)))
-	record = pickle.loads(raw) if raw else None
+	record = _take_state_record(state)
 	if not record:
 		throw(
 			_(
@@ -120,6 +121,24 @@ def _claim_state(state: str | None) -> dict:
 			OAuthStateError,
 		)
 	return record
+
+
+def _take_state_record(state: str) -> dict | None:
+	"""Reads and deletes the state's record atomically: GET and DEL in one MULTI/EXEC transaction, which every
+	Redis version runs without interleaving (GETDEL needs Redis 6.2). Of two callbacks with the same state,
+	exactly one gets the record."""
+	pipe = frappe.cache.pipeline(transaction=True)
+	key = frappe.cache.make_key(_state_key(state))
+	pipe.get(key)
+	pipe.delete(key)
+	raw, _deleted = pipe.execute()
+	if not raw:
+		return None
+	try:
+		record = json.loads(raw)
+	except ValueError:
+		return None
+	return record if isinstance(record, dict) else None
 
 
 def complete_authorization(code=None, state=None, error=None, error_description=None) -> str:
@@ -140,7 +159,9 @@ def complete_authorization(code=None, state=None, error=None, error_description=
 		tenants = oauth.list_connections(endpoints(conn), tokens.access_token)
 	except oauth.OAuthError as e:
 		message = _("Xero refused the sign-in: {0}").format(e.description or e.error)
-		_record_error(name, message, status="Error")
+		# A failed re-consent leaves a working token set (and its keep-alive, sync and reconciliation, which run
+		# for Connected consents) as it was: only a connection without one is marked Error.
+		_record_error(name, message, status=None if _has_token_set(conn.status) else "Error")
 		throw(message, frappe.ValidationError)
 	organisations = {t["tenantId"]: _organisation(conn, t["tenantId"], tokens.access_token) for t in tenants}
 	with autonomous_transaction():
@@ -181,6 +202,11 @@ def _organisation(conn, tenant_id: str, access_token: str) -> dict:
 		return {}
 	finally:
 		client.close()
+
+
+def _has_token_set(status: str | None) -> bool:
+	"""Whether a connection in this status holds a token set of an earlier consent (dead or alive)."""
+	return status in ("Connected", "Needs Reconnect")
 
 
 def _record_error(name: str, message: str, status: str | None) -> None:

@@ -6,6 +6,7 @@ resource id. Each is stored once (dedupe key), then the changed invoices are fet
 """
 
 import hashlib
+import secrets
 import time
 from collections import defaultdict
 from datetime import datetime
@@ -41,12 +42,35 @@ class Rejected(Exception):
 # Per process and site: (config version, webhook key per connection, connection per tenant). Verifying
 # a delivery must cost microseconds, not a decryption per connection; the keys stay out of Redis, which
 # only holds a version number that any change to a connection bumps.
+#
+# Redis may lose the number (a restart without persistence, a flush, an eviction). A series that restarted at
+# 1 would repeat numbers that workers cached an old key under, so a lost number starts a fresh series at a
+# random point (never one seen before), and a worker that cannot read a number reloads every time.
 _config_cache: dict[str, tuple] = {}
 CONFIG_VERSION_KEY = "xso:webhook-config-version"
 
 
+def _fresh_series() -> int:
+	return secrets.randbits(62)
+
+
 def _bump_config_version() -> None:
-	frappe.cache.incr(frappe.cache.make_key(CONFIG_VERSION_KEY))
+	key = frappe.cache.make_key(CONFIG_VERSION_KEY)
+	frappe.cache.set(key, _fresh_series(), nx=True)  # a lost counter restarts at a random point, not at 1
+	frappe.cache.incr(key)
+
+
+def config_version() -> bytes | None:
+	"""The current version, starting a fresh series when Redis has none; None when Redis cannot say."""
+	key = frappe.cache.make_key(CONFIG_VERSION_KEY)
+	try:
+		version = frappe.cache.get(key)
+		if version is None:
+			frappe.cache.set(key, _fresh_series(), nx=True)
+			version = frappe.cache.get(key)
+	except Exception:  # Redis unreachable: no version to trust, so nothing cached is trusted either
+		return None
+	return version
 
 
 def forget_webhook_config(*args, **kwargs) -> None:
@@ -63,9 +87,9 @@ class WebhookConfig(NamedTuple):
 
 
 def webhook_config() -> WebhookConfig:
-	version = frappe.cache.get(frappe.cache.make_key(CONFIG_VERSION_KEY))
+	version = config_version()
 	cached = _config_cache.get(frappe.local.site)
-	if cached and cached[0] == version:
+	if version is not None and cached and cached[0] == version:
 		return cached[1]
 	keys = {}
 	for name in frappe.get_all(connections.CONNECTION, pluck="name"):
@@ -84,7 +108,10 @@ def webhook_config() -> WebhookConfig:
 	for row in sorted(rows, key=lambda r: r.parent in connected):
 		tenants[row.tenant_id.lower()] = row.parent
 	config = WebhookConfig(keys, tenants, get_system_timezone())
-	_config_cache[frappe.local.site] = (version, config)
+	if version is None:
+		_config_cache.pop(frappe.local.site, None)
+	else:
+		_config_cache[frappe.local.site] = (version, config)
 	return config
 
 

@@ -3,6 +3,7 @@
 import frappe
 from frappe import _
 
+from xero_sales_orders.core.spreadsheet import neutralise_rows
 from xero_sales_orders.services.reporting import (
 	ORDER_TABLE,
 	OUTSTANDING_ORDER_AMOUNT,
@@ -44,7 +45,8 @@ def execute(filters=None):
 			"paid": _("Paid"),
 		},
 	)
-	return columns(), rows[:ROW_LIMIT], limit_message(len(rows)), None, summary
+	# Customer names, references and descriptions are text, never formulas, on screen and in the export.
+	return columns(), neutralise_rows(rows[:ROW_LIMIT]), limit_message(len(rows)), None, summary
 
 
 def columns():

@@ -3,6 +3,7 @@
 import frappe
 from frappe import _
 
+from xero_sales_orders.core.spreadsheet import neutralise_rows
 from xero_sales_orders.services.reporting import (
 	ITEM_TABLE,
 	ORDER_SELECT,
@@ -36,7 +37,8 @@ def execute(filters=None):
 		values,
 		{"ordered": _("Ordered"), "invoiced": _("Invoiced"), "outstanding": _("Outstanding")},
 	)
-	return columns(), rows[:ROW_LIMIT], limit_message(len(rows)), None, summary
+	# Customer names, references and descriptions are text, never formulas, on screen and in the export.
+	return columns(), neutralise_rows(rows[:ROW_LIMIT]), limit_message(len(rows)), None, summary
 
 
 def page_of_lines(where: str, values: dict) -> list[dict]:

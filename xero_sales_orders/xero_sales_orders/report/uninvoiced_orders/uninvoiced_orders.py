@@ -4,6 +4,7 @@ import frappe
 from frappe import _
 from frappe.utils import nowdate
 
+from xero_sales_orders.core.spreadsheet import neutralise_rows
 from xero_sales_orders.services.reporting import (
 	AGE_BASES,
 	AGE_BUCKETS,
@@ -52,7 +53,14 @@ def execute(filters=None):
 		values,
 		{"outstanding": _("Outstanding")},
 	)
-	return columns(by_expected_date), rows[:ROW_LIMIT], limit_message(len(rows)), None, summary
+	# Customer names, references and descriptions are text, never formulas, on screen and in the export.
+	return (
+		columns(by_expected_date),
+		neutralise_rows(rows[:ROW_LIMIT]),
+		limit_message(len(rows)),
+		None,
+		summary,
+	)
 
 
 def columns(by_expected_date: bool):
