@@ -129,6 +129,8 @@ def create_invoice(sales_order: str, lines=None):
 
 def _create_invoice(sales_order: str, requested):
 	order = frappe.get_doc(ORDER, sales_order)
+	# Plan from the invoices themselves, summed under the lock, not from figures stored on the lines.
+	refresh_order_invoicing(order, notify=False)
 	try:
 		ensure_can_invoice(order.status)
 		plan = plans.plan_invoice([order_line(row) for row in order.items], requested, order.line_amount_type)
@@ -194,7 +196,7 @@ def next_invoice_number(order) -> str:
 	return f"{order.name}-{order.invoice_counter}"
 
 
-def refresh_order_invoicing(order) -> None:
+def refresh_order_invoicing(order, notify: bool = True) -> None:
 	"""Re-derives invoiced and outstanding figures and the status from the order's live invoices.
 
 	Sums are taken in SQL over every invoice that is not VOIDED or DELETED, so a void returns its
@@ -264,7 +266,8 @@ def refresh_order_invoicing(order) -> None:
 			"status": order.status,
 		},
 	)
-	order.notify_update()
+	if notify:
+		order.notify_update()
 
 
 def invoiced_percent(order, grand_total, invoiced_total) -> float:

@@ -711,6 +711,31 @@ class TestOrderDoors(DoorTests):
 		self.assert_uninvoiced(amended.name)
 		self.assertEqual(frappe.db.get_value(ORDER, order.name, "invoice_counter"), 1)
 
+	def test_amended_from_must_name_a_cancelled_order_the_user_may_amend(self):
+		# Frappe copies the attachments of the order named in amended_from: naming an open order, or one the
+		# user may not amend, would hand them its files.
+		order = self.submitted()
+		frappe.get_doc(
+			{
+				"doctype": "File",
+				"file_name": "po.txt",
+				"content": "secret",
+				"attached_to_doctype": ORDER,
+				"attached_to_name": order.name,
+				"is_private": 1,
+			}
+		).insert()
+		before = frappe.db.count(ORDER)
+		for user in (SALES, MANAGER):
+			with signed_in(user), self.refused(frappe.PermissionError, "cancelled"):
+				frappe.client.insert({**self.order_doc(), "amended_from": order.name})
+		with signed_in(MANAGER):
+			frappe.client.cancel(ORDER, order.name)
+		with signed_in(SALES), self.refused(frappe.PermissionError, "amend"):
+			frappe.client.insert({**self.order_doc(), "amended_from": order.name})
+		self.assertEqual(frappe.db.count(ORDER), before)
+		self.assertEqual(frappe.db.count("File", {"attached_to_doctype": ORDER, "file_name": "po.txt"}), 1)
+
 	def test_data_import_cannot_set_derived_figures(self):
 		before = frappe.db.count(ORDER)
 		columns = {

@@ -44,6 +44,9 @@ DERIVED_LINE_FIELDS = (
 
 
 class XeroSalesOrder(Document):
+	def before_insert(self):
+		self.validate_amended_from()
+
 	def validate(self):
 		self.set_organisation()
 		self.validate_header()
@@ -70,6 +73,20 @@ class XeroSalesOrder(Document):
 	def on_cancel(self):
 		# validate() does not run on cancel, so the status is written here; on submit validate() has set it.
 		self.set_status(update=True)
+
+	def validate_amended_from(self):
+		"""Frappe copies the attachments of the order named in ``amended_from`` and names the new one after it,
+		without checking it: only a cancelled order the user may amend can be amended."""
+		if not self.amended_from:
+			return
+		docstatus = frappe.db.get_value(self.doctype, self.amended_from, "docstatus")
+		if docstatus != 2 or not frappe.has_permission(self.doctype, "amend", self.amended_from):
+			throw(
+				_("Only a cancelled Xero Sales Order you may amend can be amended, not {0}").format(
+					self.amended_from
+				),
+				frappe.PermissionError,
+			)
 
 	def validate_header(self):
 		self.currency = (self.currency or "").strip().upper()
