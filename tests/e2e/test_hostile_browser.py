@@ -89,6 +89,25 @@ def test_the_order_form_and_its_dialog_show_the_text(page, hostile_order):  # no
 	no_script_ran(page)
 
 
+def test_the_invoice_form_shows_the_text(page, admin, hostile_order):  # noqa: F811
+	r = admin.method(
+		"xero_sales_orders.api.orders.create_invoice",
+		sales_order=hostile_order["name"],
+		lines=[{"item": hostile_order["items"][0]["name"], "qty": 1}],
+	)
+	assert r.status_code == 200, r.text
+	invoice = r.json()["message"]
+	# Saving the invoice sanitises its copy (an <img> without onerror is left): the form must still show text.
+	assert invoice["reference"].startswith(hostile_order["po_number"][:10] + " <img")
+	page.goto(f"{BASE_URL}/app/xero-invoice/{quote(invoice['name'])}")
+	page.wait_for_function(f"() => window.cur_frm && cur_frm.doc.name === {invoice['name']!r}")
+	form = page.locator(".form-layout")
+	form.get_by_text("Line <img", exact=False).first.wait_for()  # the line's description, in the grid
+	assert form.locator('img[onerror], img[src="x"]').count() == 0
+	time.sleep(0.5)
+	no_script_ran(page)
+
+
 def test_the_desk_follows_only_safe_links(page):  # noqa: F811
 	verdicts = page.evaluate(
 		"""() => [
