@@ -6,6 +6,7 @@ print view, the order form (lines grid, Create Invoice dialog) and the import pr
 script never runs: every payload sets ``window.__xso_xss`` when it runs, and no page may have it set.
 """
 
+import json
 import time
 import uuid
 from datetime import date
@@ -14,7 +15,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from .conftest import BASE_URL, SANDBOX_URL, first
+from .conftest import BASE_URL, SANDBOX_URL, first, server_message
 from .test_browser import page  # noqa: F401  (the logged-in browser fixture)
 from .test_import_browser import sandbox_client
 
@@ -188,3 +189,44 @@ def test_the_import_preview_shows_hostile_references_as_text(page, hostile_batch
 	time.sleep(0.5)
 	no_script_ran(page)
 	requests.delete(f"{SANDBOX_URL}/_sandbox/faults", timeout=10)
+
+
+def test_figures_out_of_range_over_rest_are_clear_refusals(admin, sandbox_connection, hostile_order):
+	"""Item 7 over HTTP: the body's 1e30, NaN and Infinity are 417 with the limit, nothing stored."""
+	before = admin.get(
+		"/api/method/frappe.client.get_count",
+		params={"doctype": ORDER, "filters": '{"po_number": "PO-RANGE-E2E"}'},
+	).json()["message"]
+	cases = (
+		(1e30, "too large: it must be below 1,000,000,000,000"),
+		(float("nan"), "finite"),  # JSON's NaN, which Python's json (and so Frappe) reads
+		(float("inf"), "finite"),
+		("inf", "finite"),
+	)
+	for qty, message in cases:
+		body = {
+			"docstatus": 1,
+			"customer": hostile_order["customer"],
+			"po_number": "PO-RANGE-E2E",
+			"currency": sandbox_connection["currency"],
+			"items": [{"item_code": "X", "description": "x", "qty": qty, "unit_price": 1}],
+		}
+		r = admin.session.post(
+			f"{BASE_URL}{admin.resource(ORDER)}",
+			data=json.dumps(body),  # allow_nan: the raw NaN and Infinity a client may send
+			headers={"Content-Type": "application/json"},
+			timeout=60,
+		)
+		assert r.status_code == 417, (qty, r.text[:300])
+		assert message in server_message(r)
+	r = admin.method(
+		"xero_sales_orders.api.orders.create_invoice",
+		sales_order=hostile_order["name"],
+		lines=[{"item": hostile_order["items"][0]["name"], "qty": "1e30"}],
+	)
+	assert r.status_code == 400 and "too large" in server_message(r), r.text[:300]
+	after = admin.get(
+		"/api/method/frappe.client.get_count",
+		params={"doctype": ORDER, "filters": '{"po_number": "PO-RANGE-E2E"}'},
+	).json()["message"]
+	assert after == before
