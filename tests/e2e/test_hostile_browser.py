@@ -109,6 +109,17 @@ def test_the_invoice_form_shows_the_text(page, admin, hostile_order):  # noqa: F
 	no_script_ran(page)
 
 
+def test_the_reports_show_the_text(page, hostile_order):  # noqa: F811
+	po = hostile_order["po_number"].split(" ")[0]
+	page.goto(f"{BASE_URL}/app/query-report/{quote('Order Invoicing Status')}?po_number={quote(po)}")
+	table = page.locator(".dt-scrollable")
+	table.get_by_text("Line <img", exact=False).first.wait_for()
+	table.get_by_text(f"{po} <img", exact=False).first.wait_for()
+	assert table.locator('img[onerror], img[src="x"]').count() == 0
+	time.sleep(0.5)
+	no_script_ran(page)
+
+
 def test_the_desk_follows_only_safe_links(page):  # noqa: F811
 	verdicts = page.evaluate(
 		"""() => [

@@ -65,3 +65,13 @@ xero_sales_orders.guard_text_fields = function (doctype) {
 		Object.values(copy).forEach(apply)
 	);
 };
+
+// Frappe's query reports render Data cells as HTML too: the app's reports pass this as their `formatter`, so a
+// customer name, reference or description is shown as text.
+xero_sales_orders.report_formatter = function (value, row, column, data, default_formatter) {
+	const text_types = ["Data", "Small Text", "Text", "Long Text"];
+	if (typeof value === "string" && column && text_types.includes(column.fieldtype)) {
+		value = xero_sales_orders.escape(value);
+	}
+	return default_formatter(value, row, column, data);
+};

@@ -1,4 +1,5 @@
 frappe.query_reports["Uninvoiced Orders"] = {
+	formatter: xero_sales_orders.report_formatter,
 	filters: [
 		...xero_sales_orders.report_filters(["Open", "Partially Invoiced"]),
 		{
