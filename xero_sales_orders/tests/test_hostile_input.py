@@ -111,7 +111,10 @@ class TestFiguresOutOfRange(FrappeTestCase):
 	def test_huge_nan_and_infinite_figures_are_417_and_nothing_is_stored(self):
 		before = frappe.db.count(ORDER, {"customer": self.customer})
 		cases = [
-			({"qty": 1e30, "unit_price": 1}, "Quantity 1E\\+30 is too large: it must be below 1,000,000,000,000"),
+			(
+				{"qty": 1e30, "unit_price": 1},
+				"Quantity 1E\\+30 is too large: it must be below 1,000,000,000,000",
+			),
 			({"qty": "1e30", "unit_price": 1}, "Quantity 1E\\+30 is too large"),
 			({"qty": 1, "unit_price": 1e30}, "Unit price 1E\\+30 is too large"),
 			({"qty": "nan", "unit_price": 1}, "Quantity must be a finite number"),
