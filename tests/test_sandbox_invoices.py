@@ -461,3 +461,14 @@ def test_contacts_paging_filters_and_writes(xero):
 	assert [c["ContactID"] for c in changed] == [contact["ContactID"]]
 	ids = xero.get("/Contacts", params={"IDs": contact["ContactID"]}).json()["Contacts"]
 	assert [c["Name"] for c in ids] == ["Sandbox Renamed Ltd"]
+
+
+@pytest.mark.xero_unchecked  # paths and methods Xero's spec does not have, on purpose
+def test_unknown_resources_and_methods_are_answered_not_dropped(xero):
+	missing = xero.get("/Nope")
+	assert missing.status_code == 404
+	assert missing.json()["Title"] == "NotFound"
+	assert xero.get("/").status_code == 404
+	wrong_method = xero.api("DELETE", "/Invoices")
+	assert wrong_method.status_code == 405
+	assert "does not support DELETE" in wrong_method.json()["Detail"]

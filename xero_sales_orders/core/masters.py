@@ -12,10 +12,14 @@ def _utc_naive(value) -> datetime | None:
 	return moment.replace(tzinfo=None) if moment else None
 
 
+# Xero's contact Name holds up to 255 characters, as the app's contact and customer-name columns do.
+CONTACT_NAME_LENGTH = 255
+
+
 def contact_fields(contact: dict) -> dict:
 	return {
 		"contact_id": contact["ContactID"],
-		"contact_name": (contact.get("Name") or "")[:140],
+		"contact_name": (contact.get("Name") or "")[:CONTACT_NAME_LENGTH],
 		"contact_status": contact.get("ContactStatus") or "ACTIVE",
 		"email": contact.get("EmailAddress") or None,
 		"account_number": contact.get("AccountNumber") or None,

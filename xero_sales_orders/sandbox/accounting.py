@@ -577,9 +577,15 @@ ROUTES: dict[str, tuple[Callable[[ApiRequest], Answer], tuple[str, ...]]] = {
 
 
 def handle(request: ApiRequest) -> Answer:
-	if not request.segments:
-		raise not_found()
-	route = ROUTES.get(request.segments[0].lower())
+	"""Xero's answer to one accounting request; an unknown resource or method is Xero's 404 or 405."""
+	try:
+		return _route(request)(request)
+	except ApiError as e:
+		return Answer(e.status, e.payload)
+
+
+def _route(request: ApiRequest):
+	route = ROUTES.get(request.segments[0].lower()) if request.segments else None
 	if route is None:
 		raise not_found()
 	handler, methods = route
@@ -592,7 +598,4 @@ def handle(request: ApiRequest) -> Answer:
 				"Detail": f"The resource does not support {request.method}",
 			},
 		)
-	try:
-		return handler(request)
-	except ApiError as e:
-		return Answer(e.status, e.payload)
+	return handler

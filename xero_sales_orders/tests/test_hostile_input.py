@@ -145,3 +145,13 @@ class TestFiguresOutOfRange(FrappeTestCase):
 				create_invoice(order.name, [{"item": row, "qty": qty}])
 			self.assertEqual(caught.exception.http_status_code, 400)
 		self.assertFalse(frappe.db.exists("Xero Invoice", {"sales_order": order.name}))
+
+
+class TestLongTextsFromXero(FrappeTestCase):
+	def test_a_contact_name_as_long_as_xero_allows_is_synced_and_ordered(self):
+		name = "Very Long Customer Name " + "x" * 231  # Xero's contact Name holds up to 255 characters
+		self.assertEqual(len(name), 255)
+		contact = make_contact(name)  # stored by the sync's own upsert
+		self.assertEqual(contact.contact_name, name)
+		order = make_order(customer=contact.name)
+		self.assertEqual(frappe.db.get_value(ORDER, order.name, "customer_name"), name)
