@@ -88,6 +88,7 @@ def invoices(sales_order):
 			"last_error",
 			"online_url",
 			"xero_url",
+			"xero_total",
 			"totals_differ",
 			"totals_difference",
 			"creation",

@@ -33,6 +33,11 @@ frappe.ui.form.on("Xero Invoice", {
 		}
 		if (frm.doc.push_state === "Failed" && frm.doc.last_error) {
 			frm.dashboard.set_headline_alert(frappe.utils.escape_html(frm.doc.last_error), "red");
+		} else if (frm.doc.totals_differ) {
+			frm.dashboard.set_headline_alert(
+				frappe.utils.escape_html(__("Xero's totals differ from the app's: {0}", [frm.doc.totals_difference || ""])),
+				"red"
+			);
 		}
 	},
 });

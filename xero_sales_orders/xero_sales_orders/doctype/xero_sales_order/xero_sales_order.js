@@ -164,12 +164,19 @@ function xso_render_invoices(frm) {
 						? ` <button class="btn btn-xs btn-default xso-retry-push" data-invoice="${esc(inv.name)}">${__("Retry push")}</button>`
 						: "";
 				const error = inv.last_error ? `<div class="text-danger small">${esc(inv.last_error)}</div>` : "";
+				// Xero's own totals are kept beside the app's; a difference is shown, never hidden.
+				const differs = inv.totals_differ
+					? `<div class="text-danger small xso-totals-differ" title="${esc(inv.totals_difference || "")}">${__(
+							"Xero: {0}",
+							[fmt(inv.xero_total)]
+					  )}</div>`
+					: "";
 				return `<tr>
 				<td><a href="/app/xero-invoice/${encodeURIComponent(inv.name)}">${esc(inv.name)}</a>
 					<div class="small">${links.join(" · ")}</div></td>
 				<td class="xso-xero-status">${esc(inv.status || "")}</td>
 				<td>${esc(inv.push_state || "")}${retry}${error}</td>
-				<td class="text-right">${fmt(inv.total)}</td>
+				<td class="text-right">${fmt(inv.total)}${differs}</td>
 				<td class="text-right">${fmt(inv.amount_paid)}</td>
 				<td class="text-right">${fmt(inv.amount_due)}</td>
 			</tr>`;
