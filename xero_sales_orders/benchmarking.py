@@ -19,6 +19,7 @@ from xero_sales_orders.tests.sandbox import (
 	reset_calls,
 	sandbox_calls,
 	start_sandbox,
+	synced_organisation,
 )
 
 
@@ -251,21 +252,6 @@ def webhook_processing(events: int = 1000) -> dict:
 	return figures
 
 
-def _organisation(name: str) -> frappe._dict:
-	"""The synced customers and items of a connection's first organisation, for benchmark orders."""
-	tenant = frappe.get_doc(connections.CONNECTION, name).tenants[0]
-	org = {"connection": name, "tenant_id": tenant.tenant_id}
-	return frappe._dict(
-		name=name,
-		tenant_id=tenant.tenant_id,
-		currency=tenant.base_currency,
-		customers=frappe.get_all("Xero Contact", {**org, "contact_status": "ACTIVE"}, pluck="name"),
-		sold_items=frappe.get_all(
-			"Xero Item", {**org, "is_sold": 1, "account_code": ["is", "set"]}, pluck="name"
-		),
-	)
-
-
 def _orders(org, count: int, lines_per_order: int, prefix: str) -> list:
 	orders = []
 	for n in range(count):
@@ -328,9 +314,8 @@ def push_soak_with_broken_organisation(
 	try:
 		orgs = {}
 		for label, box in (("healthy", healthy_box), ("broken", broken_box)):
-			name = connect(box, f"Benchmark Soak {label.title()} {frappe.generate_hash(length=6)}")
-			sync_connection(name)
-			orgs[label] = _organisation(name)
+			name = f"Benchmark Soak {label.title()} {frappe.generate_hash(length=6)}"
+			orgs[label] = synced_organisation(box, name, invoice_status="DRAFT")
 		lines_per_order = 4
 		per_org = invoices // 2 // lines_per_order
 		orders = {
@@ -417,9 +402,9 @@ def create_invoice_during_slow_push(invoices: int = 200, delay: float = 3.0, sam
 	try:
 		orgs = {}
 		for label, box in (("slow", slow_box), ("fast", fast_box)):
-			name = connect(box, f"Benchmark Latency {label.title()}")
-			sync_connection(name)
-			orgs[label] = _organisation(name)
+			orgs[label] = synced_organisation(
+				box, f"Benchmark Latency {label.title()}", invoice_status="DRAFT"
+			)
 		backlog = []
 		for order in _orders(orgs["slow"], invoices // 2, 2, "BACKLOG"):
 			for row in order.items:

@@ -12,6 +12,7 @@ from xero_sales_orders.demo import SANDBOX_WEBHOOK_KEY as WEBHOOK_KEY
 from xero_sales_orders.demo import consent_in_sandbox as consent
 from xero_sales_orders.sandbox import SandboxServer
 from xero_sales_orders.services import connection as connections
+from xero_sales_orders.services.sync import sync_connection
 
 
 def start_sandbox(**options) -> SandboxServer:
@@ -50,6 +51,29 @@ def connect(sandbox: SandboxServer, name: str) -> str:
 	# The consent was stored in its own transaction; end ours so that the next read sees it.
 	frappe.db.commit()
 	return name
+
+
+def synced_organisation(
+	sandbox: SandboxServer, name: str, invoice_status: str = "AUTHORISED"
+) -> frappe._dict:
+	"""Connects ``name`` to the sandbox, syncs its masters and has its first organisation raise invoices as
+	``invoice_status``. Returns that organisation: tenant id, base currency, its active customers and the sold
+	items that have an account (``items_with_tax``: those with a tax type too)."""
+	connect(sandbox, name)
+	sync_connection(name)
+	tenant = frappe.get_doc(connections.CONNECTION, name).tenants[0]
+	frappe.db.set_value("Xero Connection Tenant", tenant.name, "invoice_status", invoice_status)
+	frappe.db.commit()
+	org = {"connection": name, "tenant_id": tenant.tenant_id}
+	sold = {**org, "is_sold": 1, "account_code": ["is", "set"]}
+	return frappe._dict(
+		name=name,
+		tenant_id=tenant.tenant_id,
+		currency=tenant.base_currency,
+		customers=frappe.get_all("Xero Contact", {**org, "contact_status": "ACTIVE"}, pluck="name"),
+		sold_items=frappe.get_all("Xero Item", sold, pluck="name"),
+		items_with_tax=frappe.get_all("Xero Item", {**sold, "tax_type": ["is", "set"]}, pluck="name"),
+	)
 
 
 def sandbox_calls(sandbox: SandboxServer) -> dict:

@@ -29,9 +29,8 @@ from xero_sales_orders.exceptions import (
 )
 from xero_sales_orders.patches.v1 import drop_shares_beyond_roles
 from xero_sales_orders.services.invoicing import refresh_order_invoicing, set_invoice_status
-from xero_sales_orders.services.sync import sync_connection
 from xero_sales_orders.tests.factories import make_contact, make_user
-from xero_sales_orders.tests.sandbox import connect, start_sandbox
+from xero_sales_orders.tests.sandbox import start_sandbox, synced_organisation
 
 ORDER = "Xero Sales Order"
 INVOICE = "Xero Invoice"
@@ -116,18 +115,10 @@ class TestConnectionMasterAndInvoiceDoors(DoorTests):
 		super().setUpClass()
 		make_users()
 		cls.sandbox = start_sandbox(tenants=1, rate_limits=False)
-		connect(cls.sandbox, CONNECTION)
-		sync_connection(CONNECTION)
-		conn = frappe.get_doc("Xero Connection", CONNECTION)
-		cls.tenant = conn.tenants[0].tenant_id
-		cls.currency = conn.tenants[0].base_currency
-		frappe.db.set_value("Xero Connection Tenant", conn.tenants[0].name, "invoice_status", "AUTHORISED")
-		frappe.db.commit()
+		synced = synced_organisation(cls.sandbox, CONNECTION)
+		cls.tenant, cls.currency = synced.tenant_id, synced.currency
+		cls.customer, cls.item = synced.customers[0], synced.sold_items[0]
 		org = {"connection": CONNECTION, "tenant_id": cls.tenant}
-		cls.customer = frappe.get_all("Xero Contact", {**org, "contact_status": "ACTIVE"}, pluck="name")[0]
-		cls.item = frappe.get_all(
-			"Xero Item", {**org, "is_sold": 1, "account_code": ["is", "set"]}, pluck="name"
-		)[0]
 		cls.masters = {doctype: frappe.get_all(doctype, org, pluck="name", limit=1)[0] for doctype in MASTERS}
 
 	@classmethod

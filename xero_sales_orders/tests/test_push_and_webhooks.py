@@ -14,8 +14,13 @@ from frappe.utils.background_jobs import get_queue
 from xero_sales_orders.api import orders as api
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import push, webhooks
-from xero_sales_orders.services.sync import sync_connection
-from xero_sales_orders.tests.sandbox import WEBHOOK_KEY, connect, reset_calls, sandbox_calls, start_sandbox
+from xero_sales_orders.tests.sandbox import (
+	WEBHOOK_KEY,
+	reset_calls,
+	sandbox_calls,
+	start_sandbox,
+	synced_organisation,
+)
 from xero_sales_orders.xero.webhooks import sign
 
 CONNECTION = "Push Test"
@@ -30,20 +35,9 @@ class TestPushAndWebhooks(FrappeTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		cls.sandbox = start_sandbox(tenants=1, rate_limits=False)
-		connect(cls.sandbox, CONNECTION)
-		sync_connection(CONNECTION)
-		conn = frappe.get_doc("Xero Connection", CONNECTION)
-		cls.tenant = conn.tenants[0].tenant_id
-		cls.currency = conn.tenants[0].base_currency
-		frappe.db.set_value("Xero Connection Tenant", conn.tenants[0].name, "invoice_status", "AUTHORISED")
-		frappe.db.commit()
-		org = {"connection": CONNECTION, "tenant_id": cls.tenant}
-		cls.customer = frappe.get_all(
-			"Xero Contact", {**org, "contact_status": "ACTIVE"}, pluck="name", limit=1
-		)[0]
-		cls.items = frappe.get_all(
-			"Xero Item", {**org, "is_sold": 1, "account_code": ["is", "set"]}, pluck="name", limit=3
-		)
+		org = synced_organisation(cls.sandbox, CONNECTION)
+		cls.tenant, cls.currency = org.tenant_id, org.currency
+		cls.customer, cls.items = org.customers[0], org.sold_items[:3]
 
 	@classmethod
 	def tearDownClass(cls):

@@ -11,13 +11,12 @@ from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import invoicing, push
-from xero_sales_orders.services.sync import sync_connection
 from xero_sales_orders.tests.sandbox import (
-	connect,
 	expire_access_token,
 	reset_calls,
 	sandbox_calls,
 	start_sandbox,
+	synced_organisation,
 )
 
 HEALTHY, BROKEN = "Claims Healthy", "Claims Broken"
@@ -30,25 +29,7 @@ class TestPushClaims(FrappeTestCase):
 		super().setUpClass()
 		cls.sandboxes = {HEALTHY: start_sandbox(tenants=1, rate_limits=False)}
 		cls.sandboxes[BROKEN] = start_sandbox(tenants=1, rate_limits=False)
-		cls.org = {}
-		for name, sandbox in cls.sandboxes.items():
-			connect(sandbox, name)
-			sync_connection(name)
-			conn = frappe.get_doc("Xero Connection", name)
-			tenant = conn.tenants[0]
-			frappe.db.set_value("Xero Connection Tenant", tenant.name, "invoice_status", "AUTHORISED")
-			filters = {"connection": name, "tenant_id": tenant.tenant_id}
-			cls.org[name] = frappe._dict(
-				tenant=tenant.tenant_id,
-				currency=tenant.base_currency,
-				customer=frappe.get_all(
-					"Xero Contact", {**filters, "contact_status": "ACTIVE"}, pluck="name"
-				)[0],
-				item=frappe.get_all(
-					"Xero Item", {**filters, "is_sold": 1, "account_code": ["is", "set"]}, pluck="name"
-				)[0],
-			)
-		frappe.db.commit()
+		cls.org = {name: synced_organisation(box, name) for name, box in cls.sandboxes.items()}
 
 	@classmethod
 	def tearDownClass(cls):
@@ -73,10 +54,10 @@ class TestPushClaims(FrappeTestCase):
 		doc = frappe.get_doc(
 			{
 				"doctype": "Xero Sales Order",
-				"customer": org.customer,
+				"customer": org.customers[0],
 				"po_number": f"PO-{uuid.uuid4().hex[:6]}",
 				"currency": org.currency,
-				"items": [{"item": org.item, "qty": qty, "unit_price": 12.5}],
+				"items": [{"item": org.sold_items[0], "qty": qty, "unit_price": 12.5}],
 			}
 		).insert()
 		doc.submit()
@@ -88,7 +69,7 @@ class TestPushClaims(FrappeTestCase):
 		return invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": qty}])
 
 	def xero_invoices(self, number, connection=HEALTHY):
-		client = connections.client_for(connection, self.org[connection].tenant)
+		client = connections.client_for(connection, self.org[connection].tenant_id)
 		try:
 			return list(client.invoices(numbers=[number]))
 		finally:
@@ -193,8 +174,8 @@ class TestPushClaims(FrappeTestCase):
 		# The first attempt reached Xero but its answer was lost; the retry goes out with another invoice
 		# under a new batch key, so Xero cannot replay it: the app looks it up by number instead.
 		lost, other = self.pending_invoice(), self.pending_invoice()
-		client = connections.client_for(HEALTHY, self.org[HEALTHY].tenant)
-		tenant = push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant)
+		client = connections.client_for(HEALTHY, self.org[HEALTHY].tenant_id)
+		tenant = push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant_id)
 		client.create_invoices([push._payload(lost, tenant)])
 		client.close()
 		frappe.db.set_value(
@@ -208,8 +189,8 @@ class TestPushClaims(FrappeTestCase):
 
 	def test_number_taken_in_xero_is_looked_up_before_it_counts_as_refused(self):
 		ours, foreign = self.pending_invoice(), self.pending_invoice(qty=2)
-		client = connections.client_for(HEALTHY, self.org[HEALTHY].tenant)
-		tenant = push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant)
+		client = connections.client_for(HEALTHY, self.org[HEALTHY].tenant_id)
+		tenant = push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant_id)
 		# Ours already stored by an attempt the app never counted; the other number used in Xero by someone
 		# else for another amount.
 		stranger = push._payload(foreign, tenant)

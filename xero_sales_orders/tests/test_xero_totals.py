@@ -10,8 +10,7 @@ from frappe.tests.utils import FrappeTestCase
 from xero_sales_orders.api import orders as api
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import push
-from xero_sales_orders.services.sync import sync_connection
-from xero_sales_orders.tests.sandbox import connect, start_sandbox
+from xero_sales_orders.tests.sandbox import start_sandbox, synced_organisation
 
 CONNECTION = "Totals Test"
 # The order of the issue: 3 x 19.99; 7 x 4.3333 at 12.5 %; 2.5 x 250, invoiced in three parts.
@@ -27,19 +26,9 @@ class TestXeroTotals(FrappeTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		cls.sandbox = start_sandbox(tenants=1, rate_limits=False)
-		connect(cls.sandbox, CONNECTION)
-		sync_connection(CONNECTION)
-		tenant = frappe.get_doc("Xero Connection", CONNECTION).tenants[0]
-		frappe.db.set_value("Xero Connection Tenant", tenant.name, "invoice_status", "AUTHORISED")
-		frappe.db.commit()
-		cls.tenant, cls.currency = tenant.tenant_id, tenant.base_currency
-		org = {"connection": CONNECTION, "tenant_id": cls.tenant}
-		cls.customer = frappe.get_all("Xero Contact", {**org, "contact_status": "ACTIVE"}, pluck="name")[0]
-		cls.item = frappe.get_all(
-			"Xero Item",
-			{**org, "is_sold": 1, "account_code": ["is", "set"], "tax_type": ["is", "set"]},
-			pluck="name",
-		)[0]
+		org = synced_organisation(cls.sandbox, CONNECTION)
+		cls.tenant, cls.currency = org.tenant_id, org.currency
+		cls.customer, cls.item = org.customers[0], org.items_with_tax[0]
 
 	@classmethod
 	def tearDownClass(cls):
