@@ -145,3 +145,18 @@ class TestInvoicingConcurrency(FrappeTestCase):
 		self.assertEqual(errors, [])
 		self.assertEqual(sorted(results), ["invoiced", "rival done"])
 		self.assertEqual(calls, [1, 2])  # the first attempt was the victim, the second succeeded
+
+	def test_invoice_numbers_never_go_back(self):
+		[order] = self.orders(1)
+		line = order.items[1].name
+		numbers = [invoicing.create_invoice(order.name, [{"item": line, "qty": 1}]).name for _ in range(3)]
+		self.assertEqual(numbers, [f"{order.name}-{n}" for n in (1, 2, 3)])
+		# Xero refused the second one; a System Manager deletes it, which returns its quantity.
+		frappe.db.set_value("Xero Invoice", numbers[1], "push_state", "Failed")
+		frappe.delete_doc("Xero Invoice", numbers[1])
+		frappe.db.commit()
+		fourth = invoicing.create_invoice(order.name, [{"item": line, "qty": 1}])
+		self.assertEqual(fourth.invoice_number, f"{order.name}-4")  # not -3 again, nor -2 that Xero saw
+		order.reload()
+		self.assertEqual(order.items[1].invoiced_qty, 3)
+		self.assertEqual(order.invoice_counter, 4)
