@@ -13,6 +13,8 @@ Runs `bench --site SITE execute xero_sales_orders.benchmarking.<name>` for:
   create_invoice_during_slow_push
                       create_invoice p95 idle vs while 200 invoices of another organisation go to a Xero
                       answering in 3 s (target within 2x)
+  remainder_soak      the issue's orders invoiced in three parts (remainders) under faults -> invoices whose
+                      totals in Xero differ from the app's (target 0), orders whose invoices do not add up (0)
 """
 
 import argparse
@@ -28,6 +30,7 @@ ALL = [
 	"webhook_processing",
 	"push_soak_with_broken_organisation",
 	"create_invoice_during_slow_push",
+	"remainder_soak",
 ]
 
 
