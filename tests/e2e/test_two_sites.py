@@ -34,7 +34,9 @@ def free_port() -> int:
 
 
 def ensure_second_site():
+	"""The second site, created once, and brought up to this checkout's doctypes each run."""
 	if (Path(BENCH) / "sites" / SECOND_SITE / "site_config.json").exists():
+		bench("--site", SECOND_SITE, "migrate", "--skip-search-index")
 		return
 	bench(
 		"new-site", SECOND_SITE, "--db-root-password", DB_ROOT_PASSWORD, "--admin-password", ADMIN_PASSWORD,
@@ -48,8 +50,10 @@ def second_url():
 	ensure_second_site()
 	port = free_port()
 	log = open(Path(BENCH) / "logs" / f"{SECOND_SITE}-serve.log", "a")
+	# The test command's own web server (127.0.0.1 only, no debugger), as for the first site.
+	serve = Path(__file__).resolve().parents[2] / "tools" / "xso_serve.py"
 	server = subprocess.Popen(
-		["bench", "--site", SECOND_SITE, "serve", "--port", str(port), "--noreload"],
+		[Path(BENCH) / "env" / "bin" / "python", serve, "--site", SECOND_SITE, "--port", str(port)],
 		cwd=Path(BENCH) / "sites",
 		stdout=log,
 		stderr=subprocess.STDOUT,
