@@ -189,13 +189,14 @@ def _find_in_xero(client, invoices) -> dict[str, dict]:
 
 
 def _is_ours(invoice, element: dict) -> bool:
+	"""Xero's invoice under our number is ours when it is for our contact and carries our reference or our
+	total (Xero's total may differ from ours, which is flagged, not a reason to send the invoice twice)."""
 	contact_id = frappe.db.get_value("Xero Contact", invoice.customer, "contact_id") or invoice.customer
-	same_contact = ((element.get("Contact") or {}).get("ContactID") or "").lower() == (
-		contact_id or ""
-	).lower()
-	return same_contact and round_money(to_decimal(element.get("Total"))) == round_money(
-		to_decimal(invoice.total)
-	)
+	theirs = ((element.get("Contact") or {}).get("ContactID") or "").lower()
+	if theirs != (contact_id or "").lower():
+		return False
+	same_total = round_money(to_decimal(element.get("Total"))) == round_money(to_decimal(invoice.total))
+	return same_total or (element.get("Reference") or "") == (invoice.reference or "")
 
 
 def _record_accepted(invoices, elements: dict, tenant, claim: str) -> None:

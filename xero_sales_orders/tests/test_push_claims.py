@@ -195,6 +195,7 @@ class TestPushClaims(FrappeTestCase):
 		# else for another amount.
 		stranger = push._payload(foreign, tenant)
 		stranger["LineItems"][0]["Quantity"] = 5
+		stranger["Reference"] = "typed in Xero"
 		client.create_invoices([push._payload(ours, tenant), stranger])
 		client.close()
 		states = push.push_invoices([ours.name, foreign.name])
