@@ -220,3 +220,20 @@ class TestPushClaims(FrappeTestCase):
 			self.assertEqual((state, attempts), ("Pending", 1))
 			self.assertTrue(error)
 		self.assertFalse(self.calls(BROKEN).get(PUT_INVOICES))
+
+	def test_ours_in_xero_with_another_total_is_pushed_and_flagged_not_sent_again(self):
+		invoice = self.pending_invoice(qty=2)
+		client = connections.client_for(HEALTHY, self.org[HEALTHY].tenant_id)
+		tenant = push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant_id)
+		# An earlier attempt reached Xero, which came to another total (same contact and reference).
+		stored = push._payload(invoice, tenant)
+		stored["LineItems"][0]["Quantity"] = 3
+		client.create_invoices([stored])
+		client.close()
+		frappe.db.set_value(
+			"Xero Invoice", invoice.name, {"push_attempts": 1, "last_attempt_at": frappe.utils.now()}
+		)
+		frappe.db.commit()
+		self.assertEqual(push.push_invoices([invoice.name]), {invoice.name: "Pushed"})
+		self.assertEqual(len(self.xero_invoices(invoice.invoice_number)), 1)
+		self.assertEqual(frappe.db.get_value("Xero Invoice", invoice.name, "totals_differ"), 1)
