@@ -2,7 +2,7 @@
 
 The preview fetches the batch's ACCREC invoices with their lines (pages of 1,000, so 10,000 invoices cost
 10 calls) and keeps them as a private file of the batch: the import then works on exactly what was
-previewed, without asking Xero again. Grouping and pricing are ``core.importing``; the import writes
+previewed, without asking Xero again. Grouping and pricing are ``core.import_grouping``; the import writes
 orders, invoices and their lines with bulk inserts, lets ``services.invoicing.refresh_order_invoicing``
 derive invoiced quantities and statuses, and commits every ``CHUNK`` orders. Every invoice records its
 Xero InvoiceID and batch, so a re-run (after a crash, a stop or on purpose) skips what exists.
@@ -19,7 +19,8 @@ from frappe.model.naming import set_new_name
 from frappe.utils import getdate, now_datetime
 from frappe.utils.background_jobs import is_job_enqueued
 
-from xero_sales_orders.core import importing as rules
+from xero_sales_orders.core import import_grouping
+from xero_sales_orders.core.errors import ImportRuleError
 from xero_sales_orders.core.money import to_decimal
 from xero_sales_orders.core.status import INVOICE_STATUSES, OPEN
 from xero_sales_orders.exceptions import (
@@ -152,12 +153,14 @@ def validate_settings(batch) -> None:
 			ImportSettingsError,
 		)
 	batch.statuses = ",".join(dict.fromkeys(statuses))
-	if batch.grouping not in rules.GROUPINGS:
-		throw(_("Group By must be one of {0}").format(", ".join(rules.GROUPINGS)), ImportSettingsError)
-	if batch.grouping == rules.GROUP_BY_PATTERN:
+	if batch.grouping not in import_grouping.GROUPINGS:
+		throw(
+			_("Group By must be one of {0}").format(", ".join(import_grouping.GROUPINGS)), ImportSettingsError
+		)
+	if batch.grouping == import_grouping.GROUP_BY_PATTERN:
 		try:
-			rules.compile_po_pattern(batch.po_pattern)
-		except rules.ImportRuleError as e:
+			import_grouping.compile_po_pattern(batch.po_pattern)
+		except ImportRuleError as e:
 			throw(str(e), ImportSettingsError, title=_("Invalid PO pattern"))
 	if batch.connection:
 		conn = frappe.get_doc(connections.CONNECTION, batch.connection)
@@ -272,8 +275,8 @@ def _line_values(values: list) -> list:
 	return [*values, "0"] if len(values) == 9 else values
 
 
-def source_invoice(compact: dict) -> rules.SourceInvoice:
-	return rules.SourceInvoice(
+def source_invoice(compact: dict) -> import_grouping.SourceInvoice:
+	return import_grouping.SourceInvoice(
 		invoice_id=compact["id"],
 		number=compact["number"],
 		reference=compact["reference"],
@@ -287,7 +290,7 @@ def source_invoice(compact: dict) -> rules.SourceInvoice:
 		subtotal=Decimal(compact["subtotal"]),
 		total_tax=Decimal(compact["tax"]),
 		lines=tuple(
-			rules.SourceLine(
+			import_grouping.SourceLine(
 				item_code=code,
 				description=description,
 				qty=Decimal(qty),
@@ -387,7 +390,7 @@ def known_contacts(contact_ids_: set[str]) -> set[str]:
 	return known
 
 
-# Where the import writes each of Xero's texts: (doctype, field) per key of rules.TEXT_LIMITS.
+# Where the import writes each of Xero's texts: (doctype, field) per key of import_grouping.TEXT_LIMITS.
 TEXT_COLUMNS = {
 	"po_number": (ORDER, "po_number"),
 	"reference": (INVOICE, "reference"),
@@ -412,9 +415,15 @@ def text_limits() -> dict[str, int]:
 	return limits
 
 
-def propose(batch, invoices: list[dict], contacts: set[str] | None = None) -> list[rules.ProposedOrder]:
-	pattern = rules.compile_po_pattern(batch.po_pattern) if batch.grouping == rules.GROUP_BY_PATTERN else None
-	return rules.build_proposed_orders(
+def propose(
+	batch, invoices: list[dict], contacts: set[str] | None = None
+) -> list[import_grouping.ProposedOrder]:
+	pattern = (
+		import_grouping.compile_po_pattern(batch.po_pattern)
+		if batch.grouping == import_grouping.GROUP_BY_PATTERN
+		else None
+	)
+	return import_grouping.build_proposed_orders(
 		[source_invoice(i) for i in invoices],
 		batch.grouping,
 		pattern,
@@ -509,11 +518,11 @@ def preview(batch_name: str) -> dict:
 		_fail(batch.name, _fetch_error_message(e), fetch_failure(e))
 	try:
 		groups = propose(batch, invoices)
-	except rules.ImportRuleError as e:  # a PO pattern that took too long over these references
+	except ImportRuleError as e:  # a PO pattern that took too long over these references
 		_fail(batch.name, str(e), ImportSettingsError)
 	_write_file(batch.name, SNAPSHOT_FILE, invoices)
-	_write_file(batch.name, PREVIEW_FILE, [rules.preview_row(g) for g in groups])
-	summary = rules.summarise(groups)
+	_write_file(batch.name, PREVIEW_FILE, [import_grouping.preview_row(g) for g in groups])
+	summary = import_grouping.summarise(groups)
 	frappe.db.set_value(
 		BATCH,
 		batch.name,
@@ -620,7 +629,7 @@ def run_import(batch_name: str) -> dict:
 		return {"created": len(groups)}
 	except Exception as e:
 		frappe.db.rollback()
-		expected = isinstance(e, frappe.ValidationError | XeroAPIError | rules.ImportRuleError)
+		expected = isinstance(e, frappe.ValidationError | XeroAPIError | ImportRuleError)
 		message = _fetch_error_message(e) if expected else _("Import failed: {0}").format(e)
 		if not expected:
 			frappe.log_error(title=f"Xero import {batch_name} failed")
@@ -657,7 +666,7 @@ class OrderWriter:
 		self.taxes = dict(frappe.get_all("Xero Tax Rate", org, ["tax_type", "name"], as_list=True))
 		self.accounts = dict(frappe.get_all("Xero Account", org, ["account_code", "name"], as_list=True))
 
-	def write(self, groups: list[rules.ProposedOrder], by_number: dict) -> list[str]:
+	def write(self, groups: list[import_grouping.ProposedOrder], by_number: dict) -> list[str]:
 		now, user = now_datetime(), frappe.session.user
 		self.standard = {"owner": user, "modified_by": user, "creation": now, "modified": now}
 		contact_names = dict(
@@ -746,7 +755,7 @@ class OrderWriter:
 			text += ". " + _("Left out (they bill nothing): {0}").format(", ".join(left_out))
 		return text
 
-	def _order_item_row(self, order_name: str, idx: int, line: rules.OrderLine) -> dict:
+	def _order_item_row(self, order_name: str, idx: int, line: import_grouping.OrderLine) -> dict:
 		return {
 			**self.standard,
 			"name": frappe.generate_hash(length=10),

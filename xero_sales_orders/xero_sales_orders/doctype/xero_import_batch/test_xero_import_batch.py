@@ -10,7 +10,7 @@ import requests
 from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.api import importing as api
-from xero_sales_orders.core import importing as rules
+from xero_sales_orders.core import import_grouping
 from xero_sales_orders.core.status import FULLY_INVOICED, derive_status, is_live_invoice
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import importing
@@ -83,7 +83,9 @@ class TestXeroImportBatch(FrappeTestCase):
 		self.assertEqual(len(rows), batch.groups_count)
 		# The seeded references share PO numbers across contacts: such groups are conflicts, with the reason.
 		conflict = next(r for r in rows if r["conflict"])
-		reasons = " ".join(f["reason"] for f in conflict["flags"] if f["code"] == rules.MIXED_CONTACTS)
+		reasons = " ".join(
+			f["reason"] for f in conflict["flags"] if f["code"] == import_grouping.MIXED_CONTACTS
+		)
 		self.assertIn("contacts", reasons)
 		page = api.groups(batch.name, view="conflicts", page_length=5)
 		self.assertEqual(page["total"], batch.conflicts_count)
@@ -150,7 +152,7 @@ class TestXeroImportBatch(FrappeTestCase):
 				batch = self.batch(connection="Import Two Orgs", tenant_id=tenant, grouping="Reference")
 				api.preview(batch.name)
 				flags = {f["code"] for row in importing.preview_rows(batch.name) for f in row["flags"]}
-				self.assertNotIn(rules.NUMBER_TAKEN, flags)
+				self.assertNotIn(import_grouping.NUMBER_TAKEN, flags)
 				self.assertEqual(self.import_now(batch.name).status, "Completed")
 				rows = frappe.get_all(
 					"Xero Invoice", {"import_batch": batch.name}, ["name", "invoice_number", "tenant_id"]
@@ -252,7 +254,7 @@ class TestXeroImportBatch(FrappeTestCase):
 		rows = {r["key"]: r for r in importing.preview_rows(batch.name)}
 		mixed = rows[f"MIX-{tag}"]
 		self.assertTrue(mixed["conflict"] and not mixed["importable"], mixed)
-		self.assertIn(rules.MIXED_CONTACTS, [f["code"] for f in mixed["flags"]])
+		self.assertIn(import_grouping.MIXED_CONTACTS, [f["code"] for f in mixed["flags"]])
 		voided = rows[f"VOID-{tag}"]
 		self.assertTrue(voided["importable"])
 		self.assertIn(f"Left out: {created[3]['InvoiceNumber']} (VOIDED)", voided["flags"][0]["reason"])
@@ -260,7 +262,7 @@ class TestXeroImportBatch(FrappeTestCase):
 		self.assertEqual(voided["lines"][0]["qty"], "2.0000")
 		self.assertEqual(voided["lines"][0]["invoiced_qty"], "2.0000")
 		orphan = rows[f"(no reference) {created[4]['InvoiceNumber']}"]
-		self.assertEqual(orphan["flags"][0]["code"], rules.NO_REFERENCE)
+		self.assertEqual(orphan["flags"][0]["code"], import_grouping.NO_REFERENCE)
 
 		self.import_now(batch.name)
 		order = frappe.get_doc("Xero Sales Order", {"import_batch": batch.name, "po_number": f"VOID-{tag}"})

@@ -4,7 +4,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from xero_sales_orders.core import importing as imp
+from xero_sales_orders.core import import_grouping
+from xero_sales_orders.core.errors import ImportRuleError
 from xero_sales_orders.core.money import EXCLUSIVE, INCLUSIVE, line_tax
 from xero_sales_orders.core.status import FULLY_INVOICED, PARTIALLY_INVOICED, invoicing_status
 
@@ -15,7 +16,7 @@ CONTACT = ("c-1", "Coco Cafe")
 def line(code="DESK", qty="1", price="100.00", discount="0", tax="OUTPUT2", description=None, lat=EXCLUSIVE):
 	qty, price, discount = D(qty), D(price), D(discount)
 	amount = (qty * price * (100 - discount) / 100).quantize(D("0.01"))
-	return imp.SourceLine(
+	return import_grouping.SourceLine(
 		item_code=code,
 		description=description if description is not None else f"{code} description",
 		qty=qty,
@@ -33,7 +34,7 @@ def invoice(number, reference, lines=None, status="AUTHORISED", contact=CONTACT,
 	amount = sum((ln.line_amount for ln in lines), D(0))
 	tax = sum((ln.tax_amount for ln in lines), D(0))
 	inclusive = extra.get("amount_type") == INCLUSIVE
-	return imp.SourceInvoice(
+	return import_grouping.SourceInvoice(
 		invoice_id=f"id-{number}",
 		number=number,
 		reference=reference,
@@ -50,9 +51,9 @@ def invoice(number, reference, lines=None, status="AUTHORISED", contact=CONTACT,
 	)
 
 
-def build(invoices, grouping=imp.GROUP_BY_REFERENCE, pattern=None, rates=None, **kwargs):
-	compiled = imp.compile_po_pattern(pattern) if pattern else None
-	return imp.build_proposed_orders(invoices, grouping, compiled, rates or RATES, **kwargs)
+def build(invoices, grouping=import_grouping.GROUP_BY_REFERENCE, pattern=None, rates=None, **kwargs):
+	compiled = import_grouping.compile_po_pattern(pattern) if pattern else None
+	return import_grouping.build_proposed_orders(invoices, grouping, compiled, rates or RATES, **kwargs)
 
 
 def codes(group):
@@ -70,8 +71,8 @@ class TestPattern:
 		],
 	)
 	def test_bad_patterns_are_refused_with_a_reason(self, pattern, message):
-		with pytest.raises(imp.ImportRuleError, match=message):
-			imp.compile_po_pattern(pattern)
+		with pytest.raises(ImportRuleError, match=message):
+			import_grouping.compile_po_pattern(pattern)
 
 	@pytest.mark.parametrize(
 		"pattern, why",
@@ -86,36 +87,40 @@ class TestPattern:
 		],
 	)
 	def test_patterns_that_could_hang_a_worker_are_refused(self, pattern, why):
-		with pytest.raises(imp.ImportRuleError, match=f"could take too long to match \\({why}\\)"):
-			imp.compile_po_pattern(pattern)
+		with pytest.raises(ImportRuleError, match=f"could take too long to match \\({why}\\)"):
+			import_grouping.compile_po_pattern(pattern)
 
 	def test_long_patterns_are_refused(self):
-		with pytest.raises(imp.ImportRuleError, match="201 characters long; keep it to 200"):
-			imp.compile_po_pattern("PO-(\\d+)" + "x" * 193)
+		with pytest.raises(ImportRuleError, match="201 characters long; keep it to 200"):
+			import_grouping.compile_po_pattern("PO-(\\d+)" + "x" * 193)
 
 	@pytest.mark.parametrize(
 		"pattern", ["PO-(\\d+)", "(?:PO|Order)\\s*#?\\s*(\\w+)", "PO[-\\s]*(\\d+)", "(?:(\\d+)-)?", "(.*)"]
 	)
 	def test_ordinary_patterns_are_accepted(self, pattern):
-		assert imp.compile_po_pattern(pattern).groups == 1
+		assert import_grouping.compile_po_pattern(pattern).groups == 1
 
 	@pytest.mark.parametrize("pattern", [".*.*.*(X)", "\\w*\\w*\\w*(X)", "(?:PO|Order)\\s*#?\\s*(\\w+)!"])
 	def test_the_worst_accepted_pattern_matches_a_hostile_reference_quickly(self, pattern):
 		import time
 
-		compiled = imp.compile_po_pattern(pattern)
+		compiled = import_grouping.compile_po_pattern(pattern)
 		for hostile in ("a" * 5000, " " * 5000, "PO" + " " * 5000, "-" * 5000):
 			started = time.monotonic()
-			imp.group_key(hostile, imp.GROUP_BY_PATTERN, compiled)
+			import_grouping.group_key(hostile, import_grouping.GROUP_BY_PATTERN, compiled)
 			assert time.monotonic() - started < 1.0, (pattern, hostile[:5])
 
 	def test_grouping_stops_with_a_message_when_its_time_budget_is_spent(self, monkeypatch):
-		monkeypatch.setattr(imp, "MATCH_TIME_BUDGET", 0.0)
-		with pytest.raises(imp.ImportRuleError, match="took more than 0 s to match"):
-			build([invoice("INV-1", "PO-1"), invoice("INV-2", "PO-2")], imp.GROUP_BY_PATTERN, "PO-(\\d+)")
+		monkeypatch.setattr(import_grouping, "MATCH_TIME_BUDGET", 0.0)
+		with pytest.raises(ImportRuleError, match="took more than 0 s to match"):
+			build(
+				[invoice("INV-1", "PO-1"), invoice("INV-2", "PO-2")],
+				import_grouping.GROUP_BY_PATTERN,
+				"PO-(\\d+)",
+			)
 
 	def test_non_capturing_groups_are_allowed(self):
-		assert imp.compile_po_pattern("(?:PO|Order)-(\\d+)").groups == 1
+		assert import_grouping.compile_po_pattern("(?:PO|Order)-(\\d+)").groups == 1
 
 	@pytest.mark.parametrize(
 		"reference, key",
@@ -128,8 +133,8 @@ class TestPattern:
 		],
 	)
 	def test_pattern_keys(self, reference, key):
-		pattern = imp.compile_po_pattern("PO-(\\d+)")
-		assert imp.group_key(reference, imp.GROUP_BY_PATTERN, pattern) == key
+		pattern = import_grouping.compile_po_pattern("PO-(\\d+)")
+		assert import_grouping.group_key(reference, import_grouping.GROUP_BY_PATTERN, pattern) == key
 
 	def test_reference_keys_collapse_spaces_and_ignore_case(self):
 		groups = build([invoice("INV-1", " PO-1  A"), invoice("INV-2", "po-1 a")])
@@ -144,7 +149,7 @@ class TestGrouping:
 				invoice("INV-2", "Order PO-7 part 2", [line("DESK", "3")]),
 				invoice("INV-3", "PO-8", [line("DESK", "1")]),
 			],
-			imp.GROUP_BY_PATTERN,
+			import_grouping.GROUP_BY_PATTERN,
 			"PO-(\\d+)",
 		)
 		assert [g.key for g in groups] == ["7", "8"]
@@ -209,31 +214,37 @@ class TestFlags:
 			]
 		)
 		group = groups[0]
-		assert {imp.MIXED_CONTACTS, imp.MIXED_CURRENCIES, imp.MIXED_AMOUNT_TYPES} <= codes(group)
+		assert {
+			import_grouping.MIXED_CONTACTS,
+			import_grouping.MIXED_CURRENCIES,
+			import_grouping.MIXED_AMOUNT_TYPES,
+		} <= codes(group)
 		assert group.is_conflict and not group.importable
 		assert "Boom FM, Coco Cafe" in group.flags[0].reason
-		assert imp.summarise(groups).conflicts == 1
+		assert import_grouping.summarise(groups).conflicts == 1
 
 	def test_invoices_without_reference_are_flagged_one_by_one(self):
 		groups = build(
-			[invoice("INV-1", ""), invoice("INV-2", "Backorder")], imp.GROUP_BY_PATTERN, "PO-(\\d+)"
+			[invoice("INV-1", ""), invoice("INV-2", "Backorder")],
+			import_grouping.GROUP_BY_PATTERN,
+			"PO-(\\d+)",
 		)
 		assert [g.label for g in groups] == ["(no reference) INV-1", "(no reference) INV-2"]
-		assert all(imp.NO_REFERENCE in codes(g) and not g.importable for g in groups)
+		assert all(import_grouping.NO_REFERENCE in codes(g) and not g.importable for g in groups)
 		assert "Backorder" in groups[1].flags[0].reason
 
 	def test_already_imported_groups_are_skipped(self):
 		groups = build(
 			[invoice("INV-1", "PO-1"), invoice("INV-2", "PO-1")], imported={"id-INV-2": "XSO-00007"}
 		)
-		assert imp.ALREADY_IMPORTED in codes(groups[0])
+		assert import_grouping.ALREADY_IMPORTED in codes(groups[0])
 		assert "XSO-00007" in groups[0].flags[0].reason
-		summary = imp.summarise(groups)
+		summary = import_grouping.summarise(groups)
 		assert (summary.to_create, summary.skipped, summary.already_imported) == (0, 1, 1)
 
 	def test_invoice_numbers_used_by_other_invoices_are_refused(self):
 		group = build([invoice("INV-1", "PO-1")], taken_numbers=["inv-1"])[0]
-		assert imp.NUMBER_TAKEN in codes(group) and not group.importable
+		assert import_grouping.NUMBER_TAKEN in codes(group) and not group.importable
 
 	def test_voided_invoices_are_left_out_and_said_so(self):
 		group = build(
@@ -244,7 +255,7 @@ class TestFlags:
 			]
 		)[0]
 		assert group.importable
-		assert [f.code for f in group.flags] == [imp.DEAD_INVOICES]
+		assert [f.code for f in group.flags] == [import_grouping.DEAD_INVOICES]
 		reason = group.flags[0].reason
 		assert (
 			"Left out: INV-2 (VOIDED), INV-3 (DELETED)" in reason
@@ -254,7 +265,7 @@ class TestFlags:
 		assert [(ln.item_code, ln.qty, ln.invoiced_qty) for ln in group.lines] == [("DESK", D(2), D(2))]
 		assert group.totals.grand_total == D("230.00")
 		assert invoicing_status((ln.qty, ln.invoiced_qty) for ln in group.lines) == FULLY_INVOICED
-		row = imp.preview_row(group)
+		row = import_grouping.preview_row(group)
 		assert [i["left_out"] for i in row["invoices"]] == [
 			None,
 			"voided: it bills nothing",
@@ -276,7 +287,7 @@ class TestFlags:
 
 	def test_groups_of_only_dead_invoices_are_skipped_unless_they_are_demand(self):
 		group = build([invoice("INV-1", "PO-1", status="DELETED")])[0]
-		assert imp.ALL_DEAD in codes(group) and not group.importable
+		assert import_grouping.ALL_DEAD in codes(group) and not group.importable
 		assert "INV-1 (DELETED)" in group.flags[0].reason
 		demand = build([invoice("INV-1", "PO-1", status="VOIDED")], voided_as_demand=True)[0]
 		assert demand.importable and demand.lines[0].invoiced_qty == 0
@@ -294,18 +305,22 @@ class TestFlags:
 				invoice("INV-2", "PO-2", [line(price="-5.00")]),
 			]
 		)
-		assert imp.UNKNOWN_TAX in codes(groups[0])
-		assert imp.BAD_LINE in codes(groups[1]) and "cannot be negative" in groups[1].flags[0].reason
+		assert import_grouping.UNKNOWN_TAX in codes(groups[0])
+		assert (
+			import_grouping.BAD_LINE in codes(groups[1]) and "cannot be negative" in groups[1].flags[0].reason
+		)
 
 	def test_unknown_contacts_block_when_checked(self):
-		assert imp.UNKNOWN_CONTACT in codes(build([invoice("INV-1", "PO-1")], known_contacts=set())[0])
+		assert import_grouping.UNKNOWN_CONTACT in codes(
+			build([invoice("INV-1", "PO-1")], known_contacts=set())[0]
+		)
 		assert build([invoice("INV-1", "PO-1")], known_contacts={"c-1"})[0].importable
 
 
 def test_preview_row_is_json_ready():
 	import json
 
-	row = imp.preview_row(build([invoice("INV-1", "PO-1")])[0])
+	row = import_grouping.preview_row(build([invoice("INV-1", "PO-1")])[0])
 	assert json.loads(json.dumps(row))["grand_total"] == "115.00"
 	assert row["invoices"][0]["number"] == "INV-1"
 
@@ -322,7 +337,7 @@ class TestOutOfRange:
 			]
 		)
 		by_key = {g.key: g for g in groups}
-		assert imp.TOO_LONG in codes(
+		assert import_grouping.TOO_LONG in codes(
 			by_key["PO-9"]
 		) and "Invoice number is 141 characters long (at most 140)" in (by_key["PO-9"].flags[0].reason)
 		long_group = by_key[" ".join(long_ref.split())]
@@ -334,12 +349,14 @@ class TestOutOfRange:
 
 	def test_the_columns_real_lengths_can_be_given(self):
 		group = build([invoice("INV-1", "PO-12345")], text_limits={"po_number": 5})[0]
-		assert imp.TOO_LONG in codes(group) and "(at most 5)" in group.flags[0].reason
+		assert import_grouping.TOO_LONG in codes(group) and "(at most 5)" in group.flags[0].reason
 		assert build([invoice("INV-1", "PO-12345")], text_limits={"po_number": 8})[0].importable
 
 	def test_figures_beyond_the_columns_are_flagged_not_crashed_on(self):
-		huge = imp.SourceLine("DESK", "Desk", D("1e30"), D("1"), D(0), "OUTPUT2", "200", D("1e30"), D(0))
-		near = imp.SourceLine(
+		huge = import_grouping.SourceLine(
+			"DESK", "Desk", D("1e30"), D("1"), D(0), "OUTPUT2", "200", D("1e30"), D(0)
+		)
+		near = import_grouping.SourceLine(
 			"DESK", "Desk", D("600000"), D("1000000"), D(0), "NONE", "200", D("600000000000"), D(0)
 		)
 		groups = build(
@@ -352,14 +369,14 @@ class TestOutOfRange:
 		)
 		by_key = {g.key: g for g in groups}
 		reasons = " ".join(f.reason for f in by_key["PO-1"].flags)
-		assert {imp.BAD_LINE, imp.OUT_OF_RANGE} <= codes(by_key["PO-1"])
+		assert {import_grouping.BAD_LINE, import_grouping.OUT_OF_RANGE} <= codes(by_key["PO-1"])
 		assert (
 			"Quantity 1E+30 is too large" in reasons and "INV-1: total 1.000000E+30 is not below" in reasons
 		)
-		assert imp.OUT_OF_RANGE in codes(by_key["PO-2"]) and not by_key["PO-2"].importable
+		assert import_grouping.OUT_OF_RANGE in codes(by_key["PO-2"]) and not by_key["PO-2"].importable
 		assert "is too large" in " ".join(f.reason for f in by_key["PO-2"].flags)
 		assert by_key["PO-4"].importable
-		row = imp.preview_row(by_key["PO-2"])
+		row = import_grouping.preview_row(by_key["PO-2"])
 		assert row["grand_total"] is None and row["flags"]
 
 
@@ -370,13 +387,13 @@ from hypothesis import strategies as st  # noqa: E402
 
 from xero_sales_orders.core.money import NO_TAX  # noqa: E402
 from xero_sales_orders.core.pricing import LineInput, price_line  # noqa: E402
-from xero_sales_orders.sandbox import arithmetic as xero  # noqa: E402
+from xero_sandbox import arithmetic as xero  # noqa: E402
 
 GST = {"OUTPUT2": D("15"), "GST10": D("10"), "NONE": D("0"), "LEVY": D("12.5")}
 
 
 def build_xero(invoices, **kwargs):
-	return build(invoices, imp.GROUP_BY_PATTERN, r"PO-(\d+)", rates=GST, **kwargs)
+	return build(invoices, import_grouping.GROUP_BY_PATTERN, r"PO-(\d+)", rates=GST, **kwargs)
 
 
 def xero_line(
@@ -395,7 +412,7 @@ def xero_line(
 		tax_amount=tax_amount,
 	)
 	assert not problems, problems
-	return imp.SourceLine(
+	return import_grouping.SourceLine(
 		item_code=code,
 		description=f"{code} description",
 		qty=priced.quantity,
@@ -413,7 +430,7 @@ def xero_invoice(number, reference, lines, status="AUTHORISED", lat=EXCLUSIVE):
 	"""An invoice with Xero's SubTotal, TotalTax and Total for these lines."""
 	source_lines = tuple(ln for ln, _ in lines)
 	t = xero.invoice_totals([p for _, p in lines], lat)
-	return imp.SourceInvoice(
+	return import_grouping.SourceInvoice(
 		invoice_id=f"id-{number}",
 		number=number,
 		reference=reference,
@@ -587,7 +604,7 @@ def test_random_groups_of_invoices_make_orders_equal_to_their_invoices(data, voi
 	group = build_xero(invoices, voided_as_demand=voided_as_demand)[0]
 	live = [i for i in invoices if i.is_live]
 	if not live and not voided_as_demand:
-		assert imp.ALL_DEAD in codes(group) and not group.importable
+		assert import_grouping.ALL_DEAD in codes(group) and not group.importable
 		return
 	included = invoices if voided_as_demand else live
 	assert_order_equals_invoices(group, included, lat)

@@ -22,6 +22,7 @@ try:  # the parser behind re.compile, to see a pattern's structure before it eve
 except ImportError:  # Python 3.10
 	import sre_parse as _sre_parse
 
+from .errors import ImportRuleError
 from .money import FIGURE_LIMIT, LIMIT_TEXT, ZERO, figure_text
 from .pricing import LineValidationError, PricedLine, Totals, parse_line, price_line, totals
 from .status import is_live_invoice
@@ -49,10 +50,6 @@ TOTALS_MISMATCH = "totals_mismatch"
 # Groups that cannot become one order because their invoices disagree with each other.
 CONFLICTS = frozenset({MIXED_CONTACTS, MIXED_CURRENCIES, MIXED_AMOUNT_TYPES})
 WARNINGS = frozenset({DEAD_INVOICES, ROUNDING})
-
-
-class ImportRuleError(ValueError):
-	"""Import settings that cannot work, such as a PO pattern without exactly one group."""
 
 
 # A PO pattern runs over every reference of a preview inside a web request, so it must not be able to hang
