@@ -55,8 +55,8 @@ def regroup(tenant, groups: int) -> None:
 	"""Gives every run of N/G consecutive invoices one PO reference, contact and tax treatment."""
 	from decimal import Decimal
 
-	from xero_sales_orders.sandbox.arithmetic import NO_TAX
-	from xero_sales_orders.sandbox.invoices import price_line, set_totals
+	from xero_sandbox.arithmetic import NO_TAX
+	from xero_sandbox.invoices import price_line, set_totals
 
 	invoices = list(tenant.invoices.values())
 	per_group = max(1, len(invoices) // groups)
@@ -89,8 +89,8 @@ def regroup(tenant, groups: int) -> None:
 
 
 def serve_sandbox(invoices: int, groups: int, port_queue) -> None:
-	from xero_sales_orders.sandbox import SandboxServer
 	from xero_sales_orders.tests.sandbox import CLIENT_ID, CLIENT_SECRET, WEBHOOK_KEY
+	from xero_sandbox import SandboxServer
 
 	server = SandboxServer(
 		port=0,

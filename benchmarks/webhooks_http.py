@@ -31,8 +31,8 @@ import requests
 from stats import percentile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from xero_sales_orders.sandbox.webhooks import WebhookSender  # noqa: E402
 from xero_sales_orders.xero.webhooks import sign  # noqa: E402
+from xero_sandbox.webhooks import WebhookSender  # noqa: E402
 
 XERO = WebhookSender(
 	key="", default_url=None, api_url="https://api.xero.com", now=lambda: datetime.now(timezone.utc)

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.xero_openapi import SPEC_DIR, XeroConformance, spec_path
-from xero_sales_orders.sandbox import SandboxServer
+from xero_sandbox import SandboxServer
 
 REDIRECT_URI = "http://localhost:8000/callback"
 SCOPES = (

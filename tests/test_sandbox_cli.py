@@ -1,4 +1,4 @@
-"""``python -m xero_sales_orders.sandbox``: starts, prints its credentials, serves, and stops on Ctrl-C."""
+"""``python -m xero_sandbox``: starts, prints its credentials, serves, and stops on Ctrl-C."""
 
 import signal
 import subprocess
@@ -14,7 +14,7 @@ def test_command_line_sandbox_serves_and_stops_on_ctrl_c():
 	command = [
 		sys.executable,
 		"-m",
-		"xero_sales_orders.sandbox",
+		"xero_sandbox",
 		"--port",
 		"0",
 		"--tenants",

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from xero_sales_orders.sandbox.webhooks import mis_sign
 from xero_sales_orders.xero.webhooks import sign, verify
+from xero_sandbox.webhooks import mis_sign
 
 # Published in XeroAPI/XeroWebhooksReceiver#1 (facts §6).
 VECTOR_KEY = "LR+QgKlbRciIPYpi65tTKLaZ3FzLLofCNEQWrRXqWXJeDFrfexzfVI9SmnVuCWDJ4jnjHB9ECtOyxZSofRxwWw=="

@@ -22,7 +22,7 @@ SCOPES = (
 
 def start_sandbox(**options) -> "Sandbox":
 	try:
-		from xero_sales_orders.sandbox import SandboxServer
+		from xero_sandbox import SandboxServer
 	except ImportError as exc:
 		pytest.skip(f"!!! XERO SANDBOX NOT AVAILABLE ({exc}): the sandbox traffic tests did not run")
 	return Sandbox(SandboxServer(port=0, **options).start())

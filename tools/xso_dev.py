@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -50,6 +51,10 @@ REPLACED_DIR = Path(
 	os.environ.get("XSO_REPLACED_DIR", Path.home() / ".cache" / "xso" / "replaced")
 ).expanduser()
 LOOPBACK = "127.0.0.1"
+# Top-level packages of the checkout that are not part of the app's distribution: a .pth file in the bench
+# env's site-packages (written by link_app) makes them importable there.
+DEV_PACKAGES = ("xero_sandbox", "xso_devkit", "benchmarks")
+CHECKOUT_PTH = "xso_checkout.pth"
 
 
 def say(message: str) -> None:
@@ -204,18 +209,56 @@ def point_bench_at_checkout(bench: Path, checkout: Path = CHECKOUT) -> list[str]
 	return changes
 
 
-def link_app(bench: Path) -> None:
-	"""Makes the bench's app this checkout, so that every tier tests exactly the code at hand, and says what
-	it changed on the bench."""
-	changes = point_bench_at_checkout(bench)
-	python = bench / "env" / "bin" / "python"
-	probe = subprocess.run(
-		[python, "-c", f"import {APP}, os; print(os.path.realpath({APP}.__file__))"],
-		cwd=bench / "sites",  # not the checkout, whose folder would be imported from the working directory
+def put_checkout_on_path(site_packages: Path, checkout: Path = CHECKOUT) -> list[str]:
+	"""Writes CHECKOUT_PTH in SITE_PACKAGES so that its python imports the development packages beside the
+	app (the Xero sandbox, the dev kit, the site-side benchmarks): the app's distribution leaves them out, so
+	`pip install -e` does not make them importable. Answers what it changed."""
+	pth = Path(site_packages) / CHECKOUT_PTH
+	wanted = f"{Path(checkout).resolve()}\n"
+	if pth.exists() and pth.read_text() == wanted:
+		return []
+	was = pth.read_text().strip() if pth.exists() else None
+	pth.write_text(wanted)
+	return [
+		f"wrote {pth}: the checkout {checkout} is on the bench env's import path, for "
+		+ ", ".join(DEV_PACKAGES)
+		+ " (development tools outside the app's distribution)"
+		+ (f"; it named {was} before" if was else "")
+		+ "; delete the file to undo"
+	]
+
+
+# Prints where the distribution named by argv[1] is installed from in editable mode (PEP 610), else nothing.
+EDITABLE_SOURCE = (
+	"import importlib.metadata as m, json, sys; "
+	"d = json.loads(m.distribution(sys.argv[1]).read_text('direct_url.json') or '{}'); "
+	"print(d.get('url', '') if d.get('dir_info', {}).get('editable') else '')"
+)
+
+
+def site_packages(python: Path) -> Path:
+	answer = subprocess.run(
+		[python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
 		capture_output=True,
 		text=True,
+		check=True,
 	)
-	if probe.returncode or not Path(probe.stdout.strip()).is_relative_to(CHECKOUT):
+	return Path(answer.stdout.strip())
+
+
+def link_app(bench: Path) -> None:
+	"""Makes the bench's app this checkout, so that every tier tests exactly the code at hand, puts the
+	checkout's development packages on the bench env's import path, and says what it changed on the bench."""
+	changes = point_bench_at_checkout(bench)
+	python = bench / "env" / "bin" / "python"
+	changes += put_checkout_on_path(site_packages(python))
+	# The app installed (pip install -e) from this checkout: its import path alone proves nothing now that
+	# the checkout's root is on the env's path.
+	probe = subprocess.run(
+		[python, "-c", EDITABLE_SOURCE, APP], cwd=bench / "sites", capture_output=True, text=True
+	)
+	source = urllib.parse.unquote(probe.stdout.strip().removeprefix("file://"))
+	if probe.returncode or not source or Path(source).resolve() != CHECKOUT.resolve():
 		run(
 			[python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", CHECKOUT],
 			stdout=subprocess.DEVNULL,
@@ -703,7 +746,7 @@ def command_test(args) -> int:
 			start_process(
 				[
 					bench / "env" / "bin" / "python",
-					*("-m", f"{APP}.sandbox", "--host", LOOPBACK, "--port", sandbox_port),
+					*("-m", "xero_sandbox", "--host", LOOPBACK, "--port", sandbox_port),
 				],
 				bench / "sites",
 				REPORTS / "sandbox.log",
@@ -816,7 +859,7 @@ def start_sandbox(bench: Path, port: int) -> None:
 		[
 			bench / "env" / "bin" / "python",
 			"-m",
-			f"{APP}.sandbox",
+			"xero_sandbox",
 			"--host",
 			LOOPBACK,
 			"--port",
@@ -950,6 +993,8 @@ def command_serve(args) -> int:
 		raise SystemExit(f"no demo site {DEMO_SITE}: run `python3 {Path(__file__)} setup` first")
 	ensure_mariadb()
 	ensure_redis(bench)
+	for change in put_checkout_on_path(site_packages(bench / "env" / "bin" / "python")):
+		say(change)
 	start_sandbox(bench, args.sandbox_port)
 	return serve_demo(bench, DEMO_SITE, args.port)
 

@@ -16,8 +16,18 @@ from frappe.commands import get_site, pass_context
 @click.option("--no-rate-limits", is_flag=True, default=False)
 @click.option("--token-ttl", type=int, default=None)
 def xero_sandbox(**options):
-	"""Start the local Xero sandbox (identity + accounting API + webhook sender)."""
-	from xero_sales_orders.sandbox.__main__ import main
+	"""Start the local Xero sandbox (identity + accounting API + webhook sender) of a development checkout."""
+	try:
+		from xero_sandbox.__main__ import main
+	except ModuleNotFoundError as e:
+		if e.name != "xero_sandbox":
+			raise
+		raise click.ClickException(
+			"the Xero sandbox is a development tool of the xero_sales_orders checkout (its xero_sandbox/ "
+			"folder), not part of the installed app. From a checkout, run `python3 tools/xso_dev.py setup` "
+			"(it puts the checkout on this bench's import path) or `python -m xero_sandbox --port 8790` in "
+			"the checkout's folder."
+		) from None
 
 	argv = []
 	for key, value in options.items():

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from xero_sales_orders.sandbox.webhooks import WebhookSender
+from xero_sandbox.webhooks import WebhookSender
 
 from .conftest import invoice_pushed, order_in_xero_organisation, pay_in_xero, wait_for_invoice_status
 from .test_xero_http import signed

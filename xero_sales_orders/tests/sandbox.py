@@ -10,9 +10,9 @@ from xero_sales_orders.demo import SANDBOX_CLIENT_ID as CLIENT_ID
 from xero_sales_orders.demo import SANDBOX_CLIENT_SECRET as CLIENT_SECRET
 from xero_sales_orders.demo import SANDBOX_WEBHOOK_KEY as WEBHOOK_KEY
 from xero_sales_orders.demo import consent_in_sandbox as consent
-from xero_sales_orders.sandbox import SandboxServer
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services.sync import sync_connection
+from xero_sandbox import SandboxServer
 
 
 def start_sandbox(**options) -> SandboxServer:

@@ -1,4 +1,4 @@
-"""``python -m xero_sales_orders.sandbox --port P ...``: run the sandbox until Ctrl-C."""
+"""``python -m xero_sandbox --port P ...``: run the sandbox until Ctrl-C."""
 
 import argparse
 import signal
@@ -9,7 +9,7 @@ from .server import DEFAULTS, SandboxServer
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-	parser = argparse.ArgumentParser(prog="python -m xero_sales_orders.sandbox", description=__doc__)
+	parser = argparse.ArgumentParser(prog="python -m xero_sandbox", description=__doc__)
 	parser.add_argument("--port", type=int, default=8787)
 	parser.add_argument("--host", default="127.0.0.1")
 	parser.add_argument("--client-id", default=DEFAULTS["client_id"])
