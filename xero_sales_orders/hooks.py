@@ -7,9 +7,6 @@ app_license = "mit"
 
 after_install = "xero_sales_orders.install.after_install"
 
-# Lets the webhook endpoint answer 400 (not 500) to a body that claims to be JSON but is not; see
-# webhook_request.py. Idempotent, and cheap enough for every request.
-before_request = ["xero_sales_orders.webhook_request.install"]
 before_uninstall = "xero_sales_orders.install.before_uninstall"
 # A Xero rate limit answered as 429 (or an outage as 503) carries Xero's Retry-After; see api/xero_answers.py.
 after_request = ["xero_sales_orders.api.xero_answers.add_retry_after"]
@@ -22,7 +19,7 @@ scheduler_events = {
 		# Pending invoices go out as soon as their backoff has passed; reconciliation catches lost webhooks.
 		"* * * * *": [
 			"xero_sales_orders.services.push.retry_pending",
-			"xero_sales_orders.services.webhooks.drain_scheduled",
+			"xero_sales_orders.services.webhook_drain.drain_scheduled",
 		],
 		"*/15 * * * *": ["xero_sales_orders.services.push.reconcile"],
 	},
@@ -36,10 +33,10 @@ doc_events = {
 	# The webhook endpoint keeps connections' keys and organisations, and the time zone, in memory; a change
 	# invalidates them.
 	"Xero Connection": {
-		"on_update": "xero_sales_orders.services.webhooks.forget_webhook_config",
-		"on_trash": "xero_sales_orders.services.webhooks.forget_webhook_config",
+		"on_update": "xero_sales_orders.services.webhook_config.forget_webhook_config",
+		"on_trash": "xero_sales_orders.services.webhook_config.forget_webhook_config",
 	},
-	"System Settings": {"on_update": "xero_sales_orders.services.webhooks.forget_webhook_config"},
+	"System Settings": {"on_update": "xero_sales_orders.services.webhook_config.forget_webhook_config"},
 	# Frappe consults shares after role permissions and the app's controllers, so a share of write on a
 	# connection or a master would beat every role rule: a share may grant only what the user's roles grant.
 	"DocShare": {"validate": "xero_sales_orders.permissions.validate_share"},

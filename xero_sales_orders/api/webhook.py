@@ -1,39 +1,39 @@
 """Xero's webhook endpoint: POST /api/method/xero_sales_orders.api.webhook.receive (guest).
 
-Answers 401 to a wrong signature and 200 with an empty body and no cookies to a right one (which is
-also how Xero's intent-to-receive check is passed); 413 and 400 for bodies Xero never sends. The
-events are stored and processed in the background, so the answer comes in milliseconds. Deliveries
-normally reach ``answer`` through the short path in webhook_request.py; this whitelisted method is
-the same answer through Frappe's full pipeline, for a web worker's first request.
+Deliveries come through Frappe's own request handling like any whitelisted method (its before_request and
+after_request hooks, rate limiter, commit), and the method's own work is kept to what Xero needs answered at
+once: the signature verified over the raw body bytes, the events stored in one insert, the drain's flag
+raised after the commit (services/webhook_receiver.py). Answers 401 to a missing or wrong signature and 200
+with an empty body and no cookies to a right one (which is also how Xero's intent-to-receive check is
+passed); 413 and 400 for bodies Xero never sends.
+
+Frappe parses a body sent as JSON before any app code runs (frappe.app.make_form_dict): one that is not
+JSON is answered 500 by Frappe itself, and nothing is stored.
 """
 
 import frappe
 from werkzeug.wrappers import Response
 
 from xero_sales_orders.permissions import MANAGER_ROLES, require_roles
-from xero_sales_orders.services import webhooks
-
-
-def answer(request) -> int:
-	"""The HTTP status for one delivery, read from the raw body bytes; its events are stored on 200."""
-	if (request.content_length or 0) > webhooks.MAX_BODY_BYTES:
-		return 413
-	request.max_content_length = webhooks.MAX_BODY_BYTES  # a chunked body is cut off at the same size
-	try:
-		webhooks.receive(request.get_data(cache=True), request.headers.get("x-xero-signature"))
-	except webhooks.Rejected as e:
-		frappe.db.rollback()
-		return e.status
-	return 200
+from xero_sales_orders.services import webhook_drain, webhook_receiver
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 def receive(**kwargs):
-	status = answer(frappe.request)
-	# Xero's check fails on any cookie or body; Frappe would otherwise add its guest session cookies.
-	if hasattr(frappe.local, "cookie_manager"):
-		frappe.local.cookie_manager.cookies = {}
-		frappe.local.cookie_manager.to_delete = []
+	# The events are read from the raw bytes that were signed, never from Frappe's parsed form_dict.
+	try:
+		webhook_receiver.receive(
+			frappe.request.get_data(cache=True), frappe.get_request_header("x-xero-signature")
+		)
+		status = 200
+	except webhook_receiver.Rejected as e:
+		frappe.db.rollback()
+		status = e.status
+	# Xero's check fails on any cookie or body; Frappe would otherwise add its guest session's cookies, and
+	# it has no setting to leave them off one answer.
+	if cookies := getattr(frappe.local, "cookie_manager", None):
+		cookies.cookies = {}
+		cookies.to_delete = []
 	return Response(status=status)
 
 
@@ -47,4 +47,4 @@ def retry_events(events):
 	if not names or not isinstance(names, list) or not all(isinstance(n, str) for n in names):
 		frappe.local.flags.disable_traceback = True
 		frappe.throw(frappe._("events must be a list of Xero Webhook Event names"))
-	return {"queued": webhooks.retry(list(dict.fromkeys(names)))}
+	return {"queued": webhook_drain.retry(list(dict.fromkeys(names)))}

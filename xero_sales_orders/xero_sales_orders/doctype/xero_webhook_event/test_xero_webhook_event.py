@@ -7,13 +7,13 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.api import webhook as api
-from xero_sales_orders.services import webhooks
+from xero_sales_orders.services import webhook_drain, webhook_processing, webhook_receiver
 from xero_sales_orders.tests.factories import make_user
 
 EVENT = "Xero Webhook Event"
 
 
-def make_event(status="Failed", attempts=webhooks.MAX_ATTEMPTS, error="Xero answered 503"):
+def make_event(status="Failed", attempts=webhook_processing.MAX_ATTEMPTS, error="Xero answered 503"):
 	row = {
 		"event_category": "INVOICE",
 		"event_type": "UPDATE",
@@ -27,14 +27,14 @@ def make_event(status="Failed", attempts=webhooks.MAX_ATTEMPTS, error="Xero answ
 		"error": error,
 		"attempts": attempts,
 	}
-	webhooks.store_events([row], frappe.utils.now_datetime())
+	webhook_receiver.store_events([row], frappe.utils.now_datetime())
 	return frappe.db.get_value(EVENT, {"resource_id": row["resource_id"]})
 
 
 class TestXeroWebhookEvent(FrappeTestCase):
 	def test_failed_events_are_queued_again_with_attempts_started_over(self):
 		first, second = make_event(), make_event(attempts=2)
-		pending = frappe.cache.make_key(webhooks.PENDING_KEY)
+		pending = frappe.cache.make_key(webhook_drain.PENDING_KEY)
 		frappe.cache.delete(pending)
 		self.assertEqual(api.retry_events([first, second, first]), {"queued": 2})
 		for name in (first, second):
