@@ -224,7 +224,7 @@ def cent_check(batch_name: str) -> dict:
 	"""Every imported invoice against the sandbox's, every order against its invoices, to the cent."""
 	import frappe
 
-	from xero_sales_orders.core.status import is_live_invoice
+	from xero_sales_orders.core.order_status import is_live_invoice
 	from xero_sales_orders.services import connection as connections
 
 	batch = frappe.get_doc("Xero Import Batch", batch_name)

@@ -7,7 +7,7 @@ import pytest
 from xero_sales_orders.core import import_grouping
 from xero_sales_orders.core.errors import ImportRuleError
 from xero_sales_orders.core.money import EXCLUSIVE, INCLUSIVE, line_tax
-from xero_sales_orders.core.status import FULLY_INVOICED, PARTIALLY_INVOICED, invoicing_status
+from xero_sales_orders.core.order_status import FULLY_INVOICED, PARTIALLY_INVOICED, invoicing_status
 
 RATES = {"OUTPUT2": D("15"), "NONE": D("0"), "EXEMPTOUTPUT": D("0")}
 CONTACT = ("c-1", "Coco Cafe")

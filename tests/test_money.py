@@ -2,11 +2,11 @@ from decimal import Decimal as D
 
 import pytest
 
+from xero_sales_orders.core.errors import LineValidationError, MoneyError
 from xero_sales_orders.core.money import (
 	EXCLUSIVE,
 	INCLUSIVE,
 	NO_TAX,
-	MoneyError,
 	check_in_range,
 	line_amount,
 	line_tax,
@@ -14,7 +14,7 @@ from xero_sales_orders.core.money import (
 	to_bounded_decimal,
 	to_decimal,
 )
-from xero_sales_orders.core.pricing import LineInput, LineValidationError, parse_line, price_line, totals
+from xero_sales_orders.core.pricing import LineInput, parse_line, price_line, totals
 
 
 def test_xero_rounding_example_taxes_each_line_then_sums():

@@ -1,7 +1,7 @@
 """The sandbox's own Xero arithmetic: independent of the app, and what the app sends totals as the app does.
 
 Property (a): for random orders split into random partial invoices, Xero's arithmetic (the sandbox's,
-written from Xero's documentation) applied to the LineItems the app sends (``core.invoicing.xero_line_terms``)
+written from Xero's documentation) applied to the LineItems the app sends (``core.invoice_plans.xero_line_terms``)
 gives the app's own invoice figures, line by line and in total, to the cent. Property (b): on plain
 invoices (no overrides) the sandbox's arithmetic and the app's ``core.pricing`` agree.
 """
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.test_invoicing import apply, disc_st, make_line, orders, qty_st, tax_st, unit_st
-from xero_sales_orders.core.invoicing import plan_invoice, xero_line_terms
+from tests.test_invoice_plans import apply, disc_st, make_line, orders, qty_st, tax_st, unit_st
+from xero_sales_orders.core.invoice_plans import plan_invoice, xero_line_terms
 from xero_sales_orders.core.money import (
 	EXCLUSIVE,
 	INCLUSIVE,

@@ -2,7 +2,7 @@
 
 The order of the issue (3 x 19.99; 7 x 4.3333 at 12.5 % discount; 2.5 x 250; 10 % GST) is invoiced in three
 parts; the last invoice takes each line's remainder, whose tax differs from Xero's per-line rounding, so the
-app sends it as ``TaxAmount`` (``core.invoicing.xero_line_terms``). The sandbox (checked against Xero's
+app sends it as ``TaxAmount`` (``core.invoice_plans.xero_line_terms``). The sandbox (checked against Xero's
 OpenAPI spec) must answer with the app's SubTotal, TotalTax and Total, and the three invoices must add up
 to the order.
 """
@@ -13,8 +13,8 @@ from decimal import Decimal as D
 import pytest
 
 from tests.conftest_xero import login
-from tests.test_invoicing import apply, make_line
-from xero_sales_orders.core.invoicing import plan_invoice, xero_line_terms
+from tests.test_invoice_plans import apply, make_line
+from xero_sales_orders.core.invoice_plans import plan_invoice, xero_line_terms
 from xero_sales_orders.core.money import EXCLUSIVE, INCLUSIVE, line_tax
 from xero_sales_orders.core.pricing import LineInput, price_line, totals
 

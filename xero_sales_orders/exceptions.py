@@ -6,6 +6,12 @@ import frappe
 import requests
 from frappe import _
 
+from xero_sales_orders.core.errors import (
+	InvoicingError,
+	NothingToInvoiceError,
+	OutstandingExceededError,
+	StatusRuleError,
+)
 from xero_sales_orders.xero.errors import (
 	XeroAPIError,
 	XeroAuthError,
@@ -41,6 +47,19 @@ def throw(message: str, exc: type[Exception] = frappe.ValidationError, title: st
 	"""frappe.throw for expected refusals: the caller gets the message and status, not a traceback."""
 	frappe.local.flags.disable_traceback = True
 	frappe.throw(message, exc, title=title)
+
+
+def throw_core_error(error: Exception, title: str | None = None):
+	"""The answer to a pure-core refusal (``core.errors``): the same message, with this side's exception and
+	status. More than is outstanding is 409 (over-invoicing); nothing to invoice or a status that does not
+	allow the action is 409 (the order's state); any other invoicing error is a malformed request (400)."""
+	if isinstance(error, OutstandingExceededError):
+		throw(str(error), OverInvoicingError, title=_("Over-invoicing refused"))
+	if isinstance(error, NothingToInvoiceError | StatusRuleError):
+		throw(str(error), OrderStateError, title=title or _("Cannot invoice"))
+	if isinstance(error, InvoicingError):
+		throw(str(error), InvalidInvoiceRequestError, title=_("Invalid invoice request"))
+	raise error
 
 
 class InvalidReportFilterError(frappe.ValidationError):
@@ -89,6 +108,51 @@ class XeroRefusedError(frappe.ValidationError):
 	"""Xero refused the request itself, e.g. a validation error (417, Frappe's status for validation)."""
 
 	http_status_code = 417
+
+
+# The bulk import of Xero invoices (services/import_*.py): a failed fetch is also the Xero condition behind it.
+
+
+class ImportSettingsError(frappe.ValidationError):
+	"""Batch settings that cannot work: a bad pattern, an empty date range, an unknown status or contact."""
+
+	http_status_code = 400
+
+
+class ImportFetchError(frappe.ValidationError):
+	"""Xero (or the connection) refused while the invoices were fetched; nothing was imported."""
+
+	http_status_code = 502
+
+
+class ImportRateLimitedError(ImportFetchError, XeroRateLimitedError):
+	"""The fetch met Xero's rate limit (429 with Retry-After)."""
+
+	http_status_code = 429
+
+
+class ImportXeroUnreachableError(ImportFetchError, XeroUnreachableError):
+	"""Xero did not answer the fetch after the client's retries (503)."""
+
+	http_status_code = 503
+
+
+class ImportReconnectError(ImportFetchError, XeroReconnectError):
+	"""The connection must be reconnected before anything can be fetched (409)."""
+
+	http_status_code = 409
+
+
+class ImportRefusedError(ImportFetchError, XeroRefusedError):
+	"""Xero refused the fetch itself (417 with Xero's message)."""
+
+	http_status_code = 417
+
+
+class ImportStateError(frappe.ValidationError):
+	"""The batch's status does not allow the action, e.g. a second Import while one runs."""
+
+	http_status_code = 409
 
 
 # Xero's conditions mapped to those answers: used by api/xero_answers.py and by services that record a failure

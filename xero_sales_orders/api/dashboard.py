@@ -10,7 +10,7 @@ from frappe import _
 from frappe.desk.reportview import get_match_cond
 from frappe.utils import add_months, escape_html, fmt_money, get_first_day, getdate, nowdate
 
-from xero_sales_orders.core.status import DEAD_INVOICE_STATUSES
+from xero_sales_orders.core.order_status import DEAD_INVOICE_STATUSES
 from xero_sales_orders.services.reporting import (
 	ORDER,
 	ORDER_TABLE,

@@ -1,4 +1,42 @@
-"""Every error of the pure core (no Frappe): the Frappe side maps each to an answer with its own status."""
+"""Every error of the pure core (no Frappe), in one place: the Frappe side answers each with its own status
+(``xero_sales_orders.exceptions.throw_core_error``). None shares a name with a Frappe-side exception."""
+
+
+class MoneyError(ValueError):
+	"""A value that cannot be used as money, a quantity or a rate."""
+
+
+class LineValidationError(ValueError):
+	"""An order line that Xero would refuse or that makes no sense as an order."""
+
+	def __init__(self, message: str, field: str | None = None, row: int | None = None):
+		super().__init__(message)
+		self.field = field
+		self.row = row
+
+
+class InvoicingError(ValueError):
+	"""A requested invoice that cannot be raised."""
+
+
+class UnknownLineError(InvoicingError):
+	"""A requested line that is not a line of the order."""
+
+
+class InvalidQtyError(InvoicingError):
+	"""A requested quantity that is not a positive number of at most 4 decimal places, or a malformed request."""
+
+
+class OutstandingExceededError(InvoicingError):
+	"""More than a line's outstanding quantity was asked for."""
+
+
+class NothingToInvoiceError(InvoicingError):
+	"""Nothing is left to invoice, or nothing was chosen."""
+
+
+class StatusRuleError(ValueError):
+	"""The order's status does not allow the action (invoice a Draft, close a Cancelled order, ...)."""
 
 
 class ImportRuleError(ValueError):

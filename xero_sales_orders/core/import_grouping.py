@@ -24,8 +24,8 @@ except ImportError:  # Python 3.10
 
 from .errors import ImportRuleError
 from .money import FIGURE_LIMIT, LIMIT_TEXT, ZERO, figure_text
+from .order_status import is_live_invoice
 from .pricing import LineValidationError, PricedLine, Totals, parse_line, price_line, totals
-from .status import is_live_invoice
 
 GROUP_BY_REFERENCE = "Reference"
 GROUP_BY_PATTERN = "PO Pattern"

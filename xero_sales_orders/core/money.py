@@ -7,6 +7,8 @@ Xero staff describe half-up rounding (2.165 -> 2.17), so ROUND_HALF_UP is used t
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .errors import MoneyError
+
 CENT = Decimal("0.01")
 QTY_STEP = Decimal("0.0001")
 RATE_STEP = Decimal("0.0001")
@@ -24,10 +26,6 @@ LINE_AMOUNT_TYPES = (EXCLUSIVE, INCLUSIVE, NO_TAX)
 MAX_DIGITS = 12
 FIGURE_LIMIT = Decimal(10) ** MAX_DIGITS  # exclusive
 LIMIT_TEXT = "1,000,000,000,000 (the 12 digits before the decimal point that the app's columns hold)"
-
-
-class MoneyError(ValueError):
-	"""A value that cannot be used as money, a quantity or a rate."""
 
 
 def to_decimal(value, what: str = "value") -> Decimal:

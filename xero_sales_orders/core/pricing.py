@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .errors import LineValidationError
 from .money import (
 	EXCLUSIVE,
 	FIGURE_LIMIT,
@@ -16,15 +17,6 @@ from .money import (
 	line_tax,
 	to_bounded_decimal,
 )
-
-
-class LineValidationError(ValueError):
-	"""An order line that Xero would refuse or that makes no sense as an order."""
-
-	def __init__(self, message: str, field: str | None = None, row: int | None = None):
-		super().__init__(message)
-		self.field = field
-		self.row = row
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ can differ from the app's while every amount billed is the same.
 from collections.abc import Mapping
 from decimal import Decimal
 
-from .money import MoneyError, round_money, to_decimal
+from .errors import MoneyError
+from .money import round_money, to_decimal
 
 # (label, Xero's field, the app's field names in the order they are tried)
 COMPARED = (

@@ -22,7 +22,7 @@ from frappe.utils.background_jobs import is_job_enqueued
 from xero_sales_orders.core import import_grouping
 from xero_sales_orders.core.errors import ImportRuleError
 from xero_sales_orders.core.money import to_decimal
-from xero_sales_orders.core.status import INVOICE_STATUSES, OPEN
+from xero_sales_orders.core.order_status import INVOICE_STATUSES, OPEN
 from xero_sales_orders.exceptions import (
 	XeroRateLimitedError,
 	XeroReconnectError,

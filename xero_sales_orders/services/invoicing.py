@@ -15,24 +15,17 @@ from frappe import _
 from frappe.query_builder.functions import Sum
 from frappe.utils import flt, nowdate
 
-from xero_sales_orders.core import invoicing as plans
+from xero_sales_orders.core.errors import InvoicingError, StatusRuleError
+from xero_sales_orders.core.invoice_plans import OrderLine, parse_requested, plan_invoice
 from xero_sales_orders.core.money import ZERO, round_money, round_qty, to_decimal
-from xero_sales_orders.core.status import (
+from xero_sales_orders.core.order_status import (
 	DEAD_INVOICE_STATUSES,
 	INVOICE_STATUSES,
 	ensure_can_close,
 	ensure_can_invoice,
 	ensure_can_reopen,
 )
-from xero_sales_orders.core.status import (
-	OrderStateError as CoreOrderStateError,
-)
-from xero_sales_orders.exceptions import (
-	InvalidInvoiceRequestError,
-	OrderStateError,
-	OverInvoicingError,
-	throw,
-)
+from xero_sales_orders.exceptions import InvalidInvoiceRequestError, throw, throw_core_error
 
 ORDER = "Xero Sales Order"
 INVOICE = "Xero Invoice"
@@ -76,8 +69,8 @@ def qty(value):
 	return round_qty(to_decimal(value))
 
 
-def order_line(row) -> plans.OrderLine:
-	return plans.OrderLine(
+def order_line(row) -> OrderLine:
+	return OrderLine(
 		name=row.name,
 		qty=qty(row.qty),
 		unit_price=to_decimal(flt(row.unit_price, 4)),
@@ -92,14 +85,6 @@ def order_line(row) -> plans.OrderLine:
 	)
 
 
-def _throw_core_error(error: Exception):
-	if isinstance(error, plans.OverInvoicingError):
-		throw(str(error), OverInvoicingError, title=_("Over-invoicing refused"))
-	if isinstance(error, plans.NothingToInvoiceError | CoreOrderStateError):
-		throw(str(error), OrderStateError, title=_("Cannot invoice"))
-	throw(str(error), InvalidInvoiceRequestError, title=_("Invalid invoice request"))
-
-
 def parse_lines_argument(lines):
 	"""Accepts the REST ``lines`` argument as JSON text or a list; None or empty means everything outstanding."""
 	if lines in (None, "", "null"):
@@ -112,9 +97,9 @@ def parse_lines_argument(lines):
 	if isinstance(lines, list) and not lines:
 		return None
 	try:
-		return plans.parse_requested(lines)
-	except plans.InvoicingError as e:
-		_throw_core_error(e)
+		return parse_requested(lines)
+	except InvoicingError as e:
+		throw_core_error(e)
 
 
 def create_invoice(sales_order: str, lines=None):
@@ -133,9 +118,9 @@ def _create_invoice(sales_order: str, requested):
 	refresh_order_invoicing(order, notify=False)
 	try:
 		ensure_can_invoice(order.status)
-		plan = plans.plan_invoice([order_line(row) for row in order.items], requested, order.line_amount_type)
-	except (plans.InvoicingError, CoreOrderStateError) as e:
-		_throw_core_error(e)
+		plan = plan_invoice([order_line(row) for row in order.items], requested, order.line_amount_type)
+	except (InvoicingError, StatusRuleError) as e:
+		throw_core_error(e, title=_("Cannot invoice"))
 
 	invoice = frappe.new_doc(INVOICE)
 	invoice.update(
@@ -318,8 +303,8 @@ def _set_closed(sales_order: str, closed: bool):
 		order = frappe.get_doc(ORDER, sales_order)
 		try:
 			check(order.status)
-		except CoreOrderStateError as e:
-			throw(str(e), OrderStateError, title=title)
+		except StatusRuleError as e:
+			throw_core_error(e, title=title)
 		order.is_closed = int(closed)
 		order.set_status()
 		frappe.db.set_value(ORDER, order.name, {"is_closed": order.is_closed, "status": order.status})

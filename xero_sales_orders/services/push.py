@@ -21,7 +21,7 @@ import requests
 from frappe import _
 from frappe.utils import add_days, getdate, now_datetime
 
-from xero_sales_orders.core.invoicing import xero_line_terms
+from xero_sales_orders.core.invoice_plans import xero_line_terms
 from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.core.money import round_money, round_qty, to_decimal
 from xero_sales_orders.core.xero_totals import compare_totals, xero_totals

@@ -11,7 +11,7 @@ from datetime import timedelta, timezone
 import frappe
 from frappe.utils import now_datetime
 
-from xero_sales_orders.core.masters import account_fields, contact_fields, item_fields, tax_rate_fields
+from xero_sales_orders.core.master_fields import account_fields, contact_fields, item_fields, tax_rate_fields
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services.db import autonomous_transaction
 

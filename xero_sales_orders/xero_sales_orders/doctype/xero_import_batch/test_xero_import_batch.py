@@ -11,7 +11,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.api import importing as api
 from xero_sales_orders.core import import_grouping
-from xero_sales_orders.core.status import FULLY_INVOICED, derive_status, is_live_invoice
+from xero_sales_orders.core.order_status import FULLY_INVOICED, derive_status, is_live_invoice
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import importing
 from xero_sales_orders.services.sync import sync_connection

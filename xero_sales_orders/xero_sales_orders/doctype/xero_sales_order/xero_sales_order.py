@@ -8,15 +8,15 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, cstr, flt, getdate
 
+from xero_sales_orders.core.errors import LineValidationError
 from xero_sales_orders.core.money import ZERO
+from xero_sales_orders.core.order_status import derive_status
 from xero_sales_orders.core.pricing import (
-	LineValidationError,
 	parse_line,
 	price_line,
 	totals,
 	validate_line_amount_type,
 )
-from xero_sales_orders.core.status import derive_status
 from xero_sales_orders.exceptions import DerivedFieldError, InvalidOrderError, OrderStateError, throw
 from xero_sales_orders.services.invoicing import has_live_invoices, qty
 from xero_sales_orders.services.masters import item_line_defaults

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
+from .errors import InvalidQtyError, NothingToInvoiceError, OutstandingExceededError, UnknownLineError
 from .money import (
 	EXCLUSIVE,
 	FIGURE_LIMIT,
@@ -20,26 +21,6 @@ from .money import (
 	to_bounded_decimal,
 )
 from .pricing import PricedLine, Totals, totals
-
-
-class InvoicingError(ValueError):
-	"""A requested invoice that cannot be raised."""
-
-
-class UnknownLineError(InvoicingError):
-	pass
-
-
-class InvalidQtyError(InvoicingError):
-	pass
-
-
-class OverInvoicingError(InvoicingError):
-	pass
-
-
-class NothingToInvoiceError(InvoicingError):
-	pass
 
 
 @dataclass(frozen=True)
@@ -155,7 +136,7 @@ def plan_invoice(
 		if qty != qty.quantize(Decimal("0.0001")):
 			raise InvalidQtyError(f"Quantity to invoice for {label} has more than 4 decimal places")
 		if qty > line.outstanding_qty:
-			raise OverInvoicingError(
+			raise OutstandingExceededError(
 				f"Cannot invoice {qty_str(qty)} of {label}: "
 				f"only {qty_str(line.outstanding_qty)} of {qty_str(line.qty)} is outstanding"
 			)

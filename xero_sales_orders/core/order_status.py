@@ -3,6 +3,8 @@
 from collections.abc import Iterable
 from decimal import Decimal
 
+from .errors import StatusRuleError
+
 DRAFT = "Draft"
 OPEN = "Open"
 PARTIALLY_INVOICED = "Partially Invoiced"
@@ -14,10 +16,6 @@ ORDER_STATUSES = (DRAFT, OPEN, PARTIALLY_INVOICED, FULLY_INVOICED, CLOSED, CANCE
 # Xero invoice statuses; an invoice counts towards invoiced qty unless it is dead.
 DEAD_INVOICE_STATUSES = frozenset({"VOIDED", "DELETED"})
 INVOICE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED")
-
-
-class OrderStateError(ValueError):
-	"""The order's status does not allow the action."""
 
 
 def invoicing_status(lines: Iterable[tuple[Decimal, Decimal]]) -> str:
@@ -57,16 +55,16 @@ def ensure_can_invoice(status: str) -> None:
 		CLOSED: "it is Closed; re-open it first",
 		CANCELLED: "it is Cancelled",
 	}
-	raise OrderStateError(f"Cannot invoice this order: {reasons.get(status, f'its status is {status}')}")
+	raise StatusRuleError(f"Cannot invoice this order: {reasons.get(status, f'its status is {status}')}")
 
 
 def ensure_can_close(status: str) -> None:
 	if status not in (OPEN, PARTIALLY_INVOICED, FULLY_INVOICED):
-		raise OrderStateError(
+		raise StatusRuleError(
 			f"Only an Open, Partially Invoiced or Fully Invoiced order can be closed, not a {status} one"
 		)
 
 
 def ensure_can_reopen(status: str) -> None:
 	if status != CLOSED:
-		raise OrderStateError(f"Only a Closed order can be re-opened; this one is {status}")
+		raise StatusRuleError(f"Only a Closed order can be re-opened; this one is {status}")

@@ -5,12 +5,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xero_sales_orders.core.invoicing import (
+from xero_sales_orders.core.errors import (
 	InvalidQtyError,
 	NothingToInvoiceError,
-	OrderLine,
-	OverInvoicingError,
+	OutstandingExceededError,
+	StatusRuleError,
 	UnknownLineError,
+)
+from xero_sales_orders.core.invoice_plans import (
+	OrderLine,
 	parse_requested,
 	plan_invoice,
 	xero_line_terms,
@@ -24,18 +27,17 @@ from xero_sales_orders.core.money import (
 	gross_and_line_amount,
 	line_tax,
 )
-from xero_sales_orders.core.pricing import LineInput, price_line, totals
-from xero_sales_orders.core.status import (
+from xero_sales_orders.core.order_status import (
 	CLOSED,
 	DRAFT,
 	FULLY_INVOICED,
 	OPEN,
 	PARTIALLY_INVOICED,
-	OrderStateError,
 	derive_status,
 	ensure_can_invoice,
 	ensure_can_reopen,
 )
+from xero_sales_orders.core.pricing import LineInput, price_line, totals
 
 
 def make_line(name, qty, unit, discount="0", tax="15", lat=EXCLUSIVE):
@@ -93,7 +95,7 @@ def test_bad_requests_are_refused_with_reasons():
 		plan_invoice(lines, [("a", D(0))])
 	with pytest.raises(InvalidQtyError, match="greater than 0"):
 		plan_invoice(lines, [("a", D(-1))])
-	with pytest.raises(OverInvoicingError, match="only 2 of 2 is outstanding"):
+	with pytest.raises(OutstandingExceededError, match="only 2 of 2 is outstanding"):
 		plan_invoice(lines, [("a", D("2.0001"))])
 	with pytest.raises(InvalidQtyError, match="more than once"):
 		plan_invoice(lines, [("a", D(1)), ("a", D(1))])
@@ -146,10 +148,10 @@ def test_status_lifecycle():
 	assert derive_status(1, True, [(D(2), D(1))]) == CLOSED
 	assert derive_status(2, False, [(D(2), D(1))]) == "Cancelled"
 	for status in (DRAFT, CLOSED, FULLY_INVOICED, "Cancelled"):
-		with pytest.raises(OrderStateError):
+		with pytest.raises(StatusRuleError):
 			ensure_can_invoice(status)
 	ensure_can_invoice(OPEN)
-	with pytest.raises(OrderStateError):
+	with pytest.raises(StatusRuleError):
 		ensure_can_reopen(OPEN)
 
 
@@ -214,7 +216,7 @@ def test_random_partial_invoices_never_drift_and_never_over_invoice(order, data)
 	assert sum(t.subtotal for t in invoice_totals) == order_totals.subtotal
 	assert sum(t.total_tax for t in invoice_totals) == order_totals.total_tax
 	assert sum(t.grand_total for t in invoice_totals) == order_totals.grand_total
-	with pytest.raises((NothingToInvoiceError, OverInvoicingError)):
+	with pytest.raises((NothingToInvoiceError, OutstandingExceededError)):
 		plan_invoice(lines, [(lines[0].name, D("0.0001"))], lat)
 
 
@@ -224,7 +226,7 @@ def test_over_invoicing_is_always_refused(order, data):
 	lat, lines = order
 	line = data.draw(st.sampled_from(lines))
 	extra = data.draw(st.decimals(min_value=D("0.0001"), max_value=D("10"), places=4))
-	with pytest.raises(OverInvoicingError):
+	with pytest.raises(OutstandingExceededError):
 		plan_invoice(lines, [(line.name, line.qty + extra)], lat)
 
 
