@@ -10,7 +10,7 @@ import frappe
 import requests
 
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import invoicing, push, webhooks
+from xero_sales_orders.services import order_invoicing, push, webhooks
 from xero_sales_orders.services.sync import sync_connection
 from xero_sales_orders.tests.sandbox import (
 	access_tokens_from_workers,
@@ -120,7 +120,7 @@ def push_soak(invoices: int = 1000, fault_rate: float = 0.2, read_timeout: float
 		names = []
 		for order in orders:
 			for row in order.items:
-				invoice = invoicing.create_invoice(order.name, [{"item": row.name, "qty": row.qty}])
+				invoice = order_invoicing.create_invoice(order.name, [{"item": row.name, "qty": row.qty}])
 				frappe.db.commit()
 				push.push_invoices([invoice.name])
 				frappe.db.commit()
@@ -198,7 +198,7 @@ def webhook_processing(events: int = 1000) -> dict:
 		frappe.db.commit()
 		names = []
 		for _ in range(events):
-			names.append(invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}]).name)
+			names.append(order_invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}]).name)
 		frappe.db.commit()
 		push.push_invoices(names)
 		frappe.db.commit()
@@ -339,7 +339,7 @@ def push_soak_with_broken_organisation(
 		for pair in zip(orders["healthy"], orders["broken"], strict=True):
 			for label, order in zip(("healthy", "broken"), pair, strict=True):
 				for row in order.items:
-					invoice = invoicing.create_invoice(order.name, [{"item": row.name, "qty": row.qty}])
+					invoice = order_invoicing.create_invoice(order.name, [{"item": row.name, "qty": row.qty}])
 					push.push_invoices([invoice.name])
 					names[label].append(invoice.name)
 		everything = names["healthy"] + names["broken"]
@@ -408,12 +408,12 @@ def create_invoice_during_slow_push(invoices: int = 200, delay: float = 3.0, sam
 		backlog = []
 		for order in _orders(orgs["slow"], invoices // 2, 2, "BACKLOG"):
 			for row in order.items:
-				backlog.append(invoicing.create_invoice(order.name, [{"item": row.name, "qty": 1}]).name)
+				backlog.append(order_invoicing.create_invoice(order.name, [{"item": row.name, "qty": 1}]).name)
 		measured = _orders(orgs["fast"], 2 * samples, 1, "MEASURED")
 
 		def create_and_push(order) -> float:
 			started = time.perf_counter()
-			invoice = invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}])
+			invoice = order_invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}])
 			push.push_invoices([invoice.name])
 			return time.perf_counter() - started
 
@@ -526,7 +526,7 @@ def remainder_soak(orders: int = 40, fault_rate: float = 0.2) -> dict:
 				requested = [
 					{"item": row.name, "qty": lines[i][3][part]} for i, row in enumerate(order.items)
 				]
-				invoice = invoicing.create_invoice(order.name, requested)
+				invoice = order_invoicing.create_invoice(order.name, requested)
 				push.push_invoices([invoice.name])
 				names.append(invoice.name)
 		requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=10)

@@ -10,7 +10,7 @@ import frappe
 import requests
 
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import invoicing, push
+from xero_sales_orders.services import order_invoicing, push
 from xero_sales_orders.services.sync import sync_connection
 
 DEMO_CONNECTION = "Xero Sandbox"
@@ -117,7 +117,7 @@ def make_demo_data(sandbox_url: str | None = None):
 		order.submit()
 		if index >= 3:
 			first = order.items[0]
-			invoice = invoicing.create_invoice(order.name, [{"item": first.name, "qty": first.qty / 2}])
+			invoice = order_invoicing.create_invoice(order.name, [{"item": first.name, "qty": first.qty / 2}])
 			frappe.db.commit()
 			push.push_invoices([invoice.name])
 		if index == 4:

@@ -4,7 +4,7 @@ import frappe
 from frappe import _
 
 from xero_sales_orders.exceptions import throw
-from xero_sales_orders.services.masters import item_line_defaults
+from xero_sales_orders.services.master_lookups import item_line_defaults
 
 
 @frappe.whitelist()

@@ -6,23 +6,23 @@ from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.exceptions import OrderStateError, throw
 from xero_sales_orders.permissions import MANAGER_ROLES, require_roles
-from xero_sales_orders.services import invoicing, push
+from xero_sales_orders.services import order_invoicing, push
 
 
 def _check_order_access(sales_order, ptype="read"):
 	if not isinstance(sales_order, str) or not sales_order:
 		throw(frappe._("sales_order must be the name of a Xero Sales Order"), frappe.ValidationError)
-	if not frappe.db.exists(invoicing.ORDER, sales_order):
+	if not frappe.db.exists(order_invoicing.ORDER, sales_order):
 		throw(frappe._("Xero Sales Order {0} not found").format(sales_order), frappe.DoesNotExistError)
-	frappe.has_permission(invoicing.ORDER, ptype, sales_order, throw=True)
+	frappe.has_permission(order_invoicing.ORDER, ptype, sales_order, throw=True)
 
 
 @frappe.whitelist(methods=["POST"])
 def create_invoice(sales_order, lines=None):
 	"""Raises an invoice for ``lines`` ([{"item": <order item row>, "qty": <qty>}]) or everything outstanding."""
 	_check_order_access(sales_order)
-	frappe.has_permission(invoicing.INVOICE, "create", throw=True)
-	invoice = invoicing.create_invoice(sales_order, lines)
+	frappe.has_permission(order_invoicing.INVOICE, "create", throw=True)
+	invoice = order_invoicing.create_invoice(sales_order, lines)
 	# The invoice is kept whatever Xero does next; then it goes to Xero at once.
 	frappe.db.commit()
 	push.push_invoices([invoice.name])
@@ -35,22 +35,22 @@ def create_invoice(sales_order, lines=None):
 def retry_push(invoice):
 	"""Sends a Failed (or still Pending) invoice to Xero again, e.g. after fixing its contact or account."""
 	require_roles(MANAGER_ROLES, "retry pushing invoices")
-	if not isinstance(invoice, str) or not frappe.db.exists(invoicing.INVOICE, invoice):
+	if not isinstance(invoice, str) or not frappe.db.exists(order_invoicing.INVOICE, invoice):
 		throw(frappe._("Xero Invoice {0} not found").format(invoice), frappe.DoesNotExistError)
 	# The role is not enough: the invoice itself, and its order, must be the user's to act on (user
 	# permissions, e.g. on customers, restrict both).
-	frappe.has_permission(invoicing.INVOICE, "write", invoice, throw=True)
-	order = frappe.db.get_value(invoicing.INVOICE, invoice, "sales_order")
+	frappe.has_permission(order_invoicing.INVOICE, "write", invoice, throw=True)
+	order = frappe.db.get_value(order_invoicing.INVOICE, invoice, "sales_order")
 	if order:
-		frappe.has_permission(invoicing.ORDER, "read", order, throw=True)
-	state = frappe.db.get_value(invoicing.INVOICE, invoice, "push_state")
+		frappe.has_permission(order_invoicing.ORDER, "read", order, throw=True)
+	state = frappe.db.get_value(order_invoicing.INVOICE, invoice, "push_state")
 	if state == "Pushed":
 		throw(frappe._("Invoice {0} is already in Xero").format(invoice), OrderStateError)
-	frappe.db.set_value(invoicing.INVOICE, invoice, "push_state", "Pending", update_modified=False)
+	frappe.db.set_value(order_invoicing.INVOICE, invoice, "push_state", "Pending", update_modified=False)
 	with xero_answers():
 		push.push_invoices([invoice])
 	frappe.db.commit()
-	return frappe.get_doc(invoicing.INVOICE, invoice).as_dict()
+	return frappe.get_doc(order_invoicing.INVOICE, invoice).as_dict()
 
 
 @frappe.whitelist(methods=["POST"])
@@ -58,14 +58,14 @@ def close(sales_order):
 	"""Short-closes an order: nothing more will be invoiced on it."""
 	_check_order_access(sales_order)
 	require_roles(MANAGER_ROLES, "close or re-open orders")
-	return invoicing.close_order(sales_order).as_dict()
+	return order_invoicing.close_order(sales_order).as_dict()
 
 
 @frappe.whitelist(methods=["POST"])
 def reopen(sales_order):
 	_check_order_access(sales_order)
 	require_roles(MANAGER_ROLES, "close or re-open orders")
-	return invoicing.reopen_order(sales_order).as_dict()
+	return order_invoicing.reopen_order(sales_order).as_dict()
 
 
 @frappe.whitelist()
@@ -73,7 +73,7 @@ def invoices(sales_order):
 	"""The order's invoices with their Xero and push states, for the order form."""
 	_check_order_access(sales_order)
 	rows = frappe.get_all(
-		invoicing.INVOICE,
+		order_invoicing.INVOICE,
 		filters={"sales_order": sales_order},
 		fields=[
 			"name",

@@ -3,7 +3,7 @@
 The preview fetches the batch's ACCREC invoices with their lines (pages of 1,000, so 10,000 invoices cost
 10 calls) and keeps them as a private file of the batch: the import then works on exactly what was
 previewed, without asking Xero again. Grouping and pricing are ``core.import_grouping``; the import writes
-orders, invoices and their lines with bulk inserts, lets ``services.invoicing.refresh_order_invoicing``
+orders, invoices and their lines with bulk inserts, lets ``services.order_invoicing.refresh_order_invoicing``
 derive invoiced quantities and statuses, and commits every ``CHUNK`` orders. Every invoice records its
 Xero InvoiceID and batch, so a re-run (after a crash, a stop or on purpose) skips what exists.
 """
@@ -33,7 +33,7 @@ from xero_sales_orders.exceptions import (
 	throw,
 )
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services.invoicing import INVOICE, ORDER, refresh_order_invoicing
+from xero_sales_orders.services.order_invoicing import INVOICE, ORDER, refresh_order_invoicing
 from xero_sales_orders.services.sync import sync_connection
 from xero_sales_orders.xero.errors import XeroAPIError
 from xero_sales_orders.xero.parsing import parse_xero_date

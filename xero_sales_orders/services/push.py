@@ -9,7 +9,7 @@
   earlier attempt is first looked up by the number the app assigned; Xero's "Invoice # must be unique"
   for such an invoice means "it is there already", never Failed.
 - Xero's answer is committed as soon as it arrives, one order per transaction under that order's lock
-  (``invoicing.with_order_locked``), where the order's figures are derived again.
+  (``order_invoicing.with_order_locked``), where the order's figures are derived again.
 """
 
 import uuid
@@ -26,7 +26,12 @@ from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.core.money import round_money, round_qty, to_decimal
 from xero_sales_orders.core.xero_totals import compare_totals, xero_totals
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services.invoicing import INVOICE, ORDER, refresh_order_invoicing, with_order_locked
+from xero_sales_orders.services.order_invoicing import (
+	INVOICE,
+	ORDER,
+	refresh_order_invoicing,
+	with_order_locked,
+)
 from xero_sales_orders.xero.client import XeroAPIError, XeroRateLimitError, XeroUnavailableError
 from xero_sales_orders.xero.errors import element_errors
 from xero_sales_orders.xero.parsing import parse_xero_date

@@ -28,9 +28,9 @@ from xero_sales_orders.exceptions import (
 	OverInvoicingError,
 )
 from xero_sales_orders.patches.v1 import drop_shares_beyond_roles
-from xero_sales_orders.services.invoicing import refresh_order_invoicing, set_invoice_status
+from xero_sales_orders.services.order_invoicing import refresh_order_invoicing, set_invoice_status
 from xero_sales_orders.tests.factories import make_contact, make_user
-from xero_sales_orders.tests.sandbox import start_sandbox, synced_organisation
+from xso_devkit.sandbox import start_sandbox, synced_organisation
 
 ORDER = "Xero Sales Order"
 INVOICE = "Xero Invoice"

@@ -10,7 +10,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.api.orders import invoices as invoices_api
 from xero_sales_orders.exceptions import InvalidInvoiceRequestError, InvalidOrderError
-from xero_sales_orders.services.invoicing import create_invoice
+from xero_sales_orders.services.order_invoicing import create_invoice
 from xero_sales_orders.tests.factories import make_contact, make_order
 
 ORDER = "Xero Sales Order"

@@ -8,7 +8,7 @@ from collections import Counter
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from xero_sales_orders.services import invoicing
+from xero_sales_orders.services import order_invoicing
 from xero_sales_orders.tests.factories import make_contact, make_order
 
 
@@ -78,7 +78,7 @@ class TestInvoicingConcurrency(FrappeTestCase):
 						{"item": lines[name][0], "qty": 1},
 						{"item": lines[name][1], "qty": 2 + (part < 1)},
 					]
-					made.append(invoicing.create_invoice(name, requested).invoice_number)
+					made.append(order_invoicing.create_invoice(name, requested).invoice_number)
 			return made
 
 		results, errors = in_threads(client, list(range(4)))
@@ -98,7 +98,7 @@ class TestInvoicingConcurrency(FrappeTestCase):
 		line = order.items[1].name  # 7 units: three invoices of 2 fit, the rest are refused
 
 		def client(_):
-			return invoicing.create_invoice(order.name, [{"item": line, "qty": 2}]).name
+			return order_invoicing.create_invoice(order.name, [{"item": line, "qty": 2}]).name
 
 		results, errors = in_threads(client, list(range(8)))
 		self.assertEqual(len(results), 3)
@@ -136,7 +136,7 @@ class TestInvoicingConcurrency(FrappeTestCase):
 				frappe.db.sql("select name from `tabXero Sales Order` where name = %s for update", first.name)
 				return "invoiced"
 
-			return invoicing.with_order_locked(second.name, work)
+			return order_invoicing.with_order_locked(second.name, work)
 
 		def either(kind):
 			return rival(kind) if kind == "rival" else invoicing_client(kind)
@@ -149,13 +149,15 @@ class TestInvoicingConcurrency(FrappeTestCase):
 	def test_invoice_numbers_never_go_back(self):
 		[order] = self.orders(1)
 		line = order.items[1].name
-		numbers = [invoicing.create_invoice(order.name, [{"item": line, "qty": 1}]).name for _ in range(3)]
+		numbers = [
+			order_invoicing.create_invoice(order.name, [{"item": line, "qty": 1}]).name for _ in range(3)
+		]
 		self.assertEqual(numbers, [f"{order.name}-{n}" for n in (1, 2, 3)])
 		# Xero refused the second one; a System Manager deletes it, which returns its quantity.
 		frappe.db.set_value("Xero Invoice", numbers[1], "push_state", "Failed")
 		frappe.delete_doc("Xero Invoice", numbers[1])
 		frappe.db.commit()
-		fourth = invoicing.create_invoice(order.name, [{"item": line, "qty": 1}])
+		fourth = order_invoicing.create_invoice(order.name, [{"item": line, "qty": 1}])
 		self.assertEqual(fourth.invoice_number, f"{order.name}-4")  # not -3 again, nor -2 that Xero saw
 		order.reload()
 		self.assertEqual(order.items[1].invoiced_qty, 3)

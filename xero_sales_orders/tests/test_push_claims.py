@@ -10,8 +10,8 @@ import requests
 from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import invoicing, push
-from xero_sales_orders.tests.sandbox import (
+from xero_sales_orders.services import order_invoicing, push
+from xso_devkit.sandbox import (
 	expire_access_token,
 	reset_calls,
 	sandbox_calls,
@@ -66,7 +66,7 @@ class TestPushClaims(FrappeTestCase):
 
 	def pending_invoice(self, connection=HEALTHY, qty=1):
 		order = self.order(connection)
-		return invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": qty}])
+		return order_invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": qty}])
 
 	def xero_invoices(self, number, connection=HEALTHY):
 		client = connections.client_for(connection, self.org[connection].tenant_id)
@@ -116,7 +116,7 @@ class TestPushClaims(FrappeTestCase):
 			frappe.db.rollback()
 			started = time.monotonic()
 			line = frappe.db.get_value("Xero Sales Order Item", {"parent": invoice.sales_order}, "name")
-			invoicing.create_invoice(invoice.sales_order, [{"item": line, "qty": 1}])
+			order_invoicing.create_invoice(invoice.sales_order, [{"item": line, "qty": 1}])
 			self.assertLess(time.monotonic() - started, 2)
 			self.assertTrue(thread.is_alive(), "the push should still be waiting for Xero")
 		finally:

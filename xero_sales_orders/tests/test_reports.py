@@ -8,7 +8,7 @@ from frappe.utils import add_days, nowdate
 
 from xero_sales_orders.api import dashboard
 from xero_sales_orders.exceptions import InvalidReportFilterError
-from xero_sales_orders.services.invoicing import close_order, create_invoice
+from xero_sales_orders.services.order_invoicing import close_order, create_invoice
 from xero_sales_orders.tests.factories import make_contact, make_order, make_user
 
 # A currency no other test uses (ISO 4217's code for testing), so totals cover only this module's orders.

@@ -21,7 +21,7 @@ from frappe.tests.utils import FrappeTestCase
 from xero_sales_orders.api import orders as orders_api
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import importing, webhooks
-from xero_sales_orders.services.invoicing import create_invoice
+from xero_sales_orders.services.order_invoicing import create_invoice
 from xero_sales_orders.tests.factories import make_contact, make_order, make_user
 from xero_sales_orders.tests.sandbox import connect, consent, start_sandbox
 

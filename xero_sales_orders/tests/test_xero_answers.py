@@ -25,7 +25,7 @@ from xero_sales_orders.exceptions import (
 )
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import importing
-from xero_sales_orders.services.invoicing import create_invoice
+from xero_sales_orders.services.order_invoicing import create_invoice
 from xero_sales_orders.services.sync import sync_connection
 from xero_sales_orders.tests.sandbox import connect, start_sandbox
 

@@ -6,7 +6,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.api import orders as api
 from xero_sales_orders.exceptions import HeldByXeroError
-from xero_sales_orders.services.invoicing import set_invoice_status
+from xero_sales_orders.services.order_invoicing import set_invoice_status
 from xero_sales_orders.tests.factories import make_order
 
 

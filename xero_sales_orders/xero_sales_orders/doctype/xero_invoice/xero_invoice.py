@@ -76,7 +76,7 @@ class XeroInvoice(Document):
 
 
 def rederive_order(sales_order: str) -> None:
-	from xero_sales_orders.services.invoicing import refresh_order_invoicing, with_order_locked
+	from xero_sales_orders.services.order_invoicing import refresh_order_invoicing, with_order_locked
 
 	if sales_order and frappe.db.exists("Xero Sales Order", sales_order):
 		with_order_locked(sales_order, lambda: refresh_order_invoicing(sales_order))

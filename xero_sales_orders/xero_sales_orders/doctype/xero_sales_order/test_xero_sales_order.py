@@ -13,7 +13,7 @@ from xero_sales_orders.exceptions import (
 	OrderStateError,
 	OverInvoicingError,
 )
-from xero_sales_orders.services.invoicing import set_invoice_status
+from xero_sales_orders.services.order_invoicing import set_invoice_status
 from xero_sales_orders.tests.factories import make_order, make_user
 
 

@@ -18,11 +18,11 @@ from xero_sales_orders.core.pricing import (
 	validate_line_amount_type,
 )
 from xero_sales_orders.exceptions import DerivedFieldError, InvalidOrderError, OrderStateError, throw
-from xero_sales_orders.services.invoicing import has_live_invoices, qty
-from xero_sales_orders.services.masters import item_line_defaults
+from xero_sales_orders.services.master_lookups import item_line_defaults
+from xero_sales_orders.services.order_invoicing import has_live_invoices, qty
 
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
-# Written only by the app: derived from the invoices (services.invoicing.refresh_order_invoicing), by Close /
+# Written only by the app: derived from the invoices (services.order_invoicing.refresh_order_invoicing), by Close /
 # Re-open, by the invoice numbering (next_invoice_number) and by the bulk import. Never from a request.
 DERIVED_FIELDS = (
 	"status",
