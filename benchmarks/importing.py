@@ -89,8 +89,8 @@ def regroup(tenant, groups: int) -> None:
 
 
 def serve_sandbox(invoices: int, groups: int, port_queue) -> None:
-	from xero_sales_orders.tests.sandbox import CLIENT_ID, CLIENT_SECRET, WEBHOOK_KEY
 	from xero_sandbox import SandboxServer
+	from xso_devkit.sandbox import CLIENT_ID, CLIENT_SECRET, WEBHOOK_KEY
 
 	server = SandboxServer(
 		port=0,
@@ -120,10 +120,10 @@ class Url:
 def run(invoices: int = 10000, groups: int = 2500, baseline: bool = True) -> dict:
 	import frappe
 	import requests
+	from xero_sales_orders.services.sync import sync_connection
 
 	from xero_sales_orders.services import importing
-	from xero_sales_orders.services.sync import sync_connection
-	from xero_sales_orders.tests.sandbox import connect
+	from xso_devkit.sandbox import connect
 
 	context = multiprocessing.get_context("fork")
 	urls = context.Queue()
@@ -339,7 +339,6 @@ def data_import_baseline(batch_name: str) -> dict:
 
 def cleanup(batch_name: str | None) -> None:
 	import frappe
-
 	from xero_sales_orders.services.importing import BATCH
 
 	frappe.db.rollback()

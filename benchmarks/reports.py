@@ -2,7 +2,7 @@
 
 python3 benchmarks/reports.py --site xso-reports.localhost [--bench ~/frappe-bench] [--orders 10000] [--no-seed]
 
-Seeds with bulk SQL inside the site (xero_sales_orders.tests.seed), then prints, per report, the seconds of
+Seeds with bulk SQL inside the site (benchmarks/on_site_seed.py), then prints, per report, the seconds of
 the first page (cold: caches cleared; warm: best of three) and the number of SQL queries of each.
 The target is 2 s or less for each report and for the workspace's cards.
 """
@@ -16,10 +16,11 @@ TARGET_SECONDS = 2.0
 
 
 def bench_execute(bench: Path, site: str, method: str, kwargs: dict | None = None) -> str:
-	command = ["bench", "--site", site, "execute", method]
+	"""METHOD of benchmarks/ run on SITE as `bench execute` would run an app's (xso_devkit/execute.py)."""
+	command = [bench / "env" / "bin" / "python", "-m", "xso_devkit.execute", "--site", site, method]
 	if kwargs:
 		command += ["--kwargs", json.dumps(kwargs)]
-	result = subprocess.run(command, cwd=bench, capture_output=True, text=True, check=True)
+	result = subprocess.run(command, cwd=bench / "sites", capture_output=True, text=True, check=True)
 	return result.stdout.strip().splitlines()[-1]
 
 
@@ -36,17 +37,9 @@ def main() -> int:
 	bench = Path(args.bench).expanduser()
 	if not args.no_seed:
 		print(f"seeding {args.orders} orders of 10 lines on {args.site} ...", flush=True)
-		print(
-			bench_execute(
-				bench, args.site, "xero_sales_orders.tests.seed.seed_orders", {"orders": args.orders}
-			)
-		)
+		print(bench_execute(bench, args.site, "benchmarks.on_site_seed.seed_orders", {"orders": args.orders}))
 	answer = json.loads(
-		json.loads(
-			bench_execute(
-				bench, args.site, "xero_sales_orders.tests.benchmark_reports.measure", {"user": args.user}
-			)
-		)
+		json.loads(bench_execute(bench, args.site, "benchmarks.on_site_reports.measure", {"user": args.user}))
 	)
 	data = answer["data"]
 	print(

@@ -2,7 +2,9 @@
 
     python benchmarks/xero_on_bench.py [--bench ~/frappe-bench] [--site xso-test.localhost] [--only NAME ...]
 
-Runs `bench --site SITE execute xero_sales_orders.benchmarking.<name>` for:
+Runs benchmarks/on_site.py's functions on the site, one process each, with the dev kit's runner
+(`cd BENCH/sites && ../env/bin/python -m xso_devkit.execute --site SITE benchmarks.on_site.<name>`; the
+checkout must be on the bench env's import path, as `python3 tools/xso_dev.py setup` or `test` puts it):
   refresh_race        10 workers refreshing one connection at once -> token calls Xero saw (target 1)
   sync_cost           first sync of 5,000 contacts and 1,000 items -> calls used vs the minimum
   push_soak           1,000 invoices pushed under 20 % injected faults -> in Xero once each, none lost
@@ -45,9 +47,11 @@ def main():
 	failed = 0
 	for name in args.only:
 		print(f"== {name}", flush=True)
+		bench = Path(args.bench).expanduser()
 		result = subprocess.run(
-			["bench", "--site", args.site, "execute", f"xero_sales_orders.benchmarking.{name}"],
-			cwd=args.bench,
+			[bench / "env" / "bin" / "python", "-m", "xso_devkit.execute", "--site", args.site]
+			+ [f"benchmarks.on_site.{name}"],
+			cwd=bench / "sites",
 		)
 		failed += result.returncode != 0
 	return 1 if failed else 0

@@ -146,3 +146,26 @@ def test_summary_counts_the_tests_skipped_for_each_missing_tool(tool, tmp_path):
 	)
 	assert tool.junit_counts(report) == (1, 0, 3)
 	assert tool.skipped_for_tools(report, ["wkhtmltopdf", "chromium"]) == {"wkhtmltopdf": 1, "chromium": 2}
+
+
+def test_a_pth_file_puts_the_checkouts_development_packages_on_the_bench_envs_path(tool, tmp_path):
+	site_packages = tmp_path / "site-packages"
+	site_packages.mkdir()
+	probe = (
+		"import importlib.util, site, sys\n"
+		"before = importlib.util.find_spec('xero_sandbox')\n"
+		"site.addsitedir(sys.argv[1])\n"
+		"import benchmarks, xero_sandbox, xso_devkit\n"
+		"print(before is None, xero_sandbox.__file__)\n"
+	)
+
+	changes = tool.put_checkout_on_path(site_packages, CHECKOUT)
+
+	pth = site_packages / "xso_checkout.pth"
+	assert pth.read_text() == f"{CHECKOUT}\n"
+	assert len(changes) == 1 and str(pth) in changes[0] and "xero_sandbox" in changes[0], changes
+	assert tool.put_checkout_on_path(site_packages, CHECKOUT) == []
+	answer = subprocess.run(
+		[sys.executable, "-c", probe, str(site_packages)], cwd=tmp_path, capture_output=True, text=True
+	)
+	assert answer.stdout.split() == ["True", str(CHECKOUT / "xero_sandbox" / "__init__.py")], answer.stderr

@@ -305,7 +305,14 @@ def new_site(bench: Path, site: str, allow_tests: bool = False) -> None:
 	)
 	if allow_tests:
 		run([*bench_bin, "--site", site, "set-config", "allow_tests", "true"], cwd=bench)
-	run([*bench_bin, "--site", site, "execute", f"{APP}.demo.complete_setup"], cwd=bench)
+	devkit_execute(bench, site, "xso_devkit.demo.complete_setup")
+
+
+def devkit_execute(bench: Path, site: str, method: str, kwargs: dict | None = None) -> None:
+	"""`bench --site SITE execute METHOD` for the checkout's development packages (xso_devkit, benchmarks),
+	which `bench execute` refuses as they are no installed app: xso_devkit/execute.py does the same."""
+	cmd = [bench / "env" / "bin" / "python", "-m", "xso_devkit.execute", "--site", site, method]
+	run([*cmd, *(["--kwargs", json.dumps(kwargs)] if kwargs else [])], cwd=bench / "sites")
 
 
 def ensure_site(bench: Path, site: str) -> None:
@@ -962,23 +969,12 @@ def command_setup(args) -> int:
 	ensure_redis(bench)
 	link_app(bench)
 	ensure_site(bench, DEMO_SITE)
-	run([*bench_bin, "--site", DEMO_SITE, "execute", f"{APP}.demo.complete_setup"], cwd=bench)
+	devkit_execute(bench, DEMO_SITE, "xso_devkit.demo.complete_setup")
 	# Token keep-alive, retries of pending pushes, reconciliation and hourly sync run on the scheduler.
 	run([*bench_bin, "--site", DEMO_SITE, "enable-scheduler"], cwd=bench)
 	start_sandbox(bench, args.sandbox_port)
 	sandbox_url = f"http://{LOOPBACK}:{args.sandbox_port}"
-	run(
-		[
-			*bench_bin,
-			"--site",
-			DEMO_SITE,
-			"execute",
-			f"{APP}.demo.make_demo_data",
-			"--kwargs",
-			repr({"sandbox_url": sandbox_url}),
-		],
-		cwd=bench,
-	)
+	devkit_execute(bench, DEMO_SITE, "xso_devkit.demo.make_demo_data", {"sandbox_url": sandbox_url})
 	if args.no_serve:
 		say(
 			f"demo site {DEMO_SITE} is ready; serve it with: python3 {Path(__file__)} serve --port {args.port}"

@@ -42,7 +42,16 @@ def ensure_second_site():
 		"new-site", SECOND_SITE, "--db-root-password", DB_ROOT_PASSWORD, "--admin-password", ADMIN_PASSWORD,
 		"--no-mariadb-socket", "--install-app", "xero_sales_orders",
 	)  # fmt: skip
-	bench("--site", SECOND_SITE, "execute", "xero_sales_orders.demo.complete_setup")
+	# The dev kit's set-up, run as `bench execute` would (bench execute runs installed apps' functions only).
+	subprocess.run(
+		[Path(BENCH) / "env" / "bin" / "python", "-m", "xso_devkit.execute", "--site", SECOND_SITE]
+		+ ["xso_devkit.demo.complete_setup"],
+		cwd=Path(BENCH) / "sites",
+		capture_output=True,
+		text=True,
+		timeout=600,
+		check=True,
+	)
 
 
 @pytest.fixture(scope="module")

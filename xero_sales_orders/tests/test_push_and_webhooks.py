@@ -14,14 +14,14 @@ from frappe.utils.background_jobs import get_queue
 from xero_sales_orders.api import orders as api
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import push, webhooks
-from xero_sales_orders.tests.sandbox import (
+from xero_sales_orders.xero.webhooks import sign
+from xso_devkit.sandbox import (
 	WEBHOOK_KEY,
 	reset_calls,
 	sandbox_calls,
 	start_sandbox,
 	synced_organisation,
 )
-from xero_sales_orders.xero.webhooks import sign
 
 CONNECTION = "Push Test"
 

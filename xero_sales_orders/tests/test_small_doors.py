@@ -23,7 +23,7 @@ from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import importing, webhooks
 from xero_sales_orders.services.order_invoicing import create_invoice
 from xero_sales_orders.tests.factories import make_contact, make_order, make_user
-from xero_sales_orders.tests.sandbox import connect, consent, start_sandbox
+from xso_devkit.sandbox import connect, consent, start_sandbox
 
 MANAGER = "xso-small-doors-manager@example.com"
 SALES = "xso-small-doors-sales@example.com"
@@ -125,7 +125,7 @@ class TestConnectionDoors(FrappeTestCase):
 		self.assertTrue(connections.get_access_token(CONNECTION))
 
 	def test_a_failed_first_consent_marks_the_connection_error(self):
-		from xero_sales_orders.tests.sandbox import make_connection
+		from xso_devkit.sandbox import make_connection
 
 		name = make_connection(self.sandbox, "Small Doors New")
 		state = consent(name, follow=False)["state"]

@@ -27,7 +27,7 @@ from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import importing
 from xero_sales_orders.services.order_invoicing import create_invoice
 from xero_sales_orders.services.sync import sync_connection
-from xero_sales_orders.tests.sandbox import connect, start_sandbox
+from xso_devkit.sandbox import connect, start_sandbox
 
 CONNECTION = "Answers Test"
 

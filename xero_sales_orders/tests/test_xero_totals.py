@@ -10,7 +10,7 @@ from frappe.tests.utils import FrappeTestCase
 from xero_sales_orders.api import orders as api
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import push
-from xero_sales_orders.tests.sandbox import start_sandbox, synced_organisation
+from xso_devkit.sandbox import start_sandbox, synced_organisation
 
 CONNECTION = "Totals Test"
 # The order of the issue: 3 x 19.99; 7 x 4.3333 at 12.5 %; 2.5 x 250, invoiced in three parts.

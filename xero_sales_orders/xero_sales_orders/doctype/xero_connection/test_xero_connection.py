@@ -13,7 +13,7 @@ from xero_sales_orders.exceptions import InvalidOrderError
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services.sync import sync_connection
 from xero_sales_orders.tests.factories import make_user
-from xero_sales_orders.tests.sandbox import (
+from xso_devkit.sandbox import (
 	access_tokens_from_workers,
 	connect,
 	consent,

@@ -16,7 +16,7 @@ from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import importing
 from xero_sales_orders.services.sync import sync_connection
 from xero_sales_orders.tests.factories import make_user
-from xero_sales_orders.tests.sandbox import connect, reset_calls, sandbox_calls, start_sandbox
+from xso_devkit.sandbox import connect, reset_calls, sandbox_calls, start_sandbox
 
 CONNECTION = "Import Test"
 BATCH = importing.BATCH

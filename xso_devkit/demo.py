@@ -1,23 +1,19 @@
-"""Demo data for a new site, connected to a running Xero sandbox.
+"""Demo data for a new site, connected to a running Xero sandbox (development tooling, not the app).
 
-bench --site SITE execute xero_sales_orders.demo.complete_setup
-bench --site SITE execute xero_sales_orders.demo.make_demo_data --kwargs "{'sandbox_url': 'http://127.0.0.1:8790'}"
+cd ~/frappe-bench/sites
+../env/bin/python -m xso_devkit.execute --site SITE xso_devkit.demo.complete_setup
+../env/bin/python -m xso_devkit.execute --site SITE xso_devkit.demo.make_demo_data --kwargs "{'sandbox_url': 'http://127.0.0.1:8790'}"
 """
 
-from urllib.parse import parse_qs, urlparse
-
 import frappe
-import requests
 
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import order_invoicing, push
 from xero_sales_orders.services.sync import sync_connection
+from xso_devkit.sandbox import CLIENT_ID, CLIENT_SECRET, WEBHOOK_KEY, consent
 
 DEMO_CONNECTION = "Xero Sandbox"
 DEMO_PO = "DEMO-PO-"
-SANDBOX_CLIENT_ID = "XSO-SANDBOX-CLIENT"
-SANDBOX_CLIENT_SECRET = "xso-sandbox-secret"
-SANDBOX_WEBHOOK_KEY = "xso-sandbox-webhook-key"
 
 # (qty, discount %) per line of each demo order; items, customers and taxes come from the sandbox.
 DEMO_ORDERS = [
@@ -29,7 +25,8 @@ DEMO_ORDERS = [
 
 
 def complete_setup():
-	"""Finishes Frappe's setup wizard without creating a user, so the desk opens on a new site."""
+	"""Finishes Frappe's setup wizard without creating a user, so the desk opens on a new demo or test site
+	(a real site's administrator answers the wizard in the desk)."""
 	from frappe.desk.page.setup_wizard.setup_wizard import setup_complete
 
 	setup_complete(
@@ -45,9 +42,9 @@ def connect_sandbox(sandbox_url: str) -> str:
 			{
 				"doctype": connections.CONNECTION,
 				"connection_name": DEMO_CONNECTION,
-				"client_id": SANDBOX_CLIENT_ID,
-				"client_secret": SANDBOX_CLIENT_SECRET,
-				"webhook_key": SANDBOX_WEBHOOK_KEY,
+				"client_id": CLIENT_ID,
+				"client_secret": CLIENT_SECRET,
+				"webhook_key": WEBHOOK_KEY,
 				"login_url": sandbox_url,
 				"identity_url": sandbox_url,
 				"api_url": sandbox_url,
@@ -58,21 +55,9 @@ def connect_sandbox(sandbox_url: str) -> str:
 		conn.update({"login_url": sandbox_url, "identity_url": sandbox_url, "api_url": sandbox_url})
 		conn.save(ignore_permissions=True)
 	frappe.db.commit()
-	consent_in_sandbox(DEMO_CONNECTION)
+	consent(DEMO_CONNECTION)
 	frappe.db.commit()
 	return DEMO_CONNECTION
-
-
-def consent_in_sandbox(name: str, follow: bool = True) -> dict:
-	"""Does what the admin's browser does against the sandbox, which consents at once: opens the authorize
-	URL, reads the code and state from the redirect and (with ``follow``) completes the consent."""
-	answer = requests.get(connections.start_authorization(name), allow_redirects=False, timeout=30)
-	if answer.status_code not in (302, 303):
-		raise RuntimeError(f"the sandbox did not redirect: {answer.status_code} {answer.text[:200]}")
-	params = {k: v[0] for k, v in parse_qs(urlparse(answer.headers["Location"]).query).items()}
-	if follow:
-		connections.complete_authorization(params.get("code"), params.get("state"))
-	return params
 
 
 def make_demo_data(sandbox_url: str | None = None):
@@ -121,6 +106,6 @@ def make_demo_data(sandbox_url: str | None = None):
 			frappe.db.commit()
 			push.push_invoices([invoice.name])
 		if index == 4:
-			invoicing.close_order(order.name)
+			order_invoicing.close_order(order.name)
 	frappe.db.commit()
 	print(f"created {len(DEMO_ORDERS)} demo orders")

@@ -1,4 +1,6 @@
-"""Benchmarks that need a site, run by benchmarks/xero_on_bench.py through `bench --site SITE execute`.
+"""Benchmarks that need a site, run by benchmarks/xero_on_bench.py on a site with the dev kit's runner:
+
+    cd ~/frappe-bench/sites && ../env/bin/python -m xso_devkit.execute --site SITE benchmarks.on_site.<name>
 
 Each starts its own Xero sandbox in-process and prints its figures; none is a test.
 """
@@ -8,11 +10,11 @@ import time
 
 import frappe
 import requests
+from xero_sales_orders.services.sync import sync_connection
 
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services import order_invoicing, push, webhooks
-from xero_sales_orders.services.sync import sync_connection
-from xero_sales_orders.tests.sandbox import (
+from xso_devkit.sandbox import (
 	access_tokens_from_workers,
 	connect,
 	expire_access_token,

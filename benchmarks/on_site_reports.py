@@ -1,6 +1,6 @@
 """Times the reports' first page and the workspace's cards and charts inside a site (see benchmarks/reports.py).
 
-bench --site SITE execute xero_sales_orders.tests.benchmark_reports.measure
+cd ~/frappe-bench/sites && ../env/bin/python -m xso_devkit.execute --site SITE benchmarks.on_site_reports.measure
 """
 
 import json

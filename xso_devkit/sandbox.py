@@ -1,18 +1,33 @@
-"""A Xero sandbox for Frappe integration tests: a real server on a free port, and connections to it."""
+"""A Xero sandbox for Frappe integration tests, demos and site-side benchmarks: a real server on a free port,
+and connections to it that consent as an admin's browser would."""
 
 import random
 import threading
+from urllib.parse import parse_qs, urlparse
 
 import frappe
 import requests
 
-from xero_sales_orders.demo import SANDBOX_CLIENT_ID as CLIENT_ID
-from xero_sales_orders.demo import SANDBOX_CLIENT_SECRET as CLIENT_SECRET
-from xero_sales_orders.demo import SANDBOX_WEBHOOK_KEY as WEBHOOK_KEY
-from xero_sales_orders.demo import consent_in_sandbox as consent
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services.sync import sync_connection
-from xero_sandbox import SandboxServer
+from xero_sandbox import DEFAULTS, SandboxServer
+
+# The sandbox's own fixed credentials, which the demo's and the tests' connections use.
+CLIENT_ID = DEFAULTS["client_id"]
+CLIENT_SECRET = DEFAULTS["client_secret"]
+WEBHOOK_KEY = DEFAULTS["webhook_key"]
+
+
+def consent(name: str, follow: bool = True) -> dict:
+	"""Does what the admin's browser does against the sandbox, which consents at once: opens the authorize
+	URL, reads the code and state from the redirect and (with ``follow``) completes the consent."""
+	answer = requests.get(connections.start_authorization(name), allow_redirects=False, timeout=30)
+	if answer.status_code not in (302, 303):
+		raise RuntimeError(f"the sandbox did not redirect: {answer.status_code} {answer.text[:200]}")
+	params = {k: v[0] for k, v in parse_qs(urlparse(answer.headers["Location"]).query).items()}
+	if follow:
+		connections.complete_authorization(params.get("code"), params.get("state"))
+	return params
 
 
 def start_sandbox(**options) -> SandboxServer:

@@ -1,6 +1,6 @@
 """Fast bulk seeding of submitted orders for the report benchmarks (SQL inserts, no document per row).
 
-bench --site SITE execute xero_sales_orders.tests.seed.seed_orders --kwargs "{'orders': 10000}"
+cd ~/frappe-bench/sites && ../env/bin/python -m xso_devkit.execute --site SITE benchmarks.on_site_seed.seed_orders --kwargs "{'orders': 10000}"
 
 Every other order is partially invoiced: its first five lines are half invoiced by one Pending invoice.
 Figures are priced with the app's own core (Xero's arithmetic), so the reports see consistent orders.
