@@ -120,9 +120,10 @@ class Url:
 def run(invoices: int = 10000, groups: int = 2500, baseline: bool = True) -> dict:
 	import frappe
 	import requests
-	from xero_sales_orders.services.sync import sync_connection
 
-	from xero_sales_orders.services import importing
+	from xero_sales_orders.services import import_runner
+	from xero_sales_orders.services.import_settings import BATCH
+	from xero_sales_orders.services.master_sync import sync_connection
 	from xso_devkit.sandbox import connect
 
 	context = multiprocessing.get_context("fork")
@@ -145,7 +146,7 @@ def run(invoices: int = 10000, groups: int = 2500, baseline: bool = True) -> dic
 		started = time.perf_counter()
 		batch = frappe.get_doc(
 			{
-				"doctype": importing.BATCH,
+				"doctype": BATCH,
 				"connection": CONNECTION,
 				"from_date": frappe.utils.add_days(frappe.utils.today(), -400),
 				"to_date": frappe.utils.add_days(frappe.utils.today(), 1),
@@ -154,16 +155,16 @@ def run(invoices: int = 10000, groups: int = 2500, baseline: bool = True) -> dic
 			}
 		).insert()
 		frappe.db.commit()
-		summary = importing.preview(batch.name)["summary"]
+		summary = import_runner.preview(batch.name)["summary"]
 		preview_seconds = time.perf_counter() - started
 		if os.environ.get("XSO_PROFILE"):
 			import cProfile
 
 			cProfile.runctx(
-				"importing.start(batch.name, now=True)", globals(), locals(), os.environ["XSO_PROFILE"]
+				"import_runner.start(batch.name, now=True)", globals(), locals(), os.environ["XSO_PROFILE"]
 			)
 		else:
-			importing.start(batch.name, now=True)
+			import_runner.start(batch.name, now=True)
 		total_seconds = time.perf_counter() - started
 		batch.reload()
 		calls = requests.get(f"{sandbox.url}/_sandbox/calls", timeout=10).json()
@@ -339,7 +340,8 @@ def data_import_baseline(batch_name: str) -> dict:
 
 def cleanup(batch_name: str | None) -> None:
 	import frappe
-	from xero_sales_orders.services.importing import BATCH
+
+	from xero_sales_orders.services.import_settings import BATCH
 
 	frappe.db.rollback()
 	if batch_name:

@@ -7,16 +7,18 @@ from frappe.utils import cint
 from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.exceptions import throw
 from xero_sales_orders.permissions import MANAGER_ROLES, require_roles
-from xero_sales_orders.services import importing
+from xero_sales_orders.services import import_runner
+from xero_sales_orders.services.import_files import preview_rows
+from xero_sales_orders.services.import_settings import BATCH
 
 VIEWS = ("all", "importable", "flagged", "conflicts", "skipped")
 
 
 def _check(batch) -> str:
 	require_roles(MANAGER_ROLES, "import Xero invoices")
-	if not isinstance(batch, str) or not frappe.db.exists(importing.BATCH, batch):
+	if not isinstance(batch, str) or not frappe.db.exists(BATCH, batch):
 		throw(_("Xero Import Batch {0} not found").format(batch), frappe.DoesNotExistError)
-	frappe.has_permission(importing.BATCH, "write", batch, throw=True)
+	frappe.has_permission(BATCH, "write", batch, throw=True)
 	return batch
 
 
@@ -25,7 +27,7 @@ def preview(batch):
 	"""Dry run: fetches the batch's invoices from Xero and proposes one order per group; returns the summary."""
 	batch = _check(batch)
 	with xero_answers():
-		return importing.preview(batch)
+		return import_runner.preview(batch)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -33,20 +35,20 @@ def start(batch):
 	"""Queues the import of a previewed batch; progress is published to the batch form."""
 	batch = _check(batch)
 	with xero_answers():
-		return importing.start(batch)
+		return import_runner.start(batch)
 
 
 @frappe.whitelist()
 def groups(batch, view="all", search=None, start=0, page_length=50):
 	"""One page of the preview: proposed orders with their flags, invoices and lines."""
 	require_roles(MANAGER_ROLES, "import Xero invoices")
-	if not isinstance(batch, str) or not frappe.db.exists(importing.BATCH, batch):
+	if not isinstance(batch, str) or not frappe.db.exists(BATCH, batch):
 		throw(_("Xero Import Batch {0} not found").format(batch), frappe.DoesNotExistError)
-	frappe.has_permission(importing.BATCH, "read", batch, throw=True)
+	frappe.has_permission(BATCH, "read", batch, throw=True)
 	if view not in VIEWS:
 		throw(_("view must be one of {0}").format(", ".join(VIEWS)), frappe.ValidationError)
 	start, page_length = max(cint(start), 0), min(max(cint(page_length), 1), 500)
-	rows = importing.preview_rows(batch)
+	rows = preview_rows(batch)
 	wanted = {
 		"all": lambda r: True,
 		"importable": lambda r: r["importable"],

@@ -19,8 +19,10 @@ from frappe.permissions import add_user_permission
 from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.api import orders as orders_api
+from xero_sales_orders.exceptions import ImportSettingsError
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import importing, webhooks
+from xero_sales_orders.services import webhooks
+from xero_sales_orders.services.import_settings import BATCH
 from xero_sales_orders.services.order_invoicing import create_invoice
 from xero_sales_orders.tests.factories import make_contact, make_order, make_user
 from xso_devkit.sandbox import connect, consent, start_sandbox
@@ -179,11 +181,11 @@ class TestPoPatternsCannotHangAWorker(FrappeTestCase):
 		):
 			with (
 				self.subTest(pattern=pattern),
-				self.assertRaisesRegex(importing.ImportSettingsError, message),
+				self.assertRaisesRegex(ImportSettingsError, message),
 			):
 				frappe.get_doc(
 					{
-						"doctype": importing.BATCH,
+						"doctype": BATCH,
 						"from_date": "2026-01-01",
 						"to_date": "2026-12-31",
 						"statuses": "AUTHORISED",
@@ -192,7 +194,7 @@ class TestPoPatternsCannotHangAWorker(FrappeTestCase):
 					}
 				).insert()
 			frappe.clear_messages()
-		self.assertEqual(importing.ImportSettingsError.http_status_code, 400)
+		self.assertEqual(ImportSettingsError.http_status_code, 400)
 
 
 class TestReportsNeutraliseFormulas(FrappeTestCase):

@@ -18,15 +18,17 @@ from xero_sales_orders.api import orders as orders_api
 from xero_sales_orders.api.xero_answers import add_retry_after, xero_answers
 from xero_sales_orders.exceptions import (
 	RETRY_AFTER_FLAG,
+	ImportFetchError,
+	ImportRateLimitedError,
 	XeroRateLimitedError,
 	XeroReconnectError,
 	XeroRefusedError,
 	XeroUnreachableError,
 )
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import importing
+from xero_sales_orders.services.import_settings import BATCH
 from xero_sales_orders.services.order_invoicing import create_invoice
-from xero_sales_orders.services.sync import sync_connection
+from xero_sales_orders.services.master_sync import sync_connection
 from xso_devkit.sandbox import connect, start_sandbox
 
 CONNECTION = "Answers Test"
@@ -174,7 +176,7 @@ class TestXeroConditionsAreAnswers(FrappeTestCase):
 	def test_the_import_preview_answers_xeros_limit_and_records_it_on_the_batch(self):
 		batch = frappe.get_doc(
 			{
-				"doctype": importing.BATCH,
+				"doctype": BATCH,
 				"connection": CONNECTION,
 				"from_date": "2026-01-01",
 				"to_date": "2026-12-31",
@@ -186,13 +188,13 @@ class TestXeroConditionsAreAnswers(FrappeTestCase):
 		self.fault(kind="429", problem="minute", retry_after=300, path="/api.xro/2.0/Invoices", count=1)
 		error = self.assert_answer(
 			lambda: importing_api.preview(batch.name),
-			importing.ImportRateLimitedError,
+			ImportRateLimitedError,
 			429,
 			"minute limit for this organisation is reached; try again in 300 s",
 			retry_after=300,
 		)
-		self.assertIsInstance(error, importing.ImportFetchError)  # still a failed fetch to older callers
-		self.assertEqual(frappe.db.get_value(importing.BATCH, batch.name, "status"), "Failed")
+		self.assertIsInstance(error, ImportFetchError)  # still a failed fetch to older callers
+		self.assertEqual(frappe.db.get_value(BATCH, batch.name, "status"), "Failed")
 
 	def test_retry_push_while_xero_limits_is_an_answer_with_the_invoice_pending(self):
 		sync_connection(CONNECTION, kinds=["contacts", "items", "tax_rates", "accounts"])

@@ -8,18 +8,22 @@ from unittest.mock import patch
 import frappe
 import requests
 from frappe.tests.utils import FrappeTestCase
+from frappe.utils.background_jobs import generate_qname, get_job
 
 from xero_sales_orders.api import importing as api
 from xero_sales_orders.core import import_grouping
 from xero_sales_orders.core.order_status import FULLY_INVOICED, derive_status, is_live_invoice
+from xero_sales_orders.exceptions import ImportFetchError, ImportSettingsError, ImportStateError
+from xero_sales_orders.patches.v1 import requeue_import_jobs
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import importing
-from xero_sales_orders.services.sync import sync_connection
+from xero_sales_orders.services import import_lookups, import_runner, import_writer
+from xero_sales_orders.services.import_files import preview_rows
+from xero_sales_orders.services.import_settings import BATCH
+from xero_sales_orders.services.master_sync import sync_connection
 from xero_sales_orders.tests.factories import make_user
 from xso_devkit.sandbox import connect, reset_calls, sandbox_calls, start_sandbox
 
 CONNECTION = "Import Test"
-BATCH = importing.BATCH
 
 
 def money(value):
@@ -63,7 +67,7 @@ class TestXeroImportBatch(FrappeTestCase):
 		return doc
 
 	def import_now(self, name):
-		importing.start(name, now=True)
+		import_runner.start(name, now=True)
 		return frappe.get_doc(BATCH, name)
 
 	def test_preview_fetches_in_one_page_and_writes_only_the_batch(self):
@@ -79,7 +83,7 @@ class TestXeroImportBatch(FrappeTestCase):
 		summary = result["summary"]
 		self.assertEqual(summary["groups"], summary["to_create"] + summary["skipped"] + summary["conflicts"])
 		self.assertEqual(frappe.db.count("Xero Sales Order"), orders_before)
-		rows = importing.preview_rows(batch.name)
+		rows = preview_rows(batch.name)
 		self.assertEqual(len(rows), batch.groups_count)
 		# The seeded references share PO numbers across contacts: such groups are conflicts, with the reason.
 		conflict = next(r for r in rows if r["conflict"])
@@ -126,7 +130,7 @@ class TestXeroImportBatch(FrappeTestCase):
 			invoiced = money(order.invoiced_amount)
 			self.assertEqual(money(order.outstanding_amount), money(order.grand_total) - invoiced)
 		self.assertIn(FULLY_INVOICED, statuses)
-		rows = importing.preview_rows(batch.name)
+		rows = preview_rows(batch.name)
 		self.assertTrue(all(r.get("order") for r in rows if r["importable"]))
 
 		# Re-running the batch, or another batch over the same invoices, creates nothing.
@@ -151,7 +155,7 @@ class TestXeroImportBatch(FrappeTestCase):
 			for tenant in tenants:
 				batch = self.batch(connection="Import Two Orgs", tenant_id=tenant, grouping="Reference")
 				api.preview(batch.name)
-				flags = {f["code"] for row in importing.preview_rows(batch.name) for f in row["flags"]}
+				flags = {f["code"] for row in preview_rows(batch.name) for f in row["flags"]}
 				self.assertNotIn(import_grouping.NUMBER_TAKEN, flags)
 				self.assertEqual(self.import_now(batch.name).status, "Completed")
 				rows = frappe.get_all(
@@ -170,8 +174,8 @@ class TestXeroImportBatch(FrappeTestCase):
 			# Within one organisation a number still names one invoice: another Xero invoice with it is flagged.
 			number = next(iter(shared))
 			other = [{"number": number, "id": str(uuid.uuid4())}]
-			self.assertEqual(importing.taken_numbers(other, tenants[0]), {number})
-			self.assertEqual(importing.taken_numbers(other, str(uuid.uuid4())), set())
+			self.assertEqual(import_lookups.taken_numbers(other, tenants[0]), {number})
+			self.assertEqual(import_lookups.taken_numbers(other, str(uuid.uuid4())), set())
 		finally:
 			sandbox.stop()
 
@@ -180,7 +184,7 @@ class TestXeroImportBatch(FrappeTestCase):
 		api.preview(batch.name)
 		expected = frappe.db.get_value(BATCH, batch.name, "orders_to_create")
 		self.assertGreater(expected, 4)
-		real_write = importing.OrderWriter.write
+		real_write = import_writer.OrderWriter.write
 		calls = []
 
 		def crash_on_second_chunk(writer, groups, by_number):
@@ -190,8 +194,8 @@ class TestXeroImportBatch(FrappeTestCase):
 			return real_write(writer, groups, by_number)
 
 		with (
-			patch.object(importing, "CHUNK", 2),
-			patch.object(importing.OrderWriter, "write", crash_on_second_chunk),
+			patch.object(import_runner, "CHUNK", 2),
+			patch.object(import_writer.OrderWriter, "write", crash_on_second_chunk),
 		):
 			batch = self.import_now(batch.name)
 		self.assertEqual(batch.status, "Failed")
@@ -251,7 +255,7 @@ class TestXeroImportBatch(FrappeTestCase):
 			client.close()
 		batch = self.batch(grouping="Reference", contacts="\n".join(contacts), from_date=date.today())
 		api.preview(batch.name)
-		rows = {r["key"]: r for r in importing.preview_rows(batch.name)}
+		rows = {r["key"]: r for r in preview_rows(batch.name)}
 		mixed = rows[f"MIX-{tag}"]
 		self.assertTrue(mixed["conflict"] and not mixed["importable"], mixed)
 		self.assertIn(import_grouping.MIXED_CONTACTS, [f["code"] for f in mixed["flags"]])
@@ -275,19 +279,19 @@ class TestXeroImportBatch(FrappeTestCase):
 		)
 
 	def test_bad_settings_are_refused_with_a_clear_message(self):
-		with self.assertRaisesRegex(importing.ImportSettingsError, "exactly one capturing group"):
+		with self.assertRaisesRegex(ImportSettingsError, "exactly one capturing group"):
 			self.batch(grouping="PO Pattern", po_pattern=r"PO-\d+")
-		with self.assertRaisesRegex(importing.ImportSettingsError, "not a valid regular expression"):
+		with self.assertRaisesRegex(ImportSettingsError, "not a valid regular expression"):
 			self.batch(grouping="PO Pattern", po_pattern=r"PO-(\d+")
-		with self.assertRaisesRegex(importing.ImportSettingsError, "date range is empty"):
+		with self.assertRaisesRegex(ImportSettingsError, "date range is empty"):
 			self.batch(from_date=date.today(), to_date=date.today() - timedelta(days=1))
-		with self.assertRaisesRegex(importing.ImportSettingsError, "WHATEVER"):
+		with self.assertRaisesRegex(ImportSettingsError, "WHATEVER"):
 			self.batch(statuses="PAID,WHATEVER")
-		with self.assertRaisesRegex(importing.ImportSettingsError, "not found"):
+		with self.assertRaisesRegex(ImportSettingsError, "not found"):
 			self.batch(contacts="Nobody At All Ltd")
 		batch = self.batch()
-		with self.assertRaisesRegex(importing.ImportStateError, "Preview"):
-			importing.start(batch.name)
+		with self.assertRaisesRegex(ImportStateError, "Preview"):
+			import_runner.start(batch.name)
 
 	def test_xero_refusing_the_fetch_fails_the_batch_with_its_reason(self):
 		batch = self.batch()
@@ -296,19 +300,19 @@ class TestXeroImportBatch(FrappeTestCase):
 			json={"kind": "429", "problem": "day", "retry_after": 3600, "path": "/api.xro/2.0/Invoices"},
 			timeout=10,
 		)
-		with self.assertRaises(importing.ImportFetchError):
+		with self.assertRaises(ImportFetchError):
 			api.preview(batch.name)
 		batch.reload()
 		self.assertEqual(batch.status, "Failed")
 		self.assertIn("Xero refused", batch.error)
-		self.assertFalse(importing.preview_rows(batch.name))
+		self.assertFalse(preview_rows(batch.name))
 
 	def test_a_connection_needing_reconnect_fails_the_preview(self):
 		batch = self.batch()
 		frappe.db.set_value("Xero Connection", CONNECTION, "status", "Needs Reconnect")
 		frappe.db.commit()
 		try:
-			with self.assertRaises(importing.ImportFetchError):
+			with self.assertRaises(ImportFetchError):
 				api.preview(batch.name)
 		finally:
 			frappe.db.set_value("Xero Connection", CONNECTION, "status", "Connected")
@@ -319,13 +323,37 @@ class TestXeroImportBatch(FrappeTestCase):
 		batch = self.batch()
 		api.preview(batch.name)
 		frappe.db.set_value(BATCH, batch.name, {"status": "Importing", "job_id": "running-job"})
-		with patch.object(importing, "is_job_enqueued", return_value=True):
-			with self.assertRaisesRegex(importing.ImportStateError, "already importing"):
+		with patch.object(import_runner, "is_job_enqueued", return_value=True):
+			with self.assertRaisesRegex(ImportStateError, "already importing"):
 				api.start(batch.name)
-			with self.assertRaisesRegex(importing.ImportStateError, "importing"):
+			with self.assertRaisesRegex(ImportStateError, "importing"):
 				api.preview(batch.name)
 		frappe.db.set_value(BATCH, batch.name, "status", "Previewed")
 		frappe.db.commit()
+
+	def test_a_job_queued_under_the_old_path_is_queued_again_under_the_runner(self):
+		batch = self.batch()
+		job = import_runner.job_id(batch.name)
+		frappe.enqueue(
+			requeue_import_jobs.OLD_RUN_IMPORT,
+			queue="long",
+			job_id=job,
+			deduplicate=True,
+			batch_name=batch.name,
+		)
+		frappe.db.set_value(BATCH, batch.name, {"status": "Importing", "job_id": job})
+		try:
+			self.assertEqual(get_job(job).kwargs["method"], requeue_import_jobs.OLD_RUN_IMPORT)
+			requeue_import_jobs.execute()
+			queued = get_job(job)
+			self.assertEqual(queued.kwargs["method"], import_runner.RUN_IMPORT)
+			self.assertEqual(queued.kwargs["kwargs"], {"batch_name": batch.name})
+			self.assertEqual(queued.origin, generate_qname("long"))
+		finally:
+			if leftover := get_job(job):
+				leftover.delete()
+			frappe.db.set_value(BATCH, batch.name, "status", "Draft")
+			frappe.db.commit()
 
 	def test_only_managers_may_import(self):
 		batch = self.batch()
@@ -458,8 +486,8 @@ class TestImportedOrdersEqualTheirInvoices(FrappeTestCase):
 		frappe.db.commit()
 		self.batches.append(batch.name)
 		api.preview(batch.name)
-		rows = {r["key"]: r for r in importing.preview_rows(batch.name)}
-		importing.start(batch.name, now=True)
+		rows = {r["key"]: r for r in preview_rows(batch.name)}
+		import_runner.start(batch.name, now=True)
 		batch.reload()
 		self.assertEqual(batch.status, "Completed", batch.error)
 		return batch, rows

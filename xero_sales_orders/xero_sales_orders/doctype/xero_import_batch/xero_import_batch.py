@@ -4,9 +4,9 @@
 from frappe import _
 from frappe.model.document import Document
 
-from xero_sales_orders.exceptions import throw
+from xero_sales_orders.exceptions import ImportStateError, throw
 from xero_sales_orders.permissions import require_role_permission
-from xero_sales_orders.services import importing
+from xero_sales_orders.services.import_settings import DRAFT, IMPORTING, settings_changed, validate_settings
 
 # Written only by the preview and the import (frappe.db.set_value); a save keeps what they stored.
 APP_FIELDS = (
@@ -30,15 +30,13 @@ class XeroImportBatch(Document):
 		require_role_permission(self, "create" if self.is_new() else "write")
 		self.keep_app_fields()
 		if self.is_new():
-			self.status = importing.DRAFT
-		importing.validate_settings(self)
-		if importing.settings_changed(self):
-			if self.status == importing.IMPORTING:
-				throw(
-					_("Cannot change the settings while the batch is importing"), importing.ImportStateError
-				)
+			self.status = DRAFT
+		validate_settings(self)
+		if settings_changed(self):
+			if self.status == IMPORTING:
+				throw(_("Cannot change the settings while the batch is importing"), ImportStateError)
 			# What was previewed no longer matches the settings: preview again before importing.
-			self.status = importing.DRAFT
+			self.status = DRAFT
 
 	def on_trash(self):
 		require_role_permission(self, "delete")
