@@ -10,10 +10,10 @@ import time
 
 import frappe
 import requests
-from xero_sales_orders.services.sync import sync_connection
+from xero_sales_orders.services.master_sync import sync_connection
 
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import order_invoicing, push, webhooks
+from xero_sales_orders.services import invoice_push, order_invoicing, webhooks
 from xso_devkit.sandbox import (
 	access_tokens_from_workers,
 	connect,
@@ -74,8 +74,8 @@ def push_soak(invoices: int = 1000, fault_rate: float = 0.2, read_timeout: float
 	"""Pushes N invoices while the sandbox injects faults on every invoice write, then retries until
 	nothing is Pending; prints what Xero holds: every invoice once, none twice, none lost."""
 	sandbox = start_sandbox(tenants=1, rate_limits=False)
-	original_timeout = push.PUSH_TIMEOUT
-	push.PUSH_TIMEOUT = (5, read_timeout)  # a stored-then-silent answer must time out quickly here
+	original_timeout = invoice_push.PUSH_TIMEOUT
+	invoice_push.PUSH_TIMEOUT = (5, read_timeout)  # a stored-then-silent answer must time out quickly here
 	try:
 		name = connect(sandbox, f"Benchmark Push Soak {frappe.generate_hash(length=6)}")
 		sync_connection(name)
@@ -124,7 +124,7 @@ def push_soak(invoices: int = 1000, fault_rate: float = 0.2, read_timeout: float
 			for row in order.items:
 				invoice = order_invoicing.create_invoice(order.name, [{"item": row.name, "qty": row.qty}])
 				frappe.db.commit()
-				push.push_invoices([invoice.name])
+				invoice_push.push_invoices([invoice.name])
 				frappe.db.commit()
 				names.append(invoice.name)
 		first_pass = frappe.db.count("Xero Invoice", {"name": ["in", names], "push_state": "Pushed"})
@@ -138,7 +138,7 @@ def push_soak(invoices: int = 1000, fault_rate: float = 0.2, read_timeout: float
 				[names],
 			)
 			frappe.db.commit()
-			push.retry_pending(name)
+			invoice_push.retry_pending(name)
 		seconds = time.perf_counter() - started
 		requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=10)
 		states = dict(
@@ -166,7 +166,7 @@ def push_soak(invoices: int = 1000, fault_rate: float = 0.2, read_timeout: float
 			"seconds": round(seconds, 1),
 		}
 	finally:
-		push.PUSH_TIMEOUT = original_timeout
+		invoice_push.PUSH_TIMEOUT = original_timeout
 		sandbox.stop()
 	print(f"push soak: {figures}")
 	return figures
@@ -202,7 +202,7 @@ def webhook_processing(events: int = 1000) -> dict:
 		for _ in range(events):
 			names.append(order_invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}]).name)
 		frappe.db.commit()
-		push.push_invoices(names)
+		invoice_push.push_invoices(names)
 		frappe.db.commit()
 		ids = frappe.get_all("Xero Invoice", {"name": ["in", names]}, pluck="xero_invoice_id")
 		for invoice_id in ids:
@@ -311,8 +311,8 @@ def push_soak_with_broken_organisation(
 	their attempts counted; none doubled, none lost."""
 	healthy_box = start_sandbox(tenants=1, rate_limits=False)
 	broken_box = start_sandbox(tenants=1, rate_limits=False)
-	original_timeout = push.PUSH_TIMEOUT
-	push.PUSH_TIMEOUT = (5, 2.0)
+	original_timeout = invoice_push.PUSH_TIMEOUT
+	invoice_push.PUSH_TIMEOUT = (5, 2.0)
 	try:
 		orgs = {}
 		for label, box in (("healthy", healthy_box), ("broken", broken_box)):
@@ -342,7 +342,7 @@ def push_soak_with_broken_organisation(
 			for label, order in zip(("healthy", "broken"), pair, strict=True):
 				for row in order.items:
 					invoice = order_invoicing.create_invoice(order.name, [{"item": row.name, "qty": row.qty}])
-					push.push_invoices([invoice.name])
+					invoice_push.push_invoices([invoice.name])
 					names[label].append(invoice.name)
 		everything = names["healthy"] + names["broken"]
 		done_rounds = 0
@@ -358,7 +358,7 @@ def push_soak_with_broken_organisation(
 			)
 			frappe.db.commit()
 			for org in orgs.values():
-				push.retry_pending(org.name)
+				invoice_push.retry_pending(org.name)
 		seconds = time.perf_counter() - started
 		requests.delete(f"{healthy_box.url}/_sandbox/faults", timeout=10)
 		requests.delete(f"{broken_box.url}/_sandbox/faults", timeout=10)
@@ -378,12 +378,12 @@ def push_soak_with_broken_organisation(
 			[names["broken"]],
 		)
 		frappe.db.commit()
-		push.retry_pending(orgs["broken"].name)
+		invoice_push.retry_pending(orgs["broken"].name)
 		figures["broken_after_recovery"] = _push_figures(
 			names["broken"], _in_xero(orgs["broken"], names["broken"])
 		)
 	finally:
-		push.PUSH_TIMEOUT = original_timeout
+		invoice_push.PUSH_TIMEOUT = original_timeout
 		healthy_box.stop()
 		broken_box.stop()
 	print(f"push soak with a broken organisation: {figures}")
@@ -416,7 +416,7 @@ def create_invoice_during_slow_push(invoices: int = 200, delay: float = 3.0, sam
 		def create_and_push(order) -> float:
 			started = time.perf_counter()
 			invoice = order_invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}])
-			push.push_invoices([invoice.name])
+			invoice_push.push_invoices([invoice.name])
 			return time.perf_counter() - started
 
 		idle = [create_and_push(order) for order in measured[:samples]]
@@ -433,7 +433,7 @@ def create_invoice_during_slow_push(invoices: int = 200, delay: float = 3.0, sam
 			frappe.connect()
 			try:
 				started = time.perf_counter()
-				job["states"] = push.push_invoices(backlog)
+				job["states"] = invoice_push.push_invoices(backlog)
 				job["seconds"] = time.perf_counter() - started
 			finally:
 				frappe.destroy()
@@ -469,8 +469,8 @@ def remainder_soak(orders: int = 40, fault_rate: float = 0.2) -> dict:
 	Xero's own answer, compared independently of the app's flag) and how many orders' invoices in Xero do not
 	add up to the order. Target: 0 and 0."""
 	sandbox = start_sandbox(tenants=2, rate_limits=False)
-	original_timeout = push.PUSH_TIMEOUT
-	push.PUSH_TIMEOUT = (5, 2.0)
+	original_timeout = invoice_push.PUSH_TIMEOUT
+	invoice_push.PUSH_TIMEOUT = (5, 2.0)
 	try:
 		name = f"Benchmark Remainders {frappe.generate_hash(length=6)}"
 		connect(sandbox, name)
@@ -529,7 +529,7 @@ def remainder_soak(orders: int = 40, fault_rate: float = 0.2) -> dict:
 					{"item": row.name, "qty": lines[i][3][part]} for i, row in enumerate(order.items)
 				]
 				invoice = order_invoicing.create_invoice(order.name, requested)
-				push.push_invoices([invoice.name])
+				invoice_push.push_invoices([invoice.name])
 				names.append(invoice.name)
 		requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=10)
 		for _ in range(30):  # Xero's 60 calls a minute (the app's shared limiter) pace the retries
@@ -540,7 +540,7 @@ def remainder_soak(orders: int = 40, fault_rate: float = 0.2) -> dict:
 				[names],
 			)
 			frappe.db.commit()
-			push.retry_pending(name)
+			invoice_push.retry_pending(name)
 			time.sleep(5)
 		local = {
 			r.name: r
@@ -584,7 +584,7 @@ def remainder_soak(orders: int = 40, fault_rate: float = 0.2) -> dict:
 			"faults_fired": sandbox_calls(sandbox).get("faults"),
 		}
 	finally:
-		push.PUSH_TIMEOUT = original_timeout
+		invoice_push.PUSH_TIMEOUT = original_timeout
 		sandbox.stop()
 	print(f"remainder soak: {figures}")
 	return figures

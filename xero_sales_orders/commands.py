@@ -46,7 +46,7 @@ def xero_sync(context, connection=None, full=False):
 	"""Pull contacts, items, tax rates and accounts from Xero."""
 	import frappe
 
-	from xero_sales_orders.services.sync import sync_connection
+	from xero_sales_orders.services.master_sync import sync_connection
 
 	site = get_site(context)
 	frappe.init(site=site)

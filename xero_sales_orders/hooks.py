@@ -14,14 +14,14 @@ after_request = ["xero_sales_orders.api.xero_answers.add_retry_after"]
 scheduler_events = {
 	# Refresh tokens long before Xero's 60-day idle expiry, and keep the synced masters current.
 	"daily": ["xero_sales_orders.services.connection.keep_tokens_alive"],
-	"hourly": ["xero_sales_orders.services.sync.sync_all"],
+	"hourly": ["xero_sales_orders.services.master_sync.sync_all"],
 	"cron": {
 		# Pending invoices go out as soon as their backoff has passed; reconciliation catches lost webhooks.
 		"* * * * *": [
-			"xero_sales_orders.services.push.retry_pending",
+			"xero_sales_orders.services.invoice_push.retry_pending",
 			"xero_sales_orders.services.webhook_drain.drain_scheduled",
 		],
-		"*/15 * * * *": ["xero_sales_orders.services.push.reconcile"],
+		"*/15 * * * *": ["xero_sales_orders.services.reconciliation.reconcile"],
 	},
 }
 

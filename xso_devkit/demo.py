@@ -8,8 +8,8 @@ cd ~/frappe-bench/sites
 import frappe
 
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import order_invoicing, push
-from xero_sales_orders.services.sync import sync_connection
+from xero_sales_orders.services import invoice_push, order_invoicing
+from xero_sales_orders.services.master_sync import sync_connection
 from xso_devkit.sandbox import CLIENT_ID, CLIENT_SECRET, WEBHOOK_KEY, consent
 
 DEMO_CONNECTION = "Xero Sandbox"
@@ -104,7 +104,7 @@ def make_demo_data(sandbox_url: str | None = None):
 			first = order.items[0]
 			invoice = order_invoicing.create_invoice(order.name, [{"item": first.name, "qty": first.qty / 2}])
 			frappe.db.commit()
-			push.push_invoices([invoice.name])
+			invoice_push.push_invoices([invoice.name])
 		if index == 4:
 			order_invoicing.close_order(order.name)
 	frappe.db.commit()

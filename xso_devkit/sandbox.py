@@ -9,7 +9,7 @@ import frappe
 import requests
 
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services.sync import sync_connection
+from xero_sales_orders.services.master_sync import sync_connection
 from xero_sandbox import DEFAULTS, SandboxServer
 
 # The sandbox's own fixed credentials, which the demo's and the tests' connections use.

@@ -122,7 +122,7 @@ def test_workers_killed_mid_push_leave_nothing_failed_doubled_or_lost(admin, san
 			]
 		),
 	)
-	bench("execute", "xero_sales_orders.services.push.retry_pending")
+	bench("execute", "xero_sales_orders.services.invoice_push.retry_pending")
 	invoices = []
 	for name in names:
 		r = admin.method("xero_sales_orders.api.orders.invoices", sales_order=name)

@@ -10,7 +10,7 @@ from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.exceptions import throw
 from xero_sales_orders.permissions import CONNECTION_ROLES, require_roles
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import sync as syncing
+from xero_sales_orders.services import master_sync
 
 
 def _check(connection, action: str):
@@ -68,7 +68,7 @@ def sync(connection, full=0):
 	"""Pulls contacts, items, tax rates and accounts (incrementally unless ``full``); returns the counts."""
 	_check(connection, "sync from Xero")
 	with xero_answers():
-		return syncing.sync_connection(connection, full=frappe.utils.cint(full))
+		return master_sync.sync_connection(connection, full=frappe.utils.cint(full))
 
 
 @frappe.whitelist()

@@ -6,7 +6,7 @@ from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.exceptions import OrderStateError, throw
 from xero_sales_orders.permissions import MANAGER_ROLES, require_roles
-from xero_sales_orders.services import order_invoicing, push
+from xero_sales_orders.services import invoice_push, order_invoicing
 
 
 def _check_order_access(sales_order, ptype="read"):
@@ -25,7 +25,7 @@ def create_invoice(sales_order, lines=None):
 	invoice = order_invoicing.create_invoice(sales_order, lines)
 	# The invoice is kept whatever Xero does next; then it goes to Xero at once.
 	frappe.db.commit()
-	push.push_invoices([invoice.name])
+	invoice_push.push_invoices([invoice.name])
 	frappe.db.commit()
 	invoice.reload()
 	return invoice.as_dict(no_default_fields=False)
@@ -48,7 +48,7 @@ def retry_push(invoice):
 		throw(frappe._("Invoice {0} is already in Xero").format(invoice), OrderStateError)
 	frappe.db.set_value(order_invoicing.INVOICE, invoice, "push_state", "Pending", update_modified=False)
 	with xero_answers():
-		push.push_invoices([invoice])
+		invoice_push.push_invoices([invoice])
 	frappe.db.commit()
 	return frappe.get_doc(order_invoicing.INVOICE, invoice).as_dict()
 

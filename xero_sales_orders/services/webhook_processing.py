@@ -8,8 +8,8 @@ import frappe
 from frappe.utils import now_datetime
 
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services.push import apply_xero_invoices
-from xero_sales_orders.services.sync import MASTERS, upsert
+from xero_sales_orders.services.invoice_updates import apply_xero_invoices
+from xero_sales_orders.services.master_sync import MASTERS, upsert
 from xero_sales_orders.xero.errors import XeroRateLimitError
 
 EVENT = "Xero Webhook Event"

@@ -5,7 +5,7 @@ import uuid
 import frappe
 
 from xero_sales_orders.core.master_fields import contact_fields
-from xero_sales_orders.services.sync import MASTERS, upsert
+from xero_sales_orders.services.master_sync import MASTERS, upsert
 
 SYSTEM_MANAGER = "xso-system-manager@example.com"
 

@@ -13,7 +13,7 @@ from frappe.utils.background_jobs import get_queue
 
 from xero_sales_orders.api import orders as api
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import push, webhooks
+from xero_sales_orders.services import invoice_push, reconciliation, webhooks
 from xero_sales_orders.xero.webhooks import sign
 from xso_devkit.sandbox import (
 	WEBHOOK_KEY,
@@ -109,7 +109,7 @@ class TestPushAndWebhooks(FrappeTestCase):
 		requests.delete(f"{self.sandbox.url}/_sandbox/faults", timeout=10)
 		frappe.db.set_value("Xero Invoice", invoice["name"], "last_attempt_at", "2000-01-01 00:00:00")
 		frappe.db.commit()
-		push.retry_pending(CONNECTION)
+		invoice_push.retry_pending(CONNECTION)
 		self.assertEqual(frappe.db.get_value("Xero Invoice", invoice["name"], "push_state"), "Pushed")
 		self.assertEqual(len(self.xero_invoices(invoice["invoice_number"])), 1)
 
@@ -131,12 +131,12 @@ class TestPushAndWebhooks(FrappeTestCase):
 		# Xero got it after all (the answer was lost), and its idempotency key is long forgotten.
 		local = frappe.get_doc("Xero Invoice", invoice["name"])
 		client = connections.client_for(CONNECTION, self.tenant)
-		client.create_invoices([push._payload(local, push._tenant_settings(CONNECTION, self.tenant))])
+		client.create_invoices([invoice_push._payload(local, invoice_push._tenant_settings(CONNECTION, self.tenant))])
 		client.close()
 		frappe.db.set_value("Xero Invoice", invoice["name"], "last_attempt_at", "2000-01-01 00:00:00")
 		frappe.db.commit()
 		reset_calls(self.sandbox)
-		push.retry_pending(CONNECTION)
+		invoice_push.retry_pending(CONNECTION)
 		self.assertEqual(frappe.db.get_value("Xero Invoice", invoice["name"], "push_state"), "Pushed")
 		self.assertEqual(len(self.xero_invoices(invoice["invoice_number"])), 1)
 		self.assertNotIn("PUT /api.xro/2.0/Invoices", sandbox_calls(self.sandbox)["by_endpoint"])
@@ -379,11 +379,11 @@ class TestPushAndWebhooks(FrappeTestCase):
 	def test_reconciliation_catches_what_a_lost_webhook_missed(self):
 		order = self.order()
 		invoice = api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}])
-		push.reconcile(CONNECTION)  # brings the reconciliation mark up to now
+		reconciliation.reconcile(CONNECTION)  # brings the reconciliation mark up to now
 		requests.post(
 			f"{self.sandbox.url}/_sandbox/invoices/{invoice['xero_invoice_id']}/pay", json={}, timeout=10
 		).raise_for_status()
 		# No webhook arrives; the scheduled reconciliation asks Xero what changed since its last run.
-		applied = push.reconcile(CONNECTION)
+		applied = reconciliation.reconcile(CONNECTION)
 		self.assertGreaterEqual(applied.get(self.tenant, 0), 1)
 		self.assertEqual(frappe.db.get_value("Xero Invoice", invoice["name"], "status"), "PAID")

@@ -10,7 +10,7 @@ import requests
 from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import order_invoicing, push
+from xero_sales_orders.services import invoice_push, order_invoicing
 from xso_devkit.sandbox import (
 	expire_access_token,
 	reset_calls,
@@ -82,7 +82,7 @@ class TestPushClaims(FrappeTestCase):
 			frappe.init(site=site)
 			frappe.connect()
 			try:
-				push.push_invoices(names)
+				invoice_push.push_invoices(names)
 			finally:
 				frappe.destroy()
 
@@ -130,7 +130,7 @@ class TestPushClaims(FrappeTestCase):
 		thread = self.push_in_thread([invoice.name])
 		try:
 			self.wait_for_call(PUT_INVOICES)
-			states = push.push_invoices([invoice.name])
+			states = invoice_push.push_invoices([invoice.name])
 			self.assertEqual(states[invoice.name], "Pending")  # claimed by the first pusher, not sent again
 		finally:
 			thread.join(30)
@@ -150,7 +150,7 @@ class TestPushClaims(FrappeTestCase):
 			"Xero Invoice", dead.name, {"push_claim": "y", "push_claimed_until": "2000-01-01"}
 		)
 		frappe.db.commit()
-		states = push.push_invoices([live.name, dead.name])
+		states = invoice_push.push_invoices([live.name, dead.name])
 		self.assertEqual(states, {live.name: "Pending", dead.name: "Pushed"})
 		self.assertEqual(frappe.db.get_value("Xero Invoice", live.name, "push_attempts"), 0)
 
@@ -175,14 +175,14 @@ class TestPushClaims(FrappeTestCase):
 		# under a new batch key, so Xero cannot replay it: the app looks it up by number instead.
 		lost, other = self.pending_invoice(), self.pending_invoice()
 		client = connections.client_for(HEALTHY, self.org[HEALTHY].tenant_id)
-		tenant = push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant_id)
-		client.create_invoices([push._payload(lost, tenant)])
+		tenant = invoice_push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant_id)
+		client.create_invoices([invoice_push._payload(lost, tenant)])
 		client.close()
 		frappe.db.set_value(
 			"Xero Invoice", lost.name, {"push_attempts": 1, "last_attempt_at": frappe.utils.now()}
 		)
 		frappe.db.commit()
-		states = push.push_invoices([lost.name, other.name])
+		states = invoice_push.push_invoices([lost.name, other.name])
 		self.assertEqual(states, {lost.name: "Pushed", other.name: "Pushed"})
 		self.assertEqual(len(self.xero_invoices(lost.invoice_number)), 1)
 		self.assertEqual(len(self.xero_invoices(other.invoice_number)), 1)
@@ -190,17 +190,19 @@ class TestPushClaims(FrappeTestCase):
 	def test_number_taken_in_xero_is_looked_up_before_it_counts_as_refused(self):
 		ours, foreign = self.pending_invoice(), self.pending_invoice(qty=2)
 		client = connections.client_for(HEALTHY, self.org[HEALTHY].tenant_id)
-		tenant = push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant_id)
+		tenant = invoice_push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant_id)
 		# Ours already stored by an attempt the app never counted; the other number used in Xero by someone
 		# else for another amount.
-		stranger = push._payload(foreign, tenant)
+		stranger = invoice_push._payload(foreign, tenant)
 		stranger["LineItems"][0]["Quantity"] = 5
 		stranger["Reference"] = "typed in Xero"
-		client.create_invoices([push._payload(ours, tenant), stranger])
+		client.create_invoices([invoice_push._payload(ours, tenant), stranger])
 		client.close()
-		states = push.push_invoices([ours.name, foreign.name])
+		states = invoice_push.push_invoices([ours.name, foreign.name])
 		self.assertEqual(states, {ours.name: "Pushed", foreign.name: "Failed"})
-		self.assertIn(push.NUMBER_TAKEN, frappe.db.get_value("Xero Invoice", foreign.name, "last_error"))
+		self.assertIn(
+			invoice_push.NUMBER_TAKEN, frappe.db.get_value("Xero Invoice", foreign.name, "last_error")
+		)
 
 	def test_one_organisation_failing_does_not_undo_anothers_pushes(self):
 		healthy = [self.pending_invoice(HEALTHY) for _ in range(3)]
@@ -208,7 +210,7 @@ class TestPushClaims(FrappeTestCase):
 		# The broken organisation's identity server is down and its access token has expired.
 		self.fault(BROKEN, kind="503", path="/connect/token")
 		expire_access_token(BROKEN)
-		states = push.retry_pending()
+		states = invoice_push.retry_pending()
 		frappe.db.rollback()
 		for inv in healthy:
 			self.assertEqual(states[inv.name], "Pushed")
@@ -224,9 +226,9 @@ class TestPushClaims(FrappeTestCase):
 	def test_ours_in_xero_with_another_total_is_pushed_and_flagged_not_sent_again(self):
 		invoice = self.pending_invoice(qty=2)
 		client = connections.client_for(HEALTHY, self.org[HEALTHY].tenant_id)
-		tenant = push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant_id)
+		tenant = invoice_push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant_id)
 		# An earlier attempt reached Xero, which came to another total (same contact and reference).
-		stored = push._payload(invoice, tenant)
+		stored = invoice_push._payload(invoice, tenant)
 		stored["LineItems"][0]["Quantity"] = 3
 		client.create_invoices([stored])
 		client.close()
@@ -234,6 +236,6 @@ class TestPushClaims(FrappeTestCase):
 			"Xero Invoice", invoice.name, {"push_attempts": 1, "last_attempt_at": frappe.utils.now()}
 		)
 		frappe.db.commit()
-		self.assertEqual(push.push_invoices([invoice.name]), {invoice.name: "Pushed"})
+		self.assertEqual(invoice_push.push_invoices([invoice.name]), {invoice.name: "Pushed"})
 		self.assertEqual(len(self.xero_invoices(invoice.invoice_number)), 1)
 		self.assertEqual(frappe.db.get_value("Xero Invoice", invoice.name, "totals_differ"), 1)

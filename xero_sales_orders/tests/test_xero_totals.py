@@ -9,7 +9,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.api import orders as api
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import push
+from xero_sales_orders.services import invoice_updates
 from xso_devkit.sandbox import start_sandbox, synced_organisation
 
 CONNECTION = "Totals Test"
@@ -110,7 +110,7 @@ class TestXeroTotals(FrappeTestCase):
 			},
 		)
 		client.close()
-		push.apply_xero_invoice(self.in_xero(invoice["xero_invoice_id"]), CONNECTION, self.tenant)
+		invoice_updates.apply_xero_invoice(self.in_xero(invoice["xero_invoice_id"]), CONNECTION, self.tenant)
 		local = frappe.get_doc("Xero Invoice", invoice["name"])
 		self.assertEqual(local.totals_differ, 1)
 		self.assertIn("Xero's Total is", local.totals_difference)

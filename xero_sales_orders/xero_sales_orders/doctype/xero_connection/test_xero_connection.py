@@ -11,7 +11,7 @@ from frappe.utils.password import get_decrypted_password
 from xero_sales_orders.api import connection as api
 from xero_sales_orders.exceptions import InvalidOrderError
 from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services.sync import sync_connection
+from xero_sales_orders.services.master_sync import sync_connection
 from xero_sales_orders.tests.factories import make_user
 from xso_devkit.sandbox import (
 	access_tokens_from_workers,

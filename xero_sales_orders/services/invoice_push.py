@@ -1,4 +1,4 @@
-"""Pushing invoices to Xero so that none is lost and none is doubled.
+"""Pushing invoices to Xero (here -> Xero) so that none is lost and none is doubled.
 
 - The local Xero Invoice is committed before anything is sent: if Xero is down it stays Pending.
 - A pusher claims the invoices it sends by a state change committed on its own (a claim with a lease),
@@ -10,11 +10,13 @@
   for such an invoice means "it is there already", never Failed.
 - Xero's answer is committed as soon as it arrives, one order per transaction under that order's lock
   (``order_invoicing.with_order_locked``), where the order's figures are derived again.
+
+What Xero later says of an invoice comes the other way: ``invoice_updates`` (webhooks and reconciliation).
 """
 
 import uuid
 from collections import defaultdict
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 import frappe
 import requests
@@ -24,7 +26,6 @@ from frappe.utils import add_days, getdate, now_datetime
 from xero_sales_orders.core.invoice_plans import xero_line_terms
 from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.core.money import round_money, round_qty, to_decimal
-from xero_sales_orders.core.xero_totals import compare_totals, xero_totals
 from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services.order_invoicing import (
 	INVOICE,
@@ -32,9 +33,9 @@ from xero_sales_orders.services.order_invoicing import (
 	refresh_order_invoicing,
 	with_order_locked,
 )
+from xero_sales_orders.services.xero_invoice_state import note_totals_differ, xero_figures
 from xero_sales_orders.xero.client import XeroAPIError, XeroRateLimitError, XeroUnavailableError
 from xero_sales_orders.xero.errors import element_errors
-from xero_sales_orders.xero.parsing import parse_xero_date
 
 # Xero keeps an idempotency key for about 6 minutes; past this, a re-send gets a new key.
 IDEMPOTENCY_WINDOW = timedelta(minutes=5)
@@ -48,7 +49,6 @@ CLAIM_LEASE = timedelta(minutes=5)
 RETRY_BACKOFF_SECONDS = (0, 30, 60, 120, 300, 600, 1800)
 TRANSIENT = (XeroRateLimitError, XeroUnavailableError, requests.RequestException, OSError)
 NUMBER_TAKEN = "Invoice # must be unique."
-RECONCILE_BATCH = 200
 
 
 def push_invoices(names: list[str]) -> dict[str, str]:
@@ -217,7 +217,7 @@ def _record_accepted(invoices, elements: dict, tenant, claim: str) -> None:
 				before = inv.totals_differ
 				values = {**_pushed_values(inv, elements[inv.name], tenant), **_unclaimed()}
 				_record(inv, values, claim)
-				_note_totals_differ(inv.name, order, values, before)
+				note_totals_differ(inv.name, order, values, before)
 			refresh_order_invoicing(order)
 
 		with_order_locked(order, apply)
@@ -354,108 +354,8 @@ def _pushed_values(invoice, element: dict, tenant) -> dict:
 		"xero_url": safe_link(f"https://go.xero.com/app/{short_code}/invoicing/view/{element['InvoiceID']}")
 		if short_code
 		else None,
-		**_xero_figures(element, invoice),
+		**xero_figures(element, invoice),
 	}
-
-
-def _xero_figures(element: dict, app_totals) -> dict:
-	"""Xero's state of an invoice as the local row keeps it. Xero's own totals are kept beside the app's
-	(never in place of them), and an invoice whose totals in Xero differ from the app's is flagged."""
-	updated = parse_xero_date(element.get("UpdatedDateUTC"))
-	theirs = xero_totals(element)
-	differences = compare_totals(app_totals, element)
-	return {
-		"xero_invoice_id": element["InvoiceID"],
-		"status": element.get("Status") or "DRAFT",
-		"amount_due": to_decimal(element.get("AmountDue")),
-		"amount_paid": to_decimal(element.get("AmountPaid")),
-		"amount_credited": to_decimal(element.get("AmountCredited")),
-		"xero_updated_at": updated.replace(tzinfo=None) if updated else None,
-		"xero_subtotal": theirs["SubTotal"],
-		"xero_total_tax": theirs["TotalTax"],
-		"xero_total": theirs["Total"],
-		"totals_differ": int(bool(differences)),
-		"totals_difference": "; ".join(differences)[:1000] or None,
-	}
-
-
-def _note_totals_differ(invoice_name: str, order: str, values: dict, before: int) -> None:
-	"""Tells the order's timeline the first time Xero's totals of one of its invoices differ from the app's."""
-	if values["totals_differ"] and not before:
-		frappe.get_doc(ORDER, order).add_comment(
-			"Info",
-			_("Xero's totals of invoice {0} differ from the app's: {1}").format(
-				invoice_name, values["totals_difference"]
-			),
-		)
-
-
-def apply_xero_invoices(elements: list[dict], connection: str, tenant_id: str) -> dict[str, str]:
-	"""Applies Xero's current state of invoices to the local ones that are ours, where Xero's is newer.
-
-	Returns the local invoice name of each InvoiceID that is ours. Each order's invoices are applied in one
-	transaction under that order's lock, and its figures derived once (a void returns quantities, a
-	payment changes the paid figure); one order's failure does not undo another's.
-	"""
-	by_id = {e.get("InvoiceID"): e for e in elements if e.get("InvoiceID")}
-	local = {}
-	if by_id:
-		for row in frappe.get_all(
-			INVOICE, {"xero_invoice_id": ["in", list(by_id)]}, ["name", "xero_invoice_id", "sales_order"]
-		):
-			local[row.xero_invoice_id] = row
-	# An invoice whose push answer was lost is known here by its number only.
-	numbers = {
-		e.get("InvoiceNumber"): i for i, e in by_id.items() if i not in local and e.get("InvoiceNumber")
-	}
-	if numbers:
-		for row in frappe.get_all(
-			INVOICE,
-			{"invoice_number": ["in", list(numbers)], "connection": connection, "tenant_id": tenant_id},
-			["name", "invoice_number", "sales_order"],
-		):
-			local[numbers[row.invoice_number]] = row
-	by_order = defaultdict(list)
-	for invoice_id, row in local.items():
-		by_order[row.sales_order].append((row.name, by_id[invoice_id]))
-
-	for order, group in sorted(by_order.items()):
-
-		def apply(group=group, order=order):
-			changed = False
-			for name, element in group:
-				changed |= _apply_if_newer(name, element)
-			if changed:
-				refresh_order_invoicing(order)
-
-		with_order_locked(order, apply)
-	return {invoice_id: row.name for invoice_id, row in local.items()}
-
-
-def apply_xero_invoice(element: dict, connection: str, tenant_id: str) -> str | None:
-	"""One invoice's state from Xero (see ``apply_xero_invoices``); None when it is not ours."""
-	return apply_xero_invoices([element], connection, tenant_id).get(element.get("InvoiceID"))
-
-
-def _apply_if_newer(name: str, element: dict) -> bool:
-	current = frappe.db.get_value(
-		INVOICE,
-		name,
-		["xero_updated_at", "push_state", "sales_order", "subtotal", "total_tax", "total", "totals_differ"],
-		as_dict=True,
-	)
-	if (
-		current.xero_updated_at
-		and (updated := parse_xero_date(element.get("UpdatedDateUTC")))
-		and updated.replace(tzinfo=None) <= current.xero_updated_at
-	):
-		return False  # an older or repeated event: what we hold is as new
-	values = {**_xero_figures(element, current), "push_state": "Pushed"}
-	if current.push_state != "Pushed":
-		values["last_error"] = None
-	frappe.db.set_value(INVOICE, name, values, update_modified=False)
-	_note_totals_differ(name, current.sales_order, values, current.totals_differ)
-	return True
 
 
 def retry_pending(connection: str | None = None) -> dict:
@@ -480,45 +380,3 @@ def retry_pending(connection: str | None = None) -> dict:
 		>= RETRY_BACKOFF_SECONDS[min(c.push_attempts, len(RETRY_BACKOFF_SECONDS) - 1)]
 	]
 	return push_invoices(due) if due else {}
-
-
-def reconcile(connection: str | None = None) -> dict:
-	"""Scheduled: applies every ACCREC invoice changed in Xero since the last run (If-Modified-Since),
-	catching whatever a lost webhook missed. One unreachable organisation costs one short try, not the
-	others' turn."""
-	from xero_sales_orders.services.sync import OVERLAP
-
-	applied = {}
-	tenants = frappe.get_all(
-		"Xero Connection Tenant",
-		filters={"parenttype": connections.CONNECTION},
-		fields=["name", "parent", "tenant_id", "invoices_reconciled_at"],
-	)
-	filters = {"status": "Connected", **({"name": connection} if connection else {})}
-	connected = set(frappe.get_all(connections.CONNECTION, filters, pluck="name"))
-	for tenant in tenants:
-		if tenant.parent not in connected:
-			continue
-		started = connections.utc_now_naive()
-		since = tenant.invoices_reconciled_at
-		client = connections.client_for(tenant.parent, tenant.tenant_id, max_retries=1)
-		try:
-			count, page = 0, []
-			for element in client.invoices(
-				where='Type=="ACCREC"',
-				modified_since=(since.replace(tzinfo=timezone.utc) - OVERLAP) if since else None,
-			):
-				page.append(element)
-				if len(page) == RECONCILE_BATCH:
-					count += len(apply_xero_invoices(page, tenant.parent, tenant.tenant_id))
-					page = []
-			count += len(apply_xero_invoices(page, tenant.parent, tenant.tenant_id))
-			frappe.db.set_value("Xero Connection Tenant", tenant.name, "invoices_reconciled_at", started)
-			frappe.db.commit()
-			applied[tenant.tenant_id] = count
-		except (XeroAPIError, *TRANSIENT, frappe.ValidationError):
-			frappe.db.rollback()
-			frappe.log_error(title=f"Xero reconciliation failed for {tenant.parent} / {tenant.tenant_id}")
-		finally:
-			client.close()
-	return applied
