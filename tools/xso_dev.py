@@ -251,7 +251,8 @@ def link_app(bench: Path) -> None:
 	checkout's development packages on the bench env's import path, and says what it changed on the bench."""
 	changes = point_bench_at_checkout(bench)
 	python = bench / "env" / "bin" / "python"
-	changes += put_checkout_on_path(site_packages(python))
+	pth = site_packages(python) / CHECKOUT_PTH
+	changes += put_checkout_on_path(pth.parent)
 	# The app installed (pip install -e) from this checkout: its import path alone proves nothing now that
 	# the checkout's root is on the env's path.
 	probe = subprocess.run(
@@ -269,7 +270,10 @@ def link_app(bench: Path) -> None:
 		for change in changes:
 			say(f"  - {change}")
 	else:
-		say(f"the bench {bench} already runs this checkout; nothing changed on it")
+		say(
+			f"the bench {bench} already runs this checkout and imports its development packages "
+			f"({', '.join(DEV_PACKAGES)}) through {pth}; nothing changed on it"
+		)
 
 
 def site_exists(bench: Path, site: str) -> bool:
