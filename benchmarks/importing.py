@@ -226,10 +226,10 @@ def cent_check(batch_name: str) -> dict:
 	import frappe
 
 	from xero_sales_orders.core.order_status import is_live_invoice
-	from xero_sales_orders.services import connection as connections
+	from xero_sales_orders.services.xero_clients import client_for
 
 	batch = frappe.get_doc("Xero Import Batch", batch_name)
-	client = connections.client_for(batch.connection, batch.tenant_id)
+	client = client_for(batch.connection, batch.tenant_id)
 	try:
 		xero = {
 			i["InvoiceID"]: i

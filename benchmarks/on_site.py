@@ -10,10 +10,9 @@ import time
 
 import frappe
 import requests
-from xero_sales_orders.services.master_sync import sync_connection
 
-from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import invoice_push, order_invoicing, webhooks
+from xero_sales_orders.services import invoice_push, order_invoicing, webhooks, xero_clients, xero_endpoints
+from xero_sales_orders.services.master_sync import sync_connection
 from xso_devkit.sandbox import (
 	access_tokens_from_workers,
 	connect,
@@ -79,7 +78,7 @@ def push_soak(invoices: int = 1000, fault_rate: float = 0.2, read_timeout: float
 	try:
 		name = connect(sandbox, f"Benchmark Push Soak {frappe.generate_hash(length=6)}")
 		sync_connection(name)
-		conn = frappe.get_doc(connections.CONNECTION, name)
+		conn = frappe.get_doc(xero_endpoints.CONNECTION, name)
 		tenant = conn.tenants[0]
 		org = {"connection": name, "tenant_id": tenant.tenant_id}
 		customers = frappe.get_all("Xero Contact", {**org, "contact_status": "ACTIVE"}, pluck="name")
@@ -150,7 +149,7 @@ def push_soak(invoices: int = 1000, fault_rate: float = 0.2, read_timeout: float
 				as_list=True,
 			)
 		)
-		client = connections.client_for(name, tenant.tenant_id)
+		client = xero_clients.client_for(name, tenant.tenant_id)
 		remote = [inv["InvoiceNumber"] for inv in client.invoices(numbers=names)]
 		client.close()
 		calls = sandbox_calls(sandbox)
@@ -178,7 +177,7 @@ def webhook_processing(events: int = 1000) -> dict:
 	try:
 		name = connect(sandbox, "Benchmark Webhooks")
 		sync_connection(name)
-		conn = frappe.get_doc(connections.CONNECTION, name)
+		conn = frappe.get_doc(xero_endpoints.CONNECTION, name)
 		tenant = conn.tenants[0]
 		frappe.db.set_value("Xero Connection Tenant", tenant.name, "invoice_status", "AUTHORISED")
 		org = {"connection": name, "tenant_id": tenant.tenant_id}
@@ -276,7 +275,7 @@ def _orders(org, count: int, lines_per_order: int, prefix: str) -> list:
 
 
 def _in_xero(org, names: list[str]) -> list[str]:
-	client = connections.client_for(org.name, org.tenant_id)
+	client = xero_clients.client_for(org.name, org.tenant_id)
 	try:
 		return [inv["InvoiceNumber"] for inv in client.invoices(numbers=names)]
 	finally:
@@ -591,7 +590,7 @@ def remainder_soak(orders: int = 40, fault_rate: float = 0.2) -> dict:
 
 
 def _fetch(connection: str, tenant_id: str, numbers: list[str]) -> list[dict]:
-	client = connections.client_for(connection, tenant_id)
+	client = xero_clients.client_for(connection, tenant_id)
 	try:
 		return list(client.invoices(numbers=numbers))
 	finally:

@@ -62,6 +62,27 @@ def throw_core_error(error: Exception, title: str | None = None):
 	raise error
 
 
+# The Xero Connection: its consent and tokens (services/consent.py, services/tokens.py).
+
+
+class NeedsReconnectError(frappe.ValidationError):
+	"""The consent is gone (refresh token expired, rotated away or revoked): an admin must reconnect."""
+
+	http_status_code = 409
+
+
+class NotConnectedError(frappe.ValidationError):
+	"""The connection has no consent yet, or no organisation."""
+
+	http_status_code = 409
+
+
+class OAuthStateError(frappe.ValidationError):
+	"""Unknown, expired, replayed or foreign OAuth state."""
+
+	http_status_code = 400
+
+
 class InvalidReportFilterError(frappe.ValidationError):
 	"""A report or dashboard filter of the wrong type or with an unknown value."""
 

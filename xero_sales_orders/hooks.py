@@ -13,7 +13,7 @@ after_request = ["xero_sales_orders.api.xero_answers.add_retry_after"]
 
 scheduler_events = {
 	# Refresh tokens long before Xero's 60-day idle expiry, and keep the synced masters current.
-	"daily": ["xero_sales_orders.services.connection.keep_tokens_alive"],
+	"daily": ["xero_sales_orders.services.xero_tokens.keep_tokens_alive"],
 	"hourly": ["xero_sales_orders.services.master_sync.sync_all"],
 	"cron": {
 		# Pending invoices go out as soon as their backoff has passed; reconciliation catches lost webhooks.

@@ -7,8 +7,7 @@ cd ~/frappe-bench/sites
 
 import frappe
 
-from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import invoice_push, order_invoicing
+from xero_sales_orders.services import invoice_push, order_invoicing, xero_clients, xero_endpoints
 from xero_sales_orders.services.master_sync import sync_connection
 from xso_devkit.sandbox import CLIENT_ID, CLIENT_SECRET, WEBHOOK_KEY, consent
 
@@ -37,10 +36,10 @@ def complete_setup():
 
 def connect_sandbox(sandbox_url: str) -> str:
 	"""Creates (or re-points) the demo connection at the sandbox and consents, as an admin's click would."""
-	if not frappe.db.exists(connections.CONNECTION, DEMO_CONNECTION):
+	if not frappe.db.exists(xero_endpoints.CONNECTION, DEMO_CONNECTION):
 		frappe.get_doc(
 			{
-				"doctype": connections.CONNECTION,
+				"doctype": xero_endpoints.CONNECTION,
 				"connection_name": DEMO_CONNECTION,
 				"client_id": CLIENT_ID,
 				"client_secret": CLIENT_SECRET,
@@ -51,7 +50,7 @@ def connect_sandbox(sandbox_url: str) -> str:
 			}
 		).insert(ignore_permissions=True)
 	else:
-		conn = frappe.get_doc(connections.CONNECTION, DEMO_CONNECTION)
+		conn = frappe.get_doc(xero_endpoints.CONNECTION, DEMO_CONNECTION)
 		conn.update({"login_url": sandbox_url, "identity_url": sandbox_url, "api_url": sandbox_url})
 		conn.save(ignore_permissions=True)
 	frappe.db.commit()
@@ -71,8 +70,8 @@ def make_demo_data(sandbox_url: str | None = None):
 	if frappe.db.exists("Xero Sales Order", {"po_number": ["like", f"{DEMO_PO}%"]}):
 		print("demo orders already exist")
 		return
-	conn = frappe.get_doc(connections.CONNECTION, DEMO_CONNECTION) if sandbox_url else None
-	tenant = connections.default_tenant(conn) if conn else None
+	conn = frappe.get_doc(xero_endpoints.CONNECTION, DEMO_CONNECTION) if sandbox_url else None
+	tenant = xero_clients.default_tenant(conn) if conn else None
 	filters = {"connection": conn.name, "tenant_id": tenant} if conn else {}
 	customers = frappe.get_all(
 		"Xero Contact", {**filters, "contact_status": "ACTIVE"}, pluck="name", limit=len(DEMO_ORDERS)

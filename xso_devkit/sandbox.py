@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import frappe
 import requests
 
-from xero_sales_orders.services import connection as connections
+from xero_sales_orders.services import xero_consent, xero_endpoints, xero_tokens
 from xero_sales_orders.services.master_sync import sync_connection
 from xero_sandbox import DEFAULTS, SandboxServer
 
@@ -21,12 +21,12 @@ WEBHOOK_KEY = DEFAULTS["webhook_key"]
 def consent(name: str, follow: bool = True) -> dict:
 	"""Does what the admin's browser does against the sandbox, which consents at once: opens the authorize
 	URL, reads the code and state from the redirect and (with ``follow``) completes the consent."""
-	answer = requests.get(connections.start_authorization(name), allow_redirects=False, timeout=30)
+	answer = requests.get(xero_consent.start_authorization(name), allow_redirects=False, timeout=30)
 	if answer.status_code not in (302, 303):
 		raise RuntimeError(f"the sandbox did not redirect: {answer.status_code} {answer.text[:200]}")
 	params = {k: v[0] for k, v in parse_qs(urlparse(answer.headers["Location"]).query).items()}
 	if follow:
-		connections.complete_authorization(params.get("code"), params.get("state"))
+		xero_consent.complete_authorization(params.get("code"), params.get("state"))
 	return params
 
 
@@ -42,11 +42,11 @@ def start_sandbox(**options) -> SandboxServer:
 def make_connection(sandbox: SandboxServer, name: str) -> str:
 	"""A Xero Connection pointing at the sandbox, committed so that token refreshes (which run in their
 	own transaction) can see it."""
-	if frappe.db.exists(connections.CONNECTION, name):
-		frappe.delete_doc(connections.CONNECTION, name, force=True, ignore_permissions=True)
+	if frappe.db.exists(xero_endpoints.CONNECTION, name):
+		frappe.delete_doc(xero_endpoints.CONNECTION, name, force=True, ignore_permissions=True)
 	frappe.get_doc(
 		{
-			"doctype": connections.CONNECTION,
+			"doctype": xero_endpoints.CONNECTION,
 			"connection_name": name,
 			"client_id": CLIENT_ID,
 			"client_secret": CLIENT_SECRET,
@@ -76,7 +76,7 @@ def synced_organisation(
 	items that have an account (``items_with_tax``: those with a tax type too)."""
 	connect(sandbox, name)
 	sync_connection(name)
-	tenant = frappe.get_doc(connections.CONNECTION, name).tenants[0]
+	tenant = frappe.get_doc(xero_endpoints.CONNECTION, name).tenants[0]
 	frappe.db.set_value("Xero Connection Tenant", tenant.name, "invoice_status", invoice_status)
 	frappe.db.commit()
 	org = {"connection": name, "tenant_id": tenant.tenant_id}
@@ -100,7 +100,7 @@ def reset_calls(sandbox: SandboxServer) -> None:
 
 
 def expire_access_token(name: str) -> None:
-	frappe.db.set_value(connections.CONNECTION, name, "token_expires_at", "2000-01-01 00:00:00")
+	frappe.db.set_value(xero_endpoints.CONNECTION, name, "token_expires_at", "2000-01-01 00:00:00")
 	frappe.db.commit()
 
 
@@ -115,7 +115,7 @@ def access_tokens_from_workers(name: str, workers: int, timeout: float = 60) -> 
 		frappe.connect()
 		try:
 			barrier.wait()
-			tokens.append(connections.get_access_token(name))
+			tokens.append(xero_tokens.get_access_token(name))
 		except Exception as e:
 			errors.append(e)
 		finally:

@@ -49,7 +49,7 @@ def bench(*args) -> str:
 def in_xero(conn: dict, numbers: list[str]) -> list[dict]:
 	"""What Xero holds under these invoice numbers, asked with the connection's own access token."""
 	token = bench(
-		"execute", "xero_sales_orders.services.connection.get_access_token", "--args", repr([conn["name"]])
+		"execute", "xero_sales_orders.services.xero_tokens.get_access_token", "--args", repr([conn["name"]])
 	)
 	r = requests.get(
 		f"{SANDBOX_URL}/api.xro/2.0/Invoices",

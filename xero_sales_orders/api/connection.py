@@ -9,13 +9,18 @@ from frappe import _
 from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.exceptions import throw
 from xero_sales_orders.permissions import CONNECTION_ROLES, require_roles
-from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import master_sync
+from xero_sales_orders.services import (
+	connection_health,
+	master_sync,
+	xero_consent,
+	xero_endpoints,
+	xero_tokens,
+)
 
 
 def _check(connection, action: str):
 	require_roles(CONNECTION_ROLES, action)
-	if not isinstance(connection, str) or not frappe.db.exists(connections.CONNECTION, connection):
+	if not isinstance(connection, str) or not frappe.db.exists(xero_endpoints.CONNECTION, connection):
 		throw(_("Xero Connection {0} not found").format(connection), frappe.DoesNotExistError)
 
 
@@ -23,14 +28,14 @@ def _check(connection, action: str):
 def authorize(connection):
 	"""Returns ``{"url": ...}``: Xero's authorize page with a fresh single-use state."""
 	_check(connection, "connect to Xero")
-	return {"url": connections.start_authorization(connection)}
+	return {"url": xero_consent.start_authorization(connection)}
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
 def callback(code=None, state=None, error=None, error_description=None, **kwargs):
 	"""Where Xero sends the browser back; finishes the consent and opens the connection form."""
 	try:
-		name = connections.complete_authorization(code, state, error, error_description)
+		name = xero_consent.complete_authorization(code, state, error, error_description)
 	except frappe.ValidationError as e:
 		frappe.db.rollback()
 		frappe.respond_as_web_page(
@@ -50,8 +55,8 @@ def refresh(connection):
 	"""Refreshes the token set now (under the connection's row lock) and returns the connection's health."""
 	_check(connection, "refresh Xero tokens")
 	with xero_answers():
-		connections.refresh(connection, force=True)
-	return connections.health(connection)
+		xero_tokens.refresh(connection, force=True)
+	return connection_health.health(connection)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -59,8 +64,8 @@ def disconnect(connection):
 	"""Removes the organisations from the Xero app, revokes the tokens and forgets them."""
 	_check(connection, "disconnect from Xero")
 	with xero_answers():
-		connections.disconnect(connection)
-	return connections.health(connection)
+		xero_consent.disconnect(connection)
+	return connection_health.health(connection)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -74,4 +79,4 @@ def sync(connection, full=0):
 @frappe.whitelist()
 def health(connection):
 	_check(connection, "see the Xero connection")
-	return connections.health(connection)
+	return connection_health.health(connection)

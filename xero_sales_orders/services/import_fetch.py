@@ -15,6 +15,8 @@ from xero_sales_orders.exceptions import (
 	ImportReconnectError,
 	ImportRefusedError,
 	ImportXeroUnreachableError,
+	NeedsReconnectError,
+	NotConnectedError,
 	XeroRateLimitedError,
 	XeroReconnectError,
 	XeroRefusedError,
@@ -22,8 +24,8 @@ from xero_sales_orders.exceptions import (
 	answer_for,
 	keep_retry_after,
 )
-from xero_sales_orders.services.connection import NeedsReconnectError, NotConnectedError, client_for
 from xero_sales_orders.services.import_settings import contact_ids
+from xero_sales_orders.services.xero_clients import client_for
 from xero_sales_orders.xero.parsing import parse_xero_date
 
 # Invoices per call: Xero sends an invoice's lines only when the list is paged, at most 1,000 a page.

@@ -20,8 +20,14 @@ from xero_sales_orders.core.import_grouping import (
 	preview_row,
 	summarise,
 )
-from xero_sales_orders.exceptions import ImportSettingsError, ImportStateError, XeroUnreachableError, throw
-from xero_sales_orders.services.connection import NeedsReconnectError, NotConnectedError
+from xero_sales_orders.exceptions import (
+	ImportSettingsError,
+	ImportStateError,
+	NeedsReconnectError,
+	NotConnectedError,
+	XeroUnreachableError,
+	throw,
+)
 from xero_sales_orders.services.import_fetch import fetch_failure, fetch_invoices, source_invoice
 from xero_sales_orders.services.import_files import (
 	PREVIEW_FILE,
@@ -49,8 +55,8 @@ from xero_sales_orders.services.import_settings import (
 	validate_settings,
 )
 from xero_sales_orders.services.import_writer import OrderWriter
-from xero_sales_orders.services.order_invoicing import ORDER
 from xero_sales_orders.services.master_sync import sync_connection
+from xero_sales_orders.services.order_invoicing import ORDER
 from xero_sales_orders.xero.errors import XeroAPIError
 
 # Orders per transaction: a crash loses at most this many orders' work, each commit costs little.

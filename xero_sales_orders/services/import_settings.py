@@ -11,7 +11,8 @@ from xero_sales_orders.core.errors import ImportRuleError
 from xero_sales_orders.core.import_grouping import GROUP_BY_PATTERN, GROUPINGS, compile_po_pattern
 from xero_sales_orders.core.order_status import INVOICE_STATUSES
 from xero_sales_orders.exceptions import ImportSettingsError, throw
-from xero_sales_orders.services.connection import CONNECTION, default_tenant
+from xero_sales_orders.services.xero_clients import default_tenant
+from xero_sales_orders.services.xero_endpoints import CONNECTION
 
 BATCH = "Xero Import Batch"
 # A batch's statuses: written only by the preview and the import (import_runner).

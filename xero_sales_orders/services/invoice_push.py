@@ -26,13 +26,14 @@ from frappe.utils import add_days, getdate, now_datetime
 from xero_sales_orders.core.invoice_plans import xero_line_terms
 from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.core.money import round_money, round_qty, to_decimal
-from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services.order_invoicing import (
 	INVOICE,
 	ORDER,
 	refresh_order_invoicing,
 	with_order_locked,
 )
+from xero_sales_orders.services.xero_clients import client_for
+from xero_sales_orders.services.xero_endpoints import CONNECTION
 from xero_sales_orders.services.xero_invoice_state import note_totals_differ, xero_figures
 from xero_sales_orders.xero.client import XeroAPIError, XeroRateLimitError, XeroUnavailableError
 from xero_sales_orders.xero.errors import element_errors
@@ -126,7 +127,7 @@ def _push_group(connection: str, tenant_id: str, names: list[str], claim: str) -
 	if not invoices:
 		return
 	try:
-		client = connections.client_for(connection, tenant_id, max_retries=2, timeout=PUSH_TIMEOUT)
+		client = client_for(connection, tenant_id, max_retries=2, timeout=PUSH_TIMEOUT)
 	except frappe.ValidationError as e:
 		_failed(invoices, str(e), transient=True)
 		return
@@ -295,7 +296,7 @@ def _outside_window(invoice) -> bool:
 def _tenant_settings(connection: str, tenant_id: str):
 	return frappe.db.get_value(
 		"Xero Connection Tenant",
-		{"parent": connection, "parenttype": connections.CONNECTION, "tenant_id": tenant_id},
+		{"parent": connection, "parenttype": CONNECTION, "tenant_id": tenant_id},
 		["invoice_status", "due_days", "branding_theme_id", "short_code"],
 		as_dict=True,
 	) or frappe._dict(invoice_status="DRAFT", due_days=30)

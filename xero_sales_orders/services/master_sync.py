@@ -6,18 +6,24 @@ first sync of 5,000 contacts costs 5 calls to Xero and a handful of queries here
 """
 
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import frappe
 from frappe.utils import now_datetime
 
 from xero_sales_orders.core.master_fields import account_fields, contact_fields, item_fields, tax_rate_fields
-from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services.db import autonomous_transaction
+from xero_sales_orders.services.xero_clients import client_for, rate_figures
+from xero_sales_orders.services.xero_endpoints import CONNECTION
 
 # Re-read a little before the last sync started, so that a change made in Xero while we were reading
 # (or a small clock difference) is not missed; upserts make the overlap harmless.
 OVERLAP = timedelta(minutes=2)
+
+
+def utc_now_naive() -> datetime:
+	"""Now in UTC without a zone: the stamps that Xero's If-Modified-Since is sent from."""
+	return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -53,15 +59,15 @@ def sync_connection(name: str, full: bool = False, kinds=None) -> dict:
 
 	Commits after each list of each organisation (see below); call it where a commit is allowed.
 	"""
-	conn = frappe.get_doc(connections.CONNECTION, name)
+	conn = frappe.get_doc(CONNECTION, name)
 	summary = {}
 	for tenant in conn.tenants:
-		client = connections.client_for(name, tenant.tenant_id)
+		client = client_for(name, tenant.tenant_id)
 		try:
 			for kind in kinds or MASTERS:
 				master = MASTERS[kind]
 				since = tenant.get(master.stamp) if master.incremental and not full else None
-				started = connections.utc_now_naive()
+				started = utc_now_naive()
 				records = _fetch(
 					client, kind, since.replace(tzinfo=timezone.utc) - OVERLAP if since else None
 				)
@@ -82,10 +88,10 @@ def sync_connection(name: str, full: bool = False, kinds=None) -> dict:
 				}
 		finally:
 			client.close()
-	figures = frappe.cache.get_value(f"xso:rate-figures:{name}") or {}
+	figures = rate_figures(name)
 	with autonomous_transaction():
 		frappe.db.set_value(
-			connections.CONNECTION,
+			CONNECTION,
 			name,
 			{
 				"last_sync": now_datetime(),
@@ -157,7 +163,7 @@ def _differs(stored, incoming) -> bool:
 
 def sync_all() -> None:
 	"""Scheduled: an incremental sync of every connected consent; one failure does not stop the others."""
-	for name in frappe.get_all(connections.CONNECTION, {"status": "Connected"}, pluck="name"):
+	for name in frappe.get_all(CONNECTION, {"status": "Connected"}, pluck="name"):
 		try:
 			sync_connection(name)
 			frappe.db.commit()

@@ -5,9 +5,10 @@ from datetime import timezone
 
 import frappe
 
-from xero_sales_orders.services import connection as connections
 from xero_sales_orders.services.invoice_updates import apply_xero_invoices
-from xero_sales_orders.services.master_sync import OVERLAP
+from xero_sales_orders.services.master_sync import OVERLAP, utc_now_naive
+from xero_sales_orders.services.xero_clients import client_for
+from xero_sales_orders.services.xero_endpoints import CONNECTION
 from xero_sales_orders.xero.errors import XeroAPIError
 
 RECONCILE_BATCH = 200
@@ -20,17 +21,17 @@ def reconcile(connection: str | None = None) -> dict:
 	applied = {}
 	tenants = frappe.get_all(
 		"Xero Connection Tenant",
-		filters={"parenttype": connections.CONNECTION},
+		filters={"parenttype": CONNECTION},
 		fields=["name", "parent", "tenant_id", "invoices_reconciled_at"],
 	)
 	filters = {"status": "Connected", **({"name": connection} if connection else {})}
-	connected = set(frappe.get_all(connections.CONNECTION, filters, pluck="name"))
+	connected = set(frappe.get_all(CONNECTION, filters, pluck="name"))
 	for tenant in tenants:
 		if tenant.parent not in connected:
 			continue
-		started = connections.utc_now_naive()
+		started = utc_now_naive()
 		since = tenant.invoices_reconciled_at
-		client = connections.client_for(tenant.parent, tenant.tenant_id, max_retries=1)
+		client = client_for(tenant.parent, tenant.tenant_id, max_retries=1)
 		try:
 			count, page = 0, []
 			for element in client.invoices(

@@ -17,7 +17,7 @@ import frappe
 from frappe.utils import get_system_timezone
 from frappe.utils.password import get_decrypted_password
 
-from xero_sales_orders.services import connection as connections
+from xero_sales_orders.services.xero_endpoints import CONNECTION
 
 CONFIG_VERSION_KEY = "xso:webhook-config-version"
 
@@ -68,15 +68,15 @@ def current() -> WebhookConfig:
 	if version is not None and cached and cached[0] == version:
 		return cached[1]
 	keys = {}
-	for name in frappe.get_all(connections.CONNECTION, pluck="name"):
-		key = get_decrypted_password(connections.CONNECTION, name, "webhook_key", raise_exception=False)
+	for name in frappe.get_all(CONNECTION, pluck="name"):
+		key = get_decrypted_password(CONNECTION, name, "webhook_key", raise_exception=False)
 		if key:
 			keys[name] = key
-	connected = set(frappe.get_all(connections.CONNECTION, {"status": "Connected"}, pluck="name"))
+	connected = set(frappe.get_all(CONNECTION, {"status": "Connected"}, pluck="name"))
 	tenants = {}
 	rows = frappe.get_all(
 		"Xero Connection Tenant",
-		filters={"parenttype": connections.CONNECTION},
+		filters={"parenttype": CONNECTION},
 		fields=["tenant_id", "parent"],
 		order_by="modified asc",
 	)

@@ -7,7 +7,7 @@ from collections import defaultdict
 import frappe
 from frappe.utils import now_datetime
 
-from xero_sales_orders.services import connection as connections
+from xero_sales_orders.services import xero_clients
 from xero_sales_orders.services.invoice_updates import apply_xero_invoices
 from xero_sales_orders.services.master_sync import MASTERS, upsert
 from xero_sales_orders.xero.errors import XeroRateLimitError
@@ -51,7 +51,7 @@ def process_queued(
 				try:
 					# One client (and one HTTPS connection) per organisation for the whole pass.
 					if organisation not in clients:
-						clients[organisation] = connections.client_for(connection, tenant_id)
+						clients[organisation] = xero_clients.client_for(connection, tenant_id)
 					outcome = apply_chunk(clients[organisation], connection, tenant_id, category, chunk)
 					for (status, error), names in outcome.items():
 						mark(names, status, error)

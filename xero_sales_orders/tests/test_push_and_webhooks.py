@@ -12,8 +12,7 @@ from frappe.utils import now_datetime
 from frappe.utils.background_jobs import get_queue
 
 from xero_sales_orders.api import orders as api
-from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import invoice_push, reconciliation, webhooks
+from xero_sales_orders.services import invoice_push, reconciliation, webhooks, xero_clients
 from xero_sales_orders.xero.webhooks import sign
 from xso_devkit.sandbox import (
 	WEBHOOK_KEY,
@@ -67,7 +66,7 @@ class TestPushAndWebhooks(FrappeTestCase):
 		return doc
 
 	def xero_invoices(self, number):
-		client = connections.client_for(CONNECTION, self.tenant)
+		client = xero_clients.client_for(CONNECTION, self.tenant)
 		try:
 			return list(client.invoices(numbers=[number]))
 		finally:
@@ -130,7 +129,7 @@ class TestPushAndWebhooks(FrappeTestCase):
 		requests.delete(f"{self.sandbox.url}/_sandbox/faults", timeout=10)
 		# Xero got it after all (the answer was lost), and its idempotency key is long forgotten.
 		local = frappe.get_doc("Xero Invoice", invoice["name"])
-		client = connections.client_for(CONNECTION, self.tenant)
+		client = xero_clients.client_for(CONNECTION, self.tenant)
 		client.create_invoices([invoice_push._payload(local, invoice_push._tenant_settings(CONNECTION, self.tenant))])
 		client.close()
 		frappe.db.set_value("Xero Invoice", invoice["name"], "last_attempt_at", "2000-01-01 00:00:00")
@@ -186,7 +185,7 @@ class TestPushAndWebhooks(FrappeTestCase):
 		requests.post(
 			f"{self.sandbox.url}/_sandbox/invoices/{paid['xero_invoice_id']}/pay", json={}, timeout=10
 		).raise_for_status()
-		client = connections.client_for(CONNECTION, self.tenant)
+		client = xero_clients.client_for(CONNECTION, self.tenant)
 		client.update_invoice(voided["xero_invoice_id"], {"Status": "VOIDED"})
 		client.close()
 		event = self.event(paid["xero_invoice_id"])
@@ -324,7 +323,7 @@ class TestPushAndWebhooks(FrappeTestCase):
 			"path": "/api.xro/2.0/Invoices",
 		}
 		requests.post(f"{self.sandbox.url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
-		limiter = connections.shared_rate_limiter()
+		limiter = xero_clients.shared_rate_limiter()
 		try:
 			self.assertGreaterEqual(webhooks.process_queued()["deferred"], 1)
 			stored = ["status", "attempts", "error"]
@@ -366,7 +365,7 @@ class TestPushAndWebhooks(FrappeTestCase):
 			frappe.db.commit()
 
 	def test_contact_events_refresh_the_synced_contact(self):
-		client = connections.client_for(CONNECTION, self.tenant)
+		client = xero_clients.client_for(CONNECTION, self.tenant)
 		renamed = f"Renamed in Xero {uuid.uuid4().hex[:6]}"
 		client.post("/Contacts", {"Contacts": [{"ContactID": self.customer, "Name": renamed}]})
 		client.close()

@@ -9,8 +9,7 @@ import frappe
 import requests
 from frappe.tests.utils import FrappeTestCase
 
-from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import invoice_push, order_invoicing
+from xero_sales_orders.services import invoice_push, order_invoicing, xero_clients
 from xso_devkit.sandbox import (
 	expire_access_token,
 	reset_calls,
@@ -69,7 +68,7 @@ class TestPushClaims(FrappeTestCase):
 		return order_invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": qty}])
 
 	def xero_invoices(self, number, connection=HEALTHY):
-		client = connections.client_for(connection, self.org[connection].tenant_id)
+		client = xero_clients.client_for(connection, self.org[connection].tenant_id)
 		try:
 			return list(client.invoices(numbers=[number]))
 		finally:
@@ -174,7 +173,7 @@ class TestPushClaims(FrappeTestCase):
 		# The first attempt reached Xero but its answer was lost; the retry goes out with another invoice
 		# under a new batch key, so Xero cannot replay it: the app looks it up by number instead.
 		lost, other = self.pending_invoice(), self.pending_invoice()
-		client = connections.client_for(HEALTHY, self.org[HEALTHY].tenant_id)
+		client = xero_clients.client_for(HEALTHY, self.org[HEALTHY].tenant_id)
 		tenant = invoice_push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant_id)
 		client.create_invoices([invoice_push._payload(lost, tenant)])
 		client.close()
@@ -189,7 +188,7 @@ class TestPushClaims(FrappeTestCase):
 
 	def test_number_taken_in_xero_is_looked_up_before_it_counts_as_refused(self):
 		ours, foreign = self.pending_invoice(), self.pending_invoice(qty=2)
-		client = connections.client_for(HEALTHY, self.org[HEALTHY].tenant_id)
+		client = xero_clients.client_for(HEALTHY, self.org[HEALTHY].tenant_id)
 		tenant = invoice_push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant_id)
 		# Ours already stored by an attempt the app never counted; the other number used in Xero by someone
 		# else for another amount.
@@ -225,7 +224,7 @@ class TestPushClaims(FrappeTestCase):
 
 	def test_ours_in_xero_with_another_total_is_pushed_and_flagged_not_sent_again(self):
 		invoice = self.pending_invoice(qty=2)
-		client = connections.client_for(HEALTHY, self.org[HEALTHY].tenant_id)
+		client = xero_clients.client_for(HEALTHY, self.org[HEALTHY].tenant_id)
 		tenant = invoice_push._tenant_settings(HEALTHY, self.org[HEALTHY].tenant_id)
 		# An earlier attempt reached Xero, which came to another total (same contact and reference).
 		stored = invoice_push._payload(invoice, tenant)

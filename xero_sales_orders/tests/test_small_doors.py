@@ -20,8 +20,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.api import orders as orders_api
 from xero_sales_orders.exceptions import ImportSettingsError
-from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import webhooks
+from xero_sales_orders.services import webhooks, xero_consent, xero_tokens
 from xero_sales_orders.services.import_settings import BATCH
 from xero_sales_orders.services.order_invoicing import create_invoice
 from xero_sales_orders.tests.factories import make_contact, make_order, make_user
@@ -91,7 +90,7 @@ class TestConnectionDoors(FrappeTestCase):
 
 	def test_the_state_is_claimed_once_without_getdel_or_pickle(self):
 		state = consent(CONNECTION, follow=False)["state"]
-		raw = frappe.cache.get(frappe.cache.make_key(connections._state_key(state)))
+		raw = frappe.cache.get(frappe.cache.make_key(xero_consent._state_key(state)))
 		self.assertEqual(json.loads(raw)["connection"], CONNECTION)  # plain JSON, not a pickle
 		getdel_before = self.getdel_calls()
 		claims, barrier, site = [], threading.Barrier(8), frappe.local.site
@@ -100,7 +99,7 @@ class TestConnectionDoors(FrappeTestCase):
 			frappe.init(site=site)
 			try:
 				barrier.wait()
-				claims.append(connections._take_state_record(state))
+				claims.append(xero_consent._take_state_record(state))
 			finally:
 				frappe.destroy()
 
@@ -117,14 +116,14 @@ class TestConnectionDoors(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Xero Connection", CONNECTION, "status"), "Connected")
 		state = consent(CONNECTION, follow=False)["state"]
 		with self.assertRaisesRegex(frappe.ValidationError, "Xero refused the sign-in"):
-			connections.complete_authorization("a-code-xero-never-issued", state)
+			xero_consent.complete_authorization("a-code-xero-never-issued", state)
 		frappe.db.commit()
 		row = frappe.db.get_value("Xero Connection", CONNECTION, ["status", "last_error"], as_dict=True)
 		self.assertEqual(row.status, "Connected")
 		self.assertIn("Xero refused the sign-in", row.last_error)
 		# The scheduled jobs still pick it up, and its tokens still work.
-		self.assertIn(CONNECTION, connections.keep_tokens_alive(max_age_days=0))
-		self.assertTrue(connections.get_access_token(CONNECTION))
+		self.assertIn(CONNECTION, xero_tokens.keep_tokens_alive(max_age_days=0))
+		self.assertTrue(xero_tokens.get_access_token(CONNECTION))
 
 	def test_a_failed_first_consent_marks_the_connection_error(self):
 		from xso_devkit.sandbox import make_connection
@@ -132,7 +131,7 @@ class TestConnectionDoors(FrappeTestCase):
 		name = make_connection(self.sandbox, "Small Doors New")
 		state = consent(name, follow=False)["state"]
 		with self.assertRaises(frappe.ValidationError):
-			connections.complete_authorization("a-code-xero-never-issued", state)
+			xero_consent.complete_authorization("a-code-xero-never-issued", state)
 		frappe.db.commit()
 		self.assertEqual(frappe.db.get_value("Xero Connection", name, "status"), "Error")
 

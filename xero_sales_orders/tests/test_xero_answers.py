@@ -20,15 +20,16 @@ from xero_sales_orders.exceptions import (
 	RETRY_AFTER_FLAG,
 	ImportFetchError,
 	ImportRateLimitedError,
+	NeedsReconnectError,
 	XeroRateLimitedError,
 	XeroReconnectError,
 	XeroRefusedError,
 	XeroUnreachableError,
 )
-from xero_sales_orders.services import connection as connections
+from xero_sales_orders.services import xero_clients
 from xero_sales_orders.services.import_settings import BATCH
-from xero_sales_orders.services.order_invoicing import create_invoice
 from xero_sales_orders.services.master_sync import sync_connection
+from xero_sales_orders.services.order_invoicing import create_invoice
 from xso_devkit.sandbox import connect, start_sandbox
 
 CONNECTION = "Answers Test"
@@ -64,7 +65,7 @@ class TestXeroConditionsAreAnswers(FrappeTestCase):
 		frappe.db.rollback()
 
 	def clear_pause(self):
-		limiter = connections.shared_rate_limiter()
+		limiter = xero_clients.shared_rate_limiter()
 		backend = limiter._backend
 		if hasattr(backend, "redis"):
 			backend.redis.delete(backend._key(self.tenant, "pause"))
@@ -99,7 +100,7 @@ class TestXeroConditionsAreAnswers(FrappeTestCase):
 
 	def test_the_shared_limiters_own_wait_running_out_is_429(self):
 		# Another worker was told by Xero to wait: every worker waits, and a user's call does not hang on it.
-		connections.shared_rate_limiter().pause(self.tenant, "minute", 45)
+		xero_clients.shared_rate_limiter().pause(self.tenant, "minute", 45)
 		self.assert_answer(
 			lambda: connection_api.sync(CONNECTION),
 			XeroRateLimitedError,
@@ -129,7 +130,7 @@ class TestXeroConditionsAreAnswers(FrappeTestCase):
 
 	def test_xero_down_after_the_retries_is_503(self):
 		self.fault(kind="503", path="/api.xro/2.0/Organisation", count=5)
-		client = connections.client_for(CONNECTION, self.tenant, max_retries=1, backoff_base=0.01)
+		client = xero_clients.client_for(CONNECTION, self.tenant, max_retries=1, backoff_base=0.01)
 
 		def call():
 			with xero_answers():
@@ -145,13 +146,13 @@ class TestXeroConditionsAreAnswers(FrappeTestCase):
 		frappe.db.commit()
 		self.assert_answer(
 			lambda: connection_api.sync(CONNECTION),
-			connections.NeedsReconnectError,
+			NeedsReconnectError,
 			409,
 			"needs reconnecting: an administrator must click Connect to Xero",
 		)
 
 	def test_xeros_validation_error_is_417_with_xeros_message(self):
-		client = connections.client_for(CONNECTION, self.tenant, max_retries=0)
+		client = xero_clients.client_for(CONNECTION, self.tenant, max_retries=0)
 
 		def call():
 			with xero_answers():

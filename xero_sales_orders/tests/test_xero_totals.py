@@ -8,8 +8,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.api import orders as api
-from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import invoice_updates
+from xero_sales_orders.services import invoice_updates, xero_clients
 from xso_devkit.sandbox import start_sandbox, synced_organisation
 
 CONNECTION = "Totals Test"
@@ -54,7 +53,7 @@ class TestXeroTotals(FrappeTestCase):
 		return doc
 
 	def in_xero(self, invoice_id):
-		client = connections.client_for(CONNECTION, self.tenant)
+		client = xero_clients.client_for(CONNECTION, self.tenant)
 		try:
 			return next(iter(client.invoices(ids=[invoice_id])))
 		finally:
@@ -93,7 +92,7 @@ class TestXeroTotals(FrappeTestCase):
 		# Someone edits the line in Xero: Xero now bills more than the order says.
 		remote = self.in_xero(invoice["xero_invoice_id"])
 		line = remote["LineItems"][0]
-		client = connections.client_for(CONNECTION, self.tenant)
+		client = xero_clients.client_for(CONNECTION, self.tenant)
 		client.update_invoice(
 			invoice["xero_invoice_id"],
 			{

@@ -9,8 +9,8 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils.password import get_decrypted_password
 
 from xero_sales_orders.api import connection as api
-from xero_sales_orders.exceptions import InvalidOrderError
-from xero_sales_orders.services import connection as connections
+from xero_sales_orders.exceptions import InvalidOrderError, NeedsReconnectError, OAuthStateError
+from xero_sales_orders.services import xero_clients, xero_consent, xero_tokens
 from xero_sales_orders.services.master_sync import sync_connection
 from xero_sales_orders.tests.factories import make_user
 from xso_devkit.sandbox import (
@@ -57,23 +57,23 @@ class TestXeroConnection(FrappeTestCase):
 	def test_replayed_unknown_or_foreign_state_is_refused_and_nothing_is_stored(self):
 		name = make_connection(self.sandbox, "State Test")
 		params = consent(name, follow=False)
-		connections.complete_authorization(params["code"], params["state"])
-		with self.assertRaises(connections.OAuthStateError):
-			connections.complete_authorization(params["code"], params["state"])
-		with self.assertRaises(connections.OAuthStateError):
-			connections.complete_authorization("code", "made-up-state")
+		xero_consent.complete_authorization(params["code"], params["state"])
+		with self.assertRaises(OAuthStateError):
+			xero_consent.complete_authorization(params["code"], params["state"])
+		with self.assertRaises(OAuthStateError):
+			xero_consent.complete_authorization("code", "made-up-state")
 
 		make_user("xso-other-admin@example.com", ["System Manager"])
 		params = consent(name, follow=False)
 		frappe.set_user("xso-other-admin@example.com")
-		with self.assertRaises(connections.OAuthStateError):
-			connections.complete_authorization(params["code"], params["state"])
+		with self.assertRaises(OAuthStateError):
+			xero_consent.complete_authorization(params["code"], params["state"])
 
 	def test_an_error_from_xero_is_shown_on_the_connection(self):
 		name = make_connection(self.sandbox, "Denied Test")
 		state = consent(name, follow=False)["state"]
 		with self.assertRaisesRegex(frappe.ValidationError, "access_denied"):
-			connections.complete_authorization(None, state, "access_denied", None)
+			xero_consent.complete_authorization(None, state, "access_denied", None)
 		frappe.db.commit()
 		self.assertIn("access_denied", frappe.db.get_value("Xero Connection", name, "last_error"))
 		self.assertEqual(frappe.db.get_value("Xero Connection", name, "status"), "Not Connected")
@@ -82,11 +82,11 @@ class TestXeroConnection(FrappeTestCase):
 		name = connect(self.sandbox, "Refresh Test")
 		old_access = get_decrypted_password("Xero Connection", name, "access_token")
 		old_refresh = get_decrypted_password("Xero Connection", name, "refresh_token")
-		self.assertEqual(connections.get_access_token(name), old_access)  # still valid: no call
+		self.assertEqual(xero_tokens.get_access_token(name), old_access)  # still valid: no call
 		frappe.db.set_value("Xero Connection", name, "token_expires_at", "2000-01-01 00:00:00")
 		frappe.db.commit()
 		reset_calls(self.sandbox)
-		new_access = connections.get_access_token(name)
+		new_access = xero_tokens.get_access_token(name)
 		frappe.db.commit()  # the refresh committed in its own transaction
 		self.assertNotEqual(new_access, old_access)
 		self.assertNotEqual(get_decrypted_password("Xero Connection", name, "refresh_token"), old_refresh)
@@ -112,14 +112,14 @@ class TestXeroConnection(FrappeTestCase):
 			auth=("XSO-SANDBOX-CLIENT", "xso-sandbox-secret"),
 			timeout=10,
 		).raise_for_status()
-		with self.assertRaises(connections.NeedsReconnectError):
-			connections.refresh(name, force=True)
+		with self.assertRaises(NeedsReconnectError):
+			xero_tokens.refresh(name, force=True)
 		frappe.db.commit()
 		self.assertEqual(frappe.db.get_value("Xero Connection", name, "status"), "Needs Reconnect")
 		self.assertTrue(frappe.db.exists("Notification Log", {"document_name": name, "type": "Alert"}))
 		reset_calls(self.sandbox)
-		with self.assertRaises(connections.NeedsReconnectError):
-			connections.client_for(name).organisation()
+		with self.assertRaises(NeedsReconnectError):
+			xero_clients.client_for(name).organisation()
 		self.assertEqual(sandbox_calls(self.sandbox)["total"], 0)
 
 	def test_sync_is_incremental_and_fills_order_lines_from_xero_items(self):

@@ -9,7 +9,7 @@ from frappe.model.document import Document
 
 from xero_sales_orders.exceptions import throw
 from xero_sales_orders.permissions import require_role_permission
-from xero_sales_orders.services.connection import redirect_uri
+from xero_sales_orders.services.xero_consent import redirect_uri
 
 
 class XeroConnection(Document):

@@ -15,8 +15,7 @@ from xero_sales_orders.core import import_grouping
 from xero_sales_orders.core.order_status import FULLY_INVOICED, derive_status, is_live_invoice
 from xero_sales_orders.exceptions import ImportFetchError, ImportSettingsError, ImportStateError
 from xero_sales_orders.patches.v1 import requeue_import_jobs
-from xero_sales_orders.services import connection as connections
-from xero_sales_orders.services import import_lookups, import_runner, import_writer
+from xero_sales_orders.services import import_lookups, import_runner, import_writer, xero_clients
 from xero_sales_orders.services.import_files import preview_rows
 from xero_sales_orders.services.import_settings import BATCH
 from xero_sales_orders.services.master_sync import sync_connection
@@ -238,7 +237,7 @@ class TestXeroImportBatch(FrappeTestCase):
 				"LineItems": [line],
 			}
 
-		client = connections.client_for(CONNECTION, self.tenant)
+		client = xero_clients.client_for(CONNECTION, self.tenant)
 		try:
 			created = client.create_invoices(
 				[
@@ -436,7 +435,7 @@ class TestImportedOrdersEqualTheirInvoices(FrappeTestCase):
 			}
 
 		desk, chair = ("Oak desk", 2, 849.00, 5), ("Chair", 3, 389.50)
-		client = connections.client_for(cls.CONNECTION, cls.tenant)
+		client = xero_clients.client_for(cls.CONNECTION, cls.tenant)
 		try:
 			created = client.create_invoices(
 				[
