@@ -6,6 +6,8 @@ app_email = "dev@example.com"
 app_license = "mit"
 
 after_install = "xero_sales_orders.install.after_install"
+# The desk's copy of the manager roles, for the one action no doctype permission stands for (see permissions.py).
+extend_bootinfo = ["xero_sales_orders.permissions.extend_bootinfo"]
 
 before_uninstall = "xero_sales_orders.install.before_uninstall"
 # A Xero rate limit answered as 429 (or an outage as 503) carries Xero's Retry-After; see api/xero_answers.py.

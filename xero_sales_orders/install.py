@@ -1,7 +1,6 @@
 import frappe
 
-# Roles of DESIGN.md: users raise orders and invoices; managers also close, cancel and import.
-APP_ROLES = ("Xero Sales User", "Xero Sales Manager")
+from xero_sales_orders.permissions import APP_ROLES
 
 
 def after_install():

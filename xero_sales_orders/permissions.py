@@ -1,19 +1,49 @@
-"""Role checks for whitelisted methods and for the app's documents, whatever door a request comes through.
+"""The app's roles, and the permission checks of whitelisted methods and of the app's documents, whatever door a
+request comes through.
 
-Doctype JSON permissions are the source of truth: ``require_role_permission`` asks what the user's *roles* grant
-on a doctype (a share or ownership does not count), and ``validate_share`` keeps a share from handing out a
-right that the user's roles do not already grant. ``frappe.only_for`` is skipped in tests, so it is not used.
+Doctype JSON permissions are the source of truth: a whitelisted action checks the doctype right it stands for
+(``require_permission``: closing an order is its ``cancel`` right, retrying a push ``write`` on the invoice,
+managing a connection ``write`` on it), ``require_role_permission`` asks what the user's *roles* grant on a
+doctype (a share or ownership does not count), and ``validate_share`` keeps a share from handing out a right that
+the user's roles do not already grant. ``require_roles`` is left for the one action no doctype right stands for
+(retrying webhook events, which managers may read but not write). ``frappe.only_for`` is skipped in tests, so it
+is not used. The desk asks Frappe's permission API (``frappe.perm.has_perm``), never a list of roles.
 """
 
 import frappe
 from frappe import _
 from frappe.permissions import get_role_permissions
 
-MANAGER_ROLES = ("Xero Sales Manager", "System Manager")
-CONNECTION_ROLES = ("System Manager",)
+SALES_USER = "Xero Sales User"
+SALES_MANAGER = "Xero Sales Manager"
+# The roles the app brings (install.py creates them, DESIGN.md describes them): users raise orders and invoices;
+# managers also close, cancel and import. What each may do is in the doctype JSONs.
+APP_ROLES = (SALES_USER, SALES_MANAGER)
+# For ``require_roles`` where no doctype right fits.
+MANAGER_ROLES = (SALES_MANAGER, "System Manager")
 MODULE = "Xero Sales Orders"
 # Rights a share can grant beyond read; Frappe gives them per document, past every role rule.
 SHARED_RIGHTS = ("write", "submit", "share")
+
+
+def require_permission(doctype: str, ptype: str, name: str | None = None, action: str | None = None) -> None:
+	"""Refuses (403) unless the doctype's permissions grant ``ptype`` (on the document ``name`` when given, where
+	user permissions and shares count too, as everywhere in Frappe)."""
+	if frappe.has_permission(doctype, ptype, name):
+		return
+	frappe.local.flags.disable_traceback = True
+	frappe.throw(
+		_("You are not permitted to {0}: it needs the {1} permission on {2}").format(
+			action or _(ptype), _(ptype), f"{_(doctype)} {name}" if name else _(doctype)
+		),
+		frappe.PermissionError,
+	)
+
+
+def extend_bootinfo(bootinfo) -> None:
+	"""extend_bootinfo hook: the desk reads ``MANAGER_ROLES`` from here (``frappe.boot.xso_manager_roles``) where no
+	doctype right fits, so that the list exists once."""
+	bootinfo.xso_manager_roles = list(MANAGER_ROLES)
 
 
 def require_roles(roles, action: str) -> None:

@@ -1,5 +1,6 @@
-"""Whitelisted Xero Connection actions. Only System Managers manage connections; the OAuth callback is
-reachable by the browser Xero redirects, and refuses any state that this user's session did not start."""
+"""Whitelisted Xero Connection actions: each needs write on the Xero Connection (System Managers only), its
+health read; the OAuth callback is reachable by the browser Xero redirects, and refuses any state that this
+user's session did not start."""
 
 from urllib.parse import quote
 
@@ -8,7 +9,7 @@ from frappe import _
 
 from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.exceptions import throw
-from xero_sales_orders.permissions import CONNECTION_ROLES, require_roles
+from xero_sales_orders.permissions import require_permission
 from xero_sales_orders.services import (
 	connection_health,
 	master_sync,
@@ -18,16 +19,18 @@ from xero_sales_orders.services import (
 )
 
 
-def _check(connection, action: str):
-	require_roles(CONNECTION_ROLES, action)
+def _check(connection, action: str, ptype: str = "write"):
+	# The doctype's right first, so that nobody without it learns which connections exist.
+	require_permission(xero_endpoints.CONNECTION, ptype, action=action)
 	if not isinstance(connection, str) or not frappe.db.exists(xero_endpoints.CONNECTION, connection):
 		throw(_("Xero Connection {0} not found").format(connection), frappe.DoesNotExistError)
+	require_permission(xero_endpoints.CONNECTION, ptype, connection, action)
 
 
 @frappe.whitelist(methods=["POST"])
 def authorize(connection):
 	"""Returns ``{"url": ...}``: Xero's authorize page with a fresh single-use state."""
-	_check(connection, "connect to Xero")
+	_check(connection, _("connect to Xero"))
 	return {"url": xero_consent.start_authorization(connection)}
 
 
@@ -53,7 +56,7 @@ def callback(code=None, state=None, error=None, error_description=None, **kwargs
 @frappe.whitelist(methods=["POST"])
 def refresh(connection):
 	"""Refreshes the token set now (under the connection's row lock) and returns the connection's health."""
-	_check(connection, "refresh Xero tokens")
+	_check(connection, _("refresh Xero tokens"))
 	with xero_answers():
 		xero_tokens.refresh(connection, force=True)
 	return connection_health.health(connection)
@@ -62,7 +65,7 @@ def refresh(connection):
 @frappe.whitelist(methods=["POST"])
 def disconnect(connection):
 	"""Removes the organisations from the Xero app, revokes the tokens and forgets them."""
-	_check(connection, "disconnect from Xero")
+	_check(connection, _("disconnect from Xero"))
 	with xero_answers():
 		xero_consent.disconnect(connection)
 	return connection_health.health(connection)
@@ -71,12 +74,12 @@ def disconnect(connection):
 @frappe.whitelist(methods=["POST"])
 def sync(connection, full=0):
 	"""Pulls contacts, items, tax rates and accounts (incrementally unless ``full``); returns the counts."""
-	_check(connection, "sync from Xero")
+	_check(connection, _("sync from Xero"))
 	with xero_answers():
 		return master_sync.sync_connection(connection, full=frappe.utils.cint(full))
 
 
 @frappe.whitelist()
 def health(connection):
-	_check(connection, "see the Xero connection")
+	_check(connection, _("see the Xero connection"), "read")
 	return connection_health.health(connection)

@@ -6,7 +6,7 @@ from frappe.utils import cint
 
 from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.exceptions import throw
-from xero_sales_orders.permissions import MANAGER_ROLES, require_roles
+from xero_sales_orders.permissions import require_permission
 from xero_sales_orders.services import import_runner
 from xero_sales_orders.services.import_files import preview_rows
 from xero_sales_orders.services.import_settings import BATCH
@@ -15,7 +15,7 @@ VIEWS = ("all", "importable", "flagged", "conflicts", "skipped")
 
 
 def _check(batch) -> str:
-	require_roles(MANAGER_ROLES, "import Xero invoices")
+	require_permission(BATCH, "write", action=_("import Xero invoices"))
 	if not isinstance(batch, str) or not frappe.db.exists(BATCH, batch):
 		throw(_("Xero Import Batch {0} not found").format(batch), frappe.DoesNotExistError)
 	frappe.has_permission(BATCH, "write", batch, throw=True)
@@ -41,7 +41,7 @@ def start(batch):
 @frappe.whitelist()
 def groups(batch, view="all", search=None, start=0, page_length=50):
 	"""One page of the preview: proposed orders with their flags, invoices and lines."""
-	require_roles(MANAGER_ROLES, "import Xero invoices")
+	require_permission(BATCH, "read", action=_("see Xero imports"))
 	if not isinstance(batch, str) or not frappe.db.exists(BATCH, batch):
 		throw(_("Xero Import Batch {0} not found").format(batch), frappe.DoesNotExistError)
 	frappe.has_permission(BATCH, "read", batch, throw=True)

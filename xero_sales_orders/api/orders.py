@@ -5,7 +5,7 @@ import frappe
 from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.exceptions import OrderStateError, throw
-from xero_sales_orders.permissions import MANAGER_ROLES, require_roles
+from xero_sales_orders.permissions import require_permission
 from xero_sales_orders.services import invoice_push, order_invoicing
 
 
@@ -15,6 +15,11 @@ def _check_order_access(sales_order, ptype="read"):
 	if not frappe.db.exists(order_invoicing.ORDER, sales_order):
 		throw(frappe._("Xero Sales Order {0} not found").format(sales_order), frappe.DoesNotExistError)
 	frappe.has_permission(order_invoicing.ORDER, ptype, sales_order, throw=True)
+
+
+def _check_may_close(sales_order):
+	# Closing ends the order's invoicing as cancelling would, so it is the order's cancel right (managers').
+	require_permission(order_invoicing.ORDER, "cancel", sales_order, frappe._("close or re-open orders"))
 
 
 @frappe.whitelist(methods=["POST"])
@@ -34,10 +39,11 @@ def create_invoice(sales_order, lines=None):
 @frappe.whitelist(methods=["POST"])
 def retry_push(invoice):
 	"""Sends a Failed (or still Pending) invoice to Xero again, e.g. after fixing its contact or account."""
-	require_roles(MANAGER_ROLES, "retry pushing invoices")
+	# Sending an invoice again is writing it (the managers' right on Xero Invoice).
+	require_permission(order_invoicing.INVOICE, "write", action=frappe._("retry pushing invoices"))
 	if not isinstance(invoice, str) or not frappe.db.exists(order_invoicing.INVOICE, invoice):
 		throw(frappe._("Xero Invoice {0} not found").format(invoice), frappe.DoesNotExistError)
-	# The role is not enough: the invoice itself, and its order, must be the user's to act on (user
+	# The doctype right is not enough: the invoice itself, and its order, must be the user's to act on (user
 	# permissions, e.g. on customers, restrict both).
 	frappe.has_permission(order_invoicing.INVOICE, "write", invoice, throw=True)
 	order = frappe.db.get_value(order_invoicing.INVOICE, invoice, "sales_order")
@@ -57,14 +63,14 @@ def retry_push(invoice):
 def close(sales_order):
 	"""Short-closes an order: nothing more will be invoiced on it."""
 	_check_order_access(sales_order)
-	require_roles(MANAGER_ROLES, "close or re-open orders")
+	_check_may_close(sales_order)
 	return order_invoicing.close_order(sales_order).as_dict()
 
 
 @frappe.whitelist(methods=["POST"])
 def reopen(sales_order):
 	_check_order_access(sales_order)
-	require_roles(MANAGER_ROLES, "close or re-open orders")
+	_check_may_close(sales_order)
 	return order_invoicing.reopen_order(sales_order).as_dict()
 
 

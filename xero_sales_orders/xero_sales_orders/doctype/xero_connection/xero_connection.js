@@ -5,7 +5,8 @@ const XSO_CONNECTION_API = "xero_sales_orders.api.connection";
 
 frappe.ui.form.on("Xero Connection", {
 	refresh(frm) {
-		if (frm.is_new() || !frappe.user.has_role("System Manager")) return;
+		// Connecting, syncing, refreshing and disconnecting are writing the connection (System Managers only).
+		if (frm.is_new() || !frappe.perm.has_perm(frm.doctype, 0, "write", frm.doc)) return;
 		const call = (method, args = {}) =>
 			frappe.call({
 				method: `${XSO_CONNECTION_API}.${method}`,

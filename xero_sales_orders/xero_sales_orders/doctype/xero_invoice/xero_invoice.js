@@ -18,8 +18,9 @@ frappe.ui.form.on("Xero Invoice", {
 		if (online_url) {
 			frm.add_custom_button(__("Online Invoice"), () => open(online_url));
 		}
-		const is_manager = ["Xero Sales Manager", "System Manager"].some((r) => frappe.user.has_role(r));
-		if (is_manager && frm.doc.push_state !== "Pushed") {
+		// Sending an invoice again is writing it: the invoice's write permission decides.
+		const can_retry = frappe.perm.has_perm(frm.doctype, 0, "write", frm.doc);
+		if (can_retry && frm.doc.push_state !== "Pushed") {
 			frm.add_custom_button(__("Retry push"), () =>
 				frappe
 					.call({

@@ -2,7 +2,6 @@
 // For license information, please see license.txt
 
 const XSO_API = "xero_sales_orders.api.orders";
-const XSO_MANAGER_ROLES = ["Xero Sales Manager", "System Manager"];
 
 // Descriptions, item codes and references may come from Xero or an import: shown as text, never as HTML.
 xero_sales_orders.guard_text_fields("Xero Sales Order");
@@ -37,20 +36,21 @@ frappe.ui.form.on("Xero Sales Order", {
 	refresh(frm) {
 		if (frm.doc.docstatus !== 1) return;
 		const status = frm.doc.status;
-		const is_manager = XSO_MANAGER_ROLES.some((role) => frappe.user.has_role(role));
+		// Closing ends the order's invoicing as cancelling would: the order's cancel permission decides.
+		const can_close = frappe.perm.has_perm(frm.doctype, 0, "cancel", frm.doc);
 		if (["Open", "Partially Invoiced"].includes(status)) {
 			frm.add_custom_button(__("Create Invoice"), () => xso_create_invoice_dialog(frm)).addClass(
 				"btn-primary"
 			);
 		}
-		if (is_manager && ["Open", "Partially Invoiced", "Fully Invoiced"].includes(status)) {
+		if (can_close && ["Open", "Partially Invoiced", "Fully Invoiced"].includes(status)) {
 			frm.add_custom_button(__("Close"), () =>
 				frappe.confirm(__("Close this order? Its remainder will not be invoiced."), () =>
 					xso_call(frm, "close")
 				)
 			);
 		}
-		if (is_manager && status === "Closed") {
+		if (can_close && status === "Closed") {
 			frm.add_custom_button(__("Re-open"), () => xso_call(frm, "reopen"));
 		}
 		xso_render_invoices(frm);
@@ -151,7 +151,8 @@ function xso_render_invoices(frm) {
 		}
 		const esc = frappe.utils.escape_html;
 		const fmt = (v) => format_currency(v, frm.doc.currency);
-		const can_retry = XSO_MANAGER_ROLES.some((role) => frappe.user.has_role(role));
+		// Sending an invoice again is writing it; the server checks each invoice and its order too.
+		const can_retry = frappe.model.can_write("Xero Invoice");
 		const body = rows
 			.map((inv) => {
 				// Only https:// links (or the local sandbox) become links; anything else is not shown.

@@ -6,7 +6,7 @@ xero_sales_orders.guard_text_fields("Xero Webhook Event");
 
 frappe.ui.form.on("Xero Webhook Event", {
 	refresh(frm) {
-		const manager = frappe.user.has_role(["Xero Sales Manager", "System Manager"]);
+		const manager = frappe.user.has_role(frappe.boot.xso_manager_roles || []);
 		if (frm.doc.status === "Failed" && manager) {
 			frm.add_custom_button(__("Retry"), () =>
 				frappe.call({

@@ -8,7 +8,7 @@ frappe.listview_settings["Xero Webhook Event"] = {
 		return [__(doc.status), colors[doc.status] || "gray", `status,=,${doc.status}`];
 	},
 	onload(listview) {
-		if (!frappe.user.has_role(["Xero Sales Manager", "System Manager"])) return;
+		if (!frappe.user.has_role(frappe.boot.xso_manager_roles || [])) return;
 		listview.page.add_action_item(__("Retry"), () => {
 			const events = listview.get_checked_items(true);
 			frappe.call({
