@@ -1,6 +1,6 @@
-"""The import's writer: proposed orders, their lines, their invoices and the invoices' lines written with
-Frappe's ``frappe.db.bulk_insert``, one multi-row INSERT per table and chunk, then each order's invoicing
-derived by ``refresh_order_invoicing``."""
+"""The import's writer: proposed orders, their lines, their invoices and the invoices' lines written with one
+multi-row INSERT per table and chunk (``_bulk_insert`` says why not ``frappe.db.bulk_insert``), then each
+order's invoicing derived by ``refresh_order_invoicing``."""
 
 from decimal import Decimal
 
@@ -15,6 +15,9 @@ from xero_sales_orders.services.import_fetch import line_values
 from xero_sales_orders.services.import_lookups import free_invoice_names
 from xero_sales_orders.services.order_invoicing import INVOICE, ORDER, refresh_order_invoicing
 from xero_sales_orders.xero.parsing import parse_xero_date
+
+# Rows per INSERT: a statement of 2,000 invoice lines stays well under MariaDB's max_allowed_packet.
+BULK_CHUNK = 2000
 
 
 class OrderWriter:
@@ -221,16 +224,22 @@ def _naive_utc(value: str):
 	return moment.replace(tzinfo=None) if moment else None
 
 
-def _bulk_insert(doctype: str, rows: list[dict], chunk_size: int = 2000) -> None:
-	"""Multi-row INSERTs with driver-escaped parameters (pypika's builder, used by frappe.db.bulk_insert,
-	costs more than the database for rows this wide)."""
+def _bulk_insert(doctype: str, rows: list[dict]) -> None:
+	"""One multi-row INSERT per ``BULK_CHUNK`` rows, every value a parameter escaped by the database driver.
+
+	Not ``frappe.db.bulk_insert``: it builds each value through pypika's query builder, about 4 µs a value
+	(27,000 invoice lines of 21 columns: 2.6 s that way, 0.6 s this way, the database's own work included),
+	which would add some 6 s to the 10,000-invoice import's 1.5 million values. Like it, this writes the
+	given columns only (no document hooks, no defaults): each row carries its name, docstatus and the
+	standard fields (``OrderWriter.standard``).
+	"""
 	if not rows:
 		return
 	columns = list(dict.fromkeys(key for row in rows for key in row))
 	placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
 	head = f"insert into `tab{doctype}` ({', '.join(f'`{c}`' for c in columns)}) values "
-	for start in range(0, len(rows), chunk_size):
-		chunk = rows[start : start + chunk_size]
+	for start in range(0, len(rows), BULK_CHUNK):
+		chunk = rows[start : start + BULK_CHUNK]
 		values = [_db_value(row.get(c)) for row in chunk for c in columns]
 		frappe.db.sql(head + ", ".join([placeholders] * len(chunk)), values)
 
