@@ -134,6 +134,12 @@ def upsert(master: Master, connection: str, tenant_id: str, rows: list[dict]) ->
 			frappe.db.set_value(master.doctype, current.name, changed)
 			updated += 1
 	if new_rows:
+		# Frappe's frappe.db.bulk_insert (no upsert: changed rows were updated above, one set_value each) writes
+		# exactly the columns it is given, with no defaults, so the standard ones are given here, as Frappe's own
+		# frappe.model.document.bulk_insert does before it calls it. That one builds a Document per row: for a
+		# first sync of 5,000 contacts and 1,000 items it cost 0.25 s more (0.64 s -> 0.89 s of upserts, measured
+		# in one run), a third of the sync, so it is not used. A row a concurrent sync inserted meanwhile is
+		# skipped (ignore_duplicates); the next sync compares it.
 		standard = {
 			"owner": user,
 			"modified_by": user,

@@ -69,7 +69,9 @@ def _claim_state(state: str | None) -> dict:
 def _take_state_record(state: str) -> dict | None:
 	"""Reads and deletes the state's record atomically: GET and DEL in one MULTI/EXEC transaction, which every
 	Redis version runs without interleaving (GETDEL needs Redis 6.2). Of two callbacks with the same state,
-	exactly one gets the record."""
+	exactly one gets the record. Frappe's cache API (v15) has no atomic read-and-delete (``get_value`` then
+	``delete_value`` would let both callbacks read it), so its Redis client is used directly, on a key made
+	by ``frappe.cache.make_key``."""
 	pipe = frappe.cache.pipeline(transaction=True)
 	key = frappe.cache.make_key(_state_key(state))
 	pipe.get(key)
