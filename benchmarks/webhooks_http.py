@@ -9,9 +9,9 @@ latency against Frappe's own /api/method/ping at the same rates, in one run.
 1. sends N forged or altered deliveries (wrong key, one byte changed, one signature character off, no
    signature) and counts how many were accepted (target 0); they also warm the server's workers up;
 2. at each rate, open loop, sends Frappe's GET /api/method/ping and correctly signed deliveries (one new
-   event each) in turn, ping-delivery-delivery-ping so that a drift of the machine's load falls on both
-   alike, and prints each one's p50/p99 counted from each request's due time and the ratio of the p99s
-   (target: the delivery's p99 within 1.5x of ping's).
+   event each) in blocks of --block seconds taking turns (ping, delivery, delivery, ping, ...), so that
+   whatever else loads the machine meanwhile falls on both alike; prints each one's p50/p99 counted from
+   each request's due time and the ratio of the p99s (target: the delivery's p99 within 1.5x of ping's).
 Deliveries go through Frappe's whole request handling like any whitelisted method, so ping is the floor
 under them; the ratio is what the endpoint's own work (verify, one insert, one Redis flag) adds to it.
 Measure production's server: gunicorn with sync workers and --preload, as bench sets production up
@@ -98,7 +98,7 @@ def open_loop(target: Target, requests_: list[tuple], rate: float) -> list[tuple
 	queue anywhere shows in the figures."""
 	results = [None] * len(requests_)
 	pool = ThreadPoolExecutor(max_workers=64)
-	started = time.perf_counter() + 0.2
+	started = time.perf_counter() + 0.05
 
 	def one(n, due):
 		results[n] = target.request(*requests_[n], due)
@@ -131,7 +131,8 @@ def main():
 	parser.add_argument("--key", default="xso-sandbox-webhook-key")
 	parser.add_argument("--tenant", default=str(uuid.uuid4()), help="a tenant id (an unknown one is fine)")
 	parser.add_argument("--forged", type=int, default=10_000)
-	parser.add_argument("--seconds", type=float, default=10, help="of each of the four phases per rate")
+	parser.add_argument("--seconds", type=float, default=20, help="of ping and of deliveries, per rate")
+	parser.add_argument("--block", type=float, default=1, help="seconds of one kind before the other's turn")
 	parser.add_argument("--rates", default="50,100", help="requests per second, comma-separated")
 	parser.add_argument(
 		"--site-host", help="Host header naming the site, for a server such as gunicorn that serves several"
@@ -167,25 +168,29 @@ def main():
 		requests.get(base + PING, headers=host, timeout=30)
 
 	worst, failed = 0.0, 0
+
+	def deliveries(count: int) -> list[tuple]:
+		batch = []
+		for _ in range(count):
+			body = delivery(args.tenant)
+			headers = {"Content-Type": "application/json", "x-xero-signature": sign(body, args.key)}
+			batch.append(("POST", PATH, body, headers))
+		return batch
+
 	for rate in [float(r) for r in args.rates.split(",")]:
-		total = int(rate * args.seconds)
+		per_block = max(1, int(rate * args.block))
+		blocks = max(1, round(args.seconds / args.block))
 		phases = {"ping": [], "delivery": []}
-		for kind in ("ping", "delivery", "delivery", "ping"):
-			if kind == "ping":
-				batch = [("GET", PING, None, {})] * total
-			else:
-				batch = []
-				for _ in range(total):
-					body = delivery(args.tenant)
-					headers = {"Content-Type": "application/json", "x-xero-signature": sign(body, args.key)}
-					batch.append(("POST", PATH, body, headers))
+		for n in range(2 * blocks):
+			kind = ("ping", "delivery", "delivery", "ping")[n % 4]
+			batch = [("GET", PING, None, {})] * per_block if kind == "ping" else deliveries(per_block)
 			phases[kind] += open_loop(target, batch, rate)
 		ping, hook = figures(phases["ping"]), figures(phases["delivery"])
 		failed += (ping["sent"] - ping["ok"]) + (hook["sent"] - hook["ok"])
 		ratio = hook["p99"] / ping["p99"]
 		worst = max(worst, ratio)
 		print(
-			f"{rate:.0f} requests/s, 2 x {args.seconds:.0f} s each: "
+			f"{rate:.0f} requests/s, {blocks} blocks of {args.block:g} s each: "
 			f"ping {ping['ok']}/{ping['sent']} answered 200, p50 {ping['p50']:.1f} ms, p99 {ping['p99']:.1f} ms; "
 			f"delivery {hook['ok']}/{hook['sent']} answered 200, p50 {hook['p50']:.1f} ms, "
 			f"p99 {hook['p99']:.1f} ms; delivery p99 / ping p99 = {ratio:.2f} (target <= {TARGET_RATIO})"

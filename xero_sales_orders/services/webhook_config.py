@@ -27,6 +27,7 @@ _config_cache: dict[str, tuple] = {}
 
 class WebhookConfig(NamedTuple):
 	keys: dict[str, str]  # connection -> webhook key
+	signers: dict[str, tuple[str, ...]]  # webhook key -> its connections (Xero has one key per app)
 	tenants: dict[str, str]  # organisation id (lower case) -> connection
 	time_zone: str  # the site's, for the events' timestamps
 
@@ -83,7 +84,10 @@ def current() -> WebhookConfig:
 	# A connected consent wins over a stale one for the same organisation; ids compare case-insensitively.
 	for row in sorted(rows, key=lambda r: r.parent in connected):
 		tenants[row.tenant_id.lower()] = row.parent
-	config = WebhookConfig(keys, tenants, get_system_timezone())
+	signers = {}
+	for name, key in keys.items():
+		signers[key] = (*signers.get(key, ()), name)
+	config = WebhookConfig(keys, signers, tenants, get_system_timezone())
 	if version is None:
 		_config_cache.pop(frappe.local.site, None)
 	else:
