@@ -12,7 +12,14 @@ from frappe.utils import now_datetime
 from frappe.utils.background_jobs import get_queue
 
 from xero_sales_orders.api import orders as api
-from xero_sales_orders.services import invoice_push, reconciliation, webhooks, xero_clients
+from xero_sales_orders.services import (
+	invoice_push,
+	reconciliation,
+	webhook_drain,
+	webhook_processing,
+	webhook_receiver,
+	xero_clients,
+)
 from xero_sales_orders.xero.webhooks import sign
 from xso_devkit.sandbox import (
 	WEBHOOK_KEY,
@@ -130,7 +137,9 @@ class TestPushAndWebhooks(FrappeTestCase):
 		# Xero got it after all (the answer was lost), and its idempotency key is long forgotten.
 		local = frappe.get_doc("Xero Invoice", invoice["name"])
 		client = xero_clients.client_for(CONNECTION, self.tenant)
-		client.create_invoices([invoice_push._payload(local, invoice_push._tenant_settings(CONNECTION, self.tenant))])
+		client.create_invoices(
+			[invoice_push._payload(local, invoice_push._tenant_settings(CONNECTION, self.tenant))]
+		)
 		client.close()
 		frappe.db.set_value("Xero Invoice", invoice["name"], "last_attempt_at", "2000-01-01 00:00:00")
 		frappe.db.commit()
@@ -165,7 +174,7 @@ class TestPushAndWebhooks(FrappeTestCase):
 		signature = sign(body, key)
 		if tamper:
 			body, signature = tamper(body, signature)
-		return webhooks.receive(body, signature)
+		return webhook_receiver.receive(body, signature)
 
 	def event(self, resource_id, category="INVOICE", tenant=None, when=None):
 		return {
@@ -194,7 +203,7 @@ class TestPushAndWebhooks(FrappeTestCase):
 		frappe.db.commit()
 		self.assertEqual(frappe.db.count("Xero Webhook Event", {"resource_id": paid["xero_invoice_id"]}), 1)
 		reset_calls(self.sandbox)
-		outcome = webhooks.process_queued()
+		outcome = webhook_processing.process_queued()
 		self.assertEqual(outcome["processed"], 2)
 		self.assertEqual(sandbox_calls(self.sandbox)["by_endpoint"].get("GET /api.xro/2.0/Invoices"), 1)
 		self.assertEqual(frappe.db.get_value("Xero Invoice", paid["name"], "status"), "PAID")
@@ -213,13 +222,48 @@ class TestPushAndWebhooks(FrappeTestCase):
 			(401, dict(tamper=lambda b, s: (b, None))),
 			(401, dict(tamper=lambda b, s: (b, "/" + s[1:]))),
 			(400, dict(tamper=lambda b, s: (b"not json", sign(b"not json", WEBHOOK_KEY)))),
-			(413, dict(tamper=lambda b, s: (b" " * (webhooks.MAX_BODY_BYTES + 1), s))),
+			(413, dict(tamper=lambda b, s: (b" " * (webhook_receiver.MAX_BODY_BYTES + 1), s))),
 		]
 		for status, kwargs in cases:
-			with self.subTest(status=status), self.assertRaises(webhooks.Rejected) as caught:
+			with self.subTest(status=status), self.assertRaises(webhook_receiver.Rejected) as caught:
 				self.deliver(event, **kwargs)
 			self.assertEqual(caught.exception.status, status)
 		self.assertEqual(frappe.db.count("Xero Webhook Event"), before)
+
+	def test_deliveries_take_frappes_own_request_path(self):
+		import frappe.app
+
+		import xero_sales_orders.api.webhook  # importing the app changes nothing of Frappe's
+
+		self.assertEqual(frappe.app.init_request.__module__, "frappe.app")
+		self.assertEqual(frappe.get_hooks("before_request", app_name="xero_sales_orders"), [])
+		self.assertIn(xero_sales_orders.api.webhook.receive, frappe.guest_methods)
+
+	def test_stored_events_carry_frappes_standard_columns_and_a_repeat_is_dropped_alone(self):
+		first, second = self.event(str(uuid.uuid4())), self.event(str(uuid.uuid4()))
+		frappe.set_user("Guest")  # as the endpoint runs
+		try:
+			self.assertEqual(self.deliver([first]), 1)
+			# Xero sends the first again in a delivery with a new one: only the new one is added.
+			self.assertEqual(self.deliver([first, second]), 2)
+		finally:
+			frappe.set_user("Administrator")
+		frappe.db.commit()
+		fields = ["name", "dedupe_key", "owner", "modified_by", "creation", "modified", "docstatus", "idx"]
+		rows = frappe.get_all(
+			"Xero Webhook Event",
+			{"resource_id": ["in", [first["resourceId"], second["resourceId"]]]},
+			fields,
+			order_by="creation asc",
+		)
+		self.assertEqual(len(rows), 2)
+		for row in rows:
+			self.assertEqual(row.name, row.dedupe_key[: webhook_receiver.NAME_LENGTH])
+			self.assertEqual((row.owner, row.modified_by, row.docstatus, row.idx), ("Guest", "Guest", 0, 0))
+			self.assertEqual(row.creation, row.modified)
+			self.assertLess(abs((now_datetime() - row.creation).total_seconds()), 60)
+		doc = frappe.get_doc("Xero Webhook Event", rows[0].name)  # an ordinary document to Frappe
+		self.assertEqual((doc.status, doc.attempts, doc.docstatus), ("Queued", 0, 0))
 
 	def test_intent_to_receive_and_unknown_organisations(self):
 		self.assertEqual(self.deliver([]), 0)  # the ITR probe: signed, no events
@@ -234,7 +278,7 @@ class TestPushAndWebhooks(FrappeTestCase):
 		gone = str(uuid.uuid4())
 		self.deliver([self.event(gone)])
 		frappe.db.commit()
-		webhooks.process_queued()
+		webhook_processing.process_queued()
 		self.assertEqual(
 			frappe.db.get_value("Xero Webhook Event", {"resource_id": gone}, ["status", "error"]),
 			("Ignored", "no longer exists in Xero"),
@@ -245,31 +289,31 @@ class TestPushAndWebhooks(FrappeTestCase):
 			job
 			for job in get_queue("short").get_jobs()
 			if job.kwargs.get("site") == frappe.local.site
-			and job.kwargs.get("method") == "xero_sales_orders.services.webhooks.drain"
+			and job.kwargs.get("method") == webhook_drain.DRAIN_JOB
 		]
 
 	def test_a_burst_of_deliveries_enqueues_one_drain_that_leaves_nothing_queued(self):
-		frappe.cache.delete(frappe.cache.make_key(webhooks.PENDING_KEY))
+		frappe.cache.delete(frappe.cache.make_key(webhook_drain.PENDING_KEY))
 		before = len(self.drain_jobs())
 		ids = [str(uuid.uuid4()) for _ in range(3)]
 		for resource_id in ids:
 			self.deliver([self.event(resource_id)])
 			frappe.db.commit()  # the flag goes up only once the events are committed
 		self.assertEqual(len(self.drain_jobs()), before + 1)
-		webhooks.drain()  # what that job runs
+		webhook_drain.drain()  # what that job runs
 		statuses = frappe.get_all(
 			"Xero Webhook Event", {"resource_id": ["in", ids]}, pluck="status", distinct=True
 		)
 		self.assertEqual(statuses, ["Ignored"])  # no such invoices in Xero: applied, not left queued
-		self.assertFalse(frappe.cache.get(frappe.cache.make_key(webhooks.PENDING_KEY)))
+		self.assertFalse(frappe.cache.get(frappe.cache.make_key(webhook_drain.PENDING_KEY)))
 
 	def test_a_drain_spreads_a_backlog_over_passes_of_one_xero_call_each(self):
-		ids = [str(uuid.uuid4()) for _ in range(2 * webhooks.IDS_PER_CALL + 20)]
+		ids = [str(uuid.uuid4()) for _ in range(2 * webhook_processing.IDS_PER_CALL + 20)]
 		self.deliver([self.event(resource_id) for resource_id in ids])
 		frappe.db.commit()
 		reset_calls(self.sandbox)
-		webhooks.request_drain()
-		webhooks.drain()
+		webhook_drain.request_drain()
+		webhook_drain.drain()
 		self.assertEqual(sandbox_calls(self.sandbox)["by_endpoint"].get("GET /api.xro/2.0/Invoices"), 3)
 		statuses = frappe.get_all(
 			"Xero Webhook Event", {"resource_id": ["in", ids]}, pluck="status", distinct=True
@@ -277,20 +321,20 @@ class TestPushAndWebhooks(FrappeTestCase):
 		self.assertEqual(statuses, ["Ignored"])
 
 	def test_a_drain_that_finds_another_running_leaves_the_work_to_it(self):
-		running = frappe.cache.make_key(webhooks.RUNNING_KEY)
+		running = frappe.cache.make_key(webhook_drain.RUNNING_KEY)
 		frappe.cache.set(running, 1)
 		try:
 			resource_id = str(uuid.uuid4())
 			self.deliver([self.event(resource_id)])
 			frappe.db.commit()
-			webhooks.drain()
+			webhook_drain.drain()
 			self.assertEqual(
 				frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id}, "status"), "Queued"
 			)
 		finally:
 			frappe.cache.delete(running)
 		# The running drain, when it finishes, finds the flag still up and goes round again.
-		webhooks.drain()
+		webhook_drain.drain()
 		self.assertEqual(
 			frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id}, "status"), "Ignored"
 		)
@@ -301,12 +345,12 @@ class TestPushAndWebhooks(FrappeTestCase):
 		name = frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id})
 		frappe.db.set_value("Xero Webhook Event", name, {"status": "Failed", "attempts": 1})
 		frappe.db.commit()
-		webhooks.request_drain()  # what a new delivery does: its drain leaves Failed events alone
-		webhooks.drain()
+		webhook_drain.request_drain()  # what a new delivery does: its drain leaves Failed events alone
+		webhook_drain.drain()
 		self.assertEqual(
 			frappe.db.get_value("Xero Webhook Event", name, ["status", "attempts"]), ("Failed", 1)
 		)
-		webhooks.drain_scheduled()
+		webhook_drain.drain_scheduled()
 		self.assertEqual(
 			frappe.db.get_value("Xero Webhook Event", name, ["status", "attempts"]), ("Ignored", 2)
 		)
@@ -325,18 +369,18 @@ class TestPushAndWebhooks(FrappeTestCase):
 		requests.post(f"{self.sandbox.url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
 		limiter = xero_clients.shared_rate_limiter()
 		try:
-			self.assertGreaterEqual(webhooks.process_queued()["deferred"], 1)
+			self.assertGreaterEqual(webhook_processing.process_queued()["deferred"], 1)
 			stored = ["status", "attempts", "error"]
 			self.assertEqual(
 				frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id}, stored),
 				("Queued", 0, None),
 			)
 			reset_calls(self.sandbox)
-			webhooks.process_queued()  # within Retry-After: Xero is not asked again
+			webhook_processing.process_queued()  # within Retry-After: Xero is not asked again
 			self.assertFalse(sandbox_calls(self.sandbox)["by_endpoint"].get("GET /api.xro/2.0/Invoices"))
 		finally:
 			limiter._backend.redis.delete(limiter._backend._key(self.tenant, "pause"))
-		webhooks.process_queued()
+		webhook_processing.process_queued()
 		self.assertEqual(
 			frappe.db.get_value("Xero Webhook Event", {"resource_id": resource_id}, "status"), "Ignored"
 		)
@@ -371,7 +415,7 @@ class TestPushAndWebhooks(FrappeTestCase):
 		client.close()
 		self.deliver([self.event(self.customer, category="CONTACT")])
 		frappe.db.commit()
-		outcome = webhooks.process_queued()
+		outcome = webhook_processing.process_queued()
 		self.assertGreaterEqual(outcome["processed"], 1)
 		self.assertEqual(frappe.db.get_value("Xero Contact", self.customer, "contact_name"), renamed)
 
