@@ -7,7 +7,8 @@ managing a connection ``write`` on it), ``require_role_permission`` asks what th
 doctype (a share or ownership does not count), and ``validate_share`` keeps a share from handing out a right that
 the user's roles do not already grant. ``require_roles`` is left for the one action no doctype right stands for
 (retrying webhook events, which managers may read but not write). ``frappe.only_for`` is skipped in tests, so it
-is not used. The desk asks Frappe's permission API (``frappe.perm.has_perm``), never a list of roles.
+is not used. The desk asks Frappe's permission API (``frappe.perm.has_perm``, ``frappe.model.can_write``), and
+reads ``MANAGER_ROLES`` from the boot info for that one action.
 """
 
 import frappe
