@@ -11,8 +11,15 @@ import time
 import frappe
 import requests
 
-from xero_sales_orders.services import invoice_push, order_invoicing, webhooks, xero_clients, xero_endpoints
+from xero_sales_orders.services import (
+	invoice_push,
+	order_invoicing,
+	webhook_receiver,
+	xero_clients,
+	xero_endpoints,
+)
 from xero_sales_orders.services.master_sync import sync_connection
+from xero_sales_orders.services.webhook_processing import process_queued
 from xso_devkit.sandbox import (
 	access_tokens_from_workers,
 	connect,
@@ -199,7 +206,9 @@ def webhook_processing(events: int = 1000) -> dict:
 		frappe.db.commit()
 		names = []
 		for _ in range(events):
-			names.append(order_invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}]).name)
+			names.append(
+				order_invoicing.create_invoice(order.name, [{"item": order.items[0].name, "qty": 1}]).name
+			)
 		frappe.db.commit()
 		invoice_push.push_invoices(names)
 		frappe.db.commit()
@@ -232,11 +241,11 @@ def webhook_processing(events: int = 1000) -> dict:
 		).encode()
 		from xero_sales_orders.xero.webhooks import sign
 
-		webhooks.receive(body, sign(body, conn.get_password("webhook_key")))
+		webhook_receiver.receive(body, sign(body, conn.get_password("webhook_key")))
 		frappe.db.commit()
 		reset_calls(sandbox)
 		started = time.perf_counter()
-		outcome = webhooks.process_queued()
+		outcome = process_queued()
 		seconds = time.perf_counter() - started
 		calls = sandbox_calls(sandbox)
 		paid = frappe.db.count("Xero Invoice", {"name": ["in", names], "status": "PAID"})
@@ -409,7 +418,9 @@ def create_invoice_during_slow_push(invoices: int = 200, delay: float = 3.0, sam
 		backlog = []
 		for order in _orders(orgs["slow"], invoices // 2, 2, "BACKLOG"):
 			for row in order.items:
-				backlog.append(order_invoicing.create_invoice(order.name, [{"item": row.name, "qty": 1}]).name)
+				backlog.append(
+					order_invoicing.create_invoice(order.name, [{"item": row.name, "qty": 1}]).name
+				)
 		measured = _orders(orgs["fast"], 2 * samples, 1, "MEASURED")
 
 		def create_and_push(order) -> float:

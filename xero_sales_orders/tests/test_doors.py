@@ -725,7 +725,14 @@ class TestOrderDoors(DoorTests):
 		with signed_in(SALES), self.refused(frappe.PermissionError, "amend"):
 			frappe.client.insert({**self.order_doc(), "amended_from": order.name})
 		self.assertEqual(frappe.db.count(ORDER), before)
-		self.assertEqual(frappe.db.count("File", {"attached_to_doctype": ORDER, "file_name": "po.txt"}), 1)
+		self.assertEqual(
+			frappe.db.count("File", {"attached_to_doctype": ORDER, "attached_to_name": order.name}), 1
+		)
+		self.assertFalse(
+			frappe.db.exists(
+				"File", {"attached_to_doctype": ORDER, "attached_to_name": ["like", f"{order.name}-%"]}
+			)
+		)
 
 	def test_data_import_cannot_set_derived_figures(self):
 		before = frappe.db.count(ORDER)

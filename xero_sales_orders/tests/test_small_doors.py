@@ -20,7 +20,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from xero_sales_orders.api import orders as orders_api
 from xero_sales_orders.exceptions import ImportSettingsError
-from xero_sales_orders.services import webhooks, xero_consent, xero_tokens
+from xero_sales_orders.services import webhook_config, xero_consent, xero_tokens
 from xero_sales_orders.services.import_settings import BATCH
 from xero_sales_orders.services.order_invoicing import create_invoice
 from xero_sales_orders.tests.factories import make_contact, make_order, make_user
@@ -136,12 +136,12 @@ class TestConnectionDoors(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Xero Connection", name, "status"), "Error")
 
 	def test_the_webhook_key_cache_reloads_after_redis_lost_its_version(self):
-		key = frappe.cache.make_key(webhooks.CONFIG_VERSION_KEY)
+		key = frappe.cache.make_key(webhook_config.CONFIG_VERSION_KEY)
 		old_key = frappe.get_doc("Xero Connection", CONNECTION).get_password("webhook_key")
 		try:
 			# A worker caches the keys under version 1 (a counter that started at 1, as INCR starts it).
 			frappe.cache.set(key, 1)
-			self.assertEqual(webhooks.webhook_config().keys[CONNECTION], old_key)
+			self.assertEqual(webhook_config.current().keys[CONNECTION], old_key)
 			# Redis restarts without persistence: the counter is gone. Then the key is changed.
 			frappe.cache.delete(key)
 			conn = frappe.get_doc("Xero Connection", CONNECTION)
@@ -150,16 +150,16 @@ class TestConnectionDoors(FrappeTestCase):
 			conn.save()
 			frappe.db.commit()  # the bump runs on save and again after the commit
 			self.assertNotEqual(frappe.cache.get(key), b"1", "a lost counter never restarts at a used number")
-			self.assertEqual(webhooks.webhook_config().keys[CONNECTION], "a-new-webhook-key")
+			self.assertEqual(webhook_config.current().keys[CONNECTION], "a-new-webhook-key")
 
 			# A change whose bump was lost (Redis down at that moment): a missing counter means reload.
-			webhooks.webhook_config()
+			webhook_config.current()
 			frappe.cache.delete(key)
 			from frappe.utils.password import set_encrypted_password
 
 			set_encrypted_password("Xero Connection", CONNECTION, "yet-another-key", "webhook_key")
 			frappe.db.commit()
-			self.assertEqual(webhooks.webhook_config().keys[CONNECTION], "yet-another-key")
+			self.assertEqual(webhook_config.current().keys[CONNECTION], "yet-another-key")
 		finally:
 			conn = frappe.get_doc("Xero Connection", CONNECTION)
 			conn.webhook_key = old_key
