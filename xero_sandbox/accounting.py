@@ -1,6 +1,7 @@
 """The accounting API (``/api.xro/2.0``) of one tenant: reference data, contacts, invoices, payments."""
 
 import math
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -370,6 +371,7 @@ def _write_contact(request: ApiRequest, element, path_id: str | None) -> tuple[d
 	status = str(element.get("ContactStatus", (existing or {}).get("ContactStatus", "ACTIVE"))).upper()
 	if status not in ("ACTIVE", "ARCHIVED"):
 		problems.append(f"ContactStatus must be ACTIVE or ARCHIVED, not {status}")
+	problems += _contact_field_problems(tenant, element, existing)
 	if problems:
 		return None, problems
 	contact = existing or {
@@ -386,6 +388,46 @@ def _write_contact(request: ApiRequest, element, path_id: str | None) -> tuple[d
 	contact.update(Name=name, ContactStatus=status, UpdatedDateUTC=request.now)
 	tenant.contacts[contact["ContactID"]] = contact
 	return contact, []
+
+
+# Xero's own words (facts §11): account numbers are unique among all of an organisation's contacts, archived
+# ones included; an email address must look like one; a sales payment term "of the month" needs a day 1-31.
+ACCOUNT_NUMBER_TAKEN = "The Account Number already exists. Please enter a different Account Number."
+EMAIL_INVALID = "Email address must be valid."
+PAYMENT_TERM_TYPES = ("DAYSAFTERBILLDATE", "DAYSAFTERBILLMONTH", "OFCURRENTMONTH", "OFFOLLOWINGMONTH")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _contact_field_problems(tenant: Tenant, element: dict, existing: dict | None) -> list[str]:
+	problems = []
+	number = element.get("AccountNumber")
+	if number not in (None, ""):
+		number = str(number).strip()
+		if len(number) > 50:
+			problems.append("The Account Number must be at most 50 characters long")
+		elif any(
+			c is not existing and str(c.get("AccountNumber") or "").strip().casefold() == number.casefold()
+			for c in tenant.contacts.values()
+		):
+			problems.append(ACCOUNT_NUMBER_TAKEN)
+	email = element.get("EmailAddress")
+	if email not in (None, "") and (not isinstance(email, str) or not _EMAIL.match(email.strip())):
+		problems.append(EMAIL_INVALID)
+	terms = element.get("PaymentTerms")
+	sales = terms.get("Sales") if isinstance(terms, dict) else None
+	if terms is not None and not isinstance(terms, dict):
+		problems.append("PaymentTerms must be an object")
+	elif isinstance(sales, dict):
+		kind, day = sales.get("Type"), sales.get("Day")
+		if kind not in PAYMENT_TERM_TYPES:
+			problems.append(f"PaymentTerms.Sales.Type must be one of {', '.join(PAYMENT_TERM_TYPES)}")
+		if not isinstance(day, int) or isinstance(day, bool) or day < 0:
+			problems.append("PaymentTerms.Sales.Day must be a whole number of days")
+		elif kind in ("OFCURRENTMONTH", "OFFOLLOWINGMONTH") and not 1 <= day <= 31:
+			problems.append(
+				"Due Date for Sales Invoices must be between 1 and 31 when set to the following (or current) month"
+			)
+	return problems
 
 
 def _echo_contact(element, problems: list[str]) -> dict:
@@ -564,6 +606,13 @@ def _echo_payment(element, problems: list[str]) -> dict:
 	return echo
 
 
+def _quotes(request: ApiRequest) -> Answer:
+	# quotes.py builds on this module's plumbing, so it is imported when first asked for.
+	from .quotes import quotes
+
+	return quotes(request)
+
+
 ROUTES: dict[str, tuple[Callable[[ApiRequest], Answer], tuple[str, ...]]] = {
 	"organisation": (organisation, ("GET",)),
 	"currencies": (currencies, ("GET",)),
@@ -573,6 +622,7 @@ ROUTES: dict[str, tuple[Callable[[ApiRequest], Answer], tuple[str, ...]]] = {
 	"contacts": (contacts, ("GET", "PUT", "POST")),
 	"invoices": (invoices, ("GET", "PUT", "POST")),
 	"payments": (payments, ("GET", "PUT")),
+	"quotes": (_quotes, ("GET", "PUT", "POST")),
 }
 
 

@@ -42,6 +42,13 @@ _CURRENCY_NAMES = {
 	"GBP": "British Pound",
 	"EUR": "Euro",
 }
+# Where each demo organisation is and its tax number (the seller block of an order confirmation prints them):
+# (POBOX line, STREET line, City, Region, PostalCode, Country, TaxNumber), by country code.
+_ORGANISATION_ADDRESSES = {
+	"NZ": ("PO Box 1234", "23 Main Street", "Wellington", "", "6011", "New Zealand", "123-456-789"),
+	"AU": ("PO Box 5678", "100 George Street", "Sydney", "NSW", "2000", "Australia", "12 345 678 901"),
+	"GB": ("PO Box 910", "1 High Street", "London", "", "EC1A 1BB", "United Kingdom", "GB123456789"),
+}
 # (TaxType, Name, components [(name, rate, compound)], Status, revenue?, expenses?, ReportTaxType)
 _TAX_RATES = {
 	"NZ": [
@@ -218,10 +225,11 @@ def make_tenant(index: int, *, seed: int, contacts: int, items: int, invoices: i
 		"Edition": "BUSINESS",
 		"LineOfBusiness": "Office furniture and services",
 		"PaymentTerms": {"Sales": {"Day": 20, "Type": "OFFOLLOWINGMONTH"}},
-		"Addresses": [],
-		"Phones": [],
+		"Addresses": _organisation_addresses(country),
+		"Phones": [{"PhoneType": "OFFICE", "PhoneNumber": "555-0100", "PhoneAreaCode": "04"}],
 		"ExternalLinks": [],
 	}
+	organisation["TaxNumber"] = _ORGANISATION_ADDRESSES[country][6]
 	tenant = Tenant(
 		tenant_id=tenant_id,
 		name=name,
@@ -235,6 +243,15 @@ def make_tenant(index: int, *, seed: int, contacts: int, items: int, invoices: i
 	_seed_items(tenant, rng, items, tax_set, now)
 	_seed_invoices(tenant, rng, invoices, now)
 	return tenant
+
+
+def _organisation_addresses(country: str) -> list[dict]:
+	pobox, street, city, region, postcode, country_name, _ = _ORGANISATION_ADDRESSES[country]
+	place = {"City": city, "Region": region, "PostalCode": postcode, "Country": country_name}
+	return [
+		{"AddressType": "POBOX", "AddressLine1": pobox, **place},
+		{"AddressType": "STREET", "AddressLine1": street, **place},
+	]
 
 
 def _tax_rates(tax_set: str) -> dict[str, dict]:

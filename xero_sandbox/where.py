@@ -29,6 +29,7 @@ _TOKEN = re.compile(
 	)""",
 	re.VERBOSE,
 )
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 _METHODS = {"contains", "startswith", "endswith"}
 _CASE_METHODS = {"tolower", "toupper", "trim"}
 
@@ -173,7 +174,8 @@ class _Parser:
 	def literal(self):
 		kind, text = self.take()
 		if kind == "string":
-			return bytes(text[1:-1], "utf-8").decode("unicode_escape")
+			# A backslash escapes the next character (\" and \\); other text, accents included, is as sent.
+			return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), text[1:-1])
 		if kind == "number":
 			return Decimal(text)
 		if kind == "name":

@@ -116,6 +116,29 @@ class XeroClient:
 		params = {"includeArchived": "true"} if include_archived else {}
 		return self._pages("/Contacts", "Contacts", params, modified_since, PAGE_SIZE)
 
+	def create_contact(self, contact: dict, idempotency_key: str | None = None) -> dict:
+		"""PUT one new contact with summarizeErrors=false: the element comes back with its ContactID, or with
+		its ``ValidationErrors`` (see ``element_errors``: a name or account number Xero already holds)."""
+		answer = self.put(
+			"/Contacts",
+			{"Contacts": [contact]},
+			params={"summarizeErrors": "false"},
+			idempotency_key=idempotency_key,
+		)
+		return (answer.get("Contacts") or [{}])[0]
+
+	def find_contacts(self, name: str | None = None, account_number: str | None = None) -> list[dict]:
+		"""The contacts (archived ones too) whose Name or AccountNumber is exactly this, in one call."""
+		clauses = [
+			f"{field}=={where_string(value)}"
+			for field, value in (("Name", name), ("AccountNumber", account_number))
+			if value
+		]
+		if not clauses:
+			return []
+		params = {"where": " OR ".join(clauses), "includeArchived": "true"}
+		return self.get("/Contacts", params).get("Contacts", [])
+
 	def items(self, modified_since=None) -> list[dict]:
 		return self.get("/Items", {"unitdp": 4}, modified_since).get("Items", [])
 
@@ -305,6 +328,11 @@ class XeroClient:
 		if not message or message.lstrip().startswith("<"):
 			message = f"Xero answered HTTP {status} {response.reason or ''}".strip()
 		return error_class(message, status=status, validation_errors=validation_errors, body=body)
+
+
+def where_string(value: str) -> str:
+	"""A text literal of Xero's ``where`` filter: in double quotes, with quotes and backslashes escaped."""
+	return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _parsed_or_text(response: requests.Response):
