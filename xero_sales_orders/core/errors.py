@@ -41,3 +41,12 @@ class StatusRuleError(ValueError):
 
 class ImportRuleError(ValueError):
 	"""Import settings that cannot work, such as a PO pattern without exactly one group."""
+
+
+class ContactRuleError(ValueError):
+	"""A new Xero contact whose fields Xero would refuse: no name, a bad email, payment terms out of range."""
+
+
+class InvoiceOptionError(InvoicingError):
+	"""An invoice's date, due date or status that cannot be sent: not a date, due before the invoice date,
+	a status other than DRAFT or AUTHORISED."""

@@ -16,6 +16,41 @@ def _utc_naive(value) -> datetime | None:
 CONTACT_NAME_LENGTH = 255
 
 
+def postal_address(addresses, prefer=("POBOX", "STREET")) -> str | None:
+	"""One of Xero's addresses as lines of text: the postal (POBOX) one, which Xero prints on invoices, else
+	the street one; None when neither has anything in it."""
+	by_type = {}
+	for address in addresses or []:
+		if isinstance(address, dict):
+			by_type.setdefault(str(address.get("AddressType") or "").upper(), address)
+	for kind in prefer:
+		address = by_type.get(kind)
+		if not address:
+			continue
+		place = " ".join(
+			str(address.get(k) or "").strip() for k in ("City", "Region", "PostalCode") if address.get(k)
+		)
+		lines = [
+			f"Attn: {address['AttentionTo']}".strip() if address.get("AttentionTo") else "",
+			*(str(address.get(f"AddressLine{n}") or "").strip() for n in range(1, 5)),
+			place.strip(),
+			str(address.get("Country") or "").strip(),
+		]
+		text = "\n".join(line for line in lines if line)
+		if text:
+			return text
+	return None
+
+
+def organisation_fields(organisation: dict) -> dict:
+	"""What the order confirmation's seller block prints of Xero's ``/Organisation``, kept on the tenant row."""
+	return {
+		"legal_name": organisation.get("LegalName") or organisation.get("Name") or None,
+		"organisation_address": postal_address(organisation.get("Addresses"), ("STREET", "POBOX")),
+		"tax_number": organisation.get("TaxNumber") or None,
+	}
+
+
 def contact_fields(contact: dict) -> dict:
 	return {
 		"contact_id": contact["ContactID"],
@@ -26,6 +61,7 @@ def contact_fields(contact: dict) -> dict:
 		"default_currency": contact.get("DefaultCurrency") or None,
 		"sales_account_code": contact.get("SalesDefaultAccountCode") or None,
 		"sales_tax_type": contact.get("AccountsReceivableTaxType") or None,
+		"address": postal_address(contact.get("Addresses")),
 		"is_customer": 1 if contact.get("IsCustomer") else 0,
 		"xero_updated_at": _utc_naive(contact.get("UpdatedDateUTC")),
 	}
