@@ -43,6 +43,23 @@ class ImportRuleError(ValueError):
 	"""Import settings that cannot work, such as a PO pattern without exactly one group."""
 
 
+class InvalidDepositError(InvoicingError):
+	"""A deposit request that is malformed: no figure or two, not a number, zero or less, too many places."""
+
+
+class DepositExceedsError(OutstandingExceededError):
+	"""A deposit above the order's total, or above what is still to invoice on it."""
+
+
+class InvalidItemChangeError(InvoicingError):
+	"""An "Update items" request that is malformed: not a list of lines, an unknown or repeated row."""
+
+
+class ItemChangeRefusedError(StatusRuleError):
+	"""A change the order's invoices do not allow: a quantity below what is invoiced, a new price on a line
+	that is partly invoiced, removing an invoiced line, or a Closed or Cancelled order."""
+
+
 class ContactRuleError(ValueError):
 	"""A new Xero contact whose fields Xero would refuse: no name, a bad email, payment terms out of range."""
 

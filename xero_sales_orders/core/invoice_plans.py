@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
+from .deposit_plans import DepositPosition, line_total, plan_deductions
 from .errors import InvalidQtyError, NothingToInvoiceError, OutstandingExceededError, UnknownLineError
 from .money import (
 	EXCLUSIVE,
@@ -61,7 +62,8 @@ class PlannedLine:
 @dataclass(frozen=True)
 class InvoicePlan:
 	lines: tuple[PlannedLine, ...]
-	totals: Totals
+	totals: Totals  # with the deposit lines
+	deposit_lines: tuple = ()  # core.deposit_plans.DepositLine: deposit deducted (or given back)
 
 
 def parse_requested(requested: Iterable[dict] | None) -> list[tuple[str, Decimal]] | None:
@@ -103,8 +105,10 @@ def plan_invoice(
 	lines: Sequence[OrderLine],
 	requested: Iterable[tuple[str, Decimal]] | None = None,
 	line_amount_type: str = EXCLUSIVE,
+	deposits: DepositPosition | None = None,
 ) -> InvoicePlan:
-	"""Plans an invoice for ``requested`` (row, qty) pairs, or for everything outstanding if None."""
+	"""Plans an invoice for ``requested`` (row, qty) pairs, or for everything outstanding if None; with
+	``deposits``, it deducts its part of the order's deposits (``core.deposit_plans.plan_deductions``)."""
 	by_name = {line.name: line for line in lines}
 	if requested is None:
 		wanted = [(line.name, line.outstanding_qty) for line in lines if line.outstanding_qty > 0]
@@ -141,7 +145,21 @@ def plan_invoice(
 				f"only {qty_str(line.outstanding_qty)} of {qty_str(line.qty)} is outstanding"
 			)
 		planned.append(_plan_line(line, qty, line_amount_type))
-	return InvoicePlan(tuple(planned), totals((p.priced() for p in planned), line_amount_type))
+	goods = totals((p.priced() for p in planned), line_amount_type)
+	if not deposits:
+		return InvoicePlan(tuple(planned), goods)
+	outstanding = sum((_left_to_invoice(line, line_amount_type) for line in lines), ZERO)
+	billed = {p.order_line.name: p.qty for p in planned}
+	completes = all(line.outstanding_qty <= billed.get(line.name, ZERO) for line in lines)
+	deducted = plan_deductions(deposits, line_amount_type, goods.grand_total, outstanding, completes)
+	priced = [*(p.priced() for p in planned), *(d.priced() for d in deducted)]
+	return InvoicePlan(tuple(planned), totals(priced, line_amount_type), deducted)
+
+
+def _left_to_invoice(line: OrderLine, line_amount_type: str):
+	return line_total(
+		line.line_amount - line.invoiced_amount, line.tax_amount - line.invoiced_tax, line_amount_type
+	)
 
 
 def xero_line_terms(
