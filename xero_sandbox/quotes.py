@@ -28,6 +28,7 @@ from decimal import Decimal
 
 from .accounting import (
 	Answer,
+	ApiError,
 	ApiRequest,
 	_batch,
 	_listing,
@@ -262,8 +263,8 @@ def render_quote(tenant: Tenant, quote: dict) -> dict:
 def _echo(element, problems: list[str]) -> dict:
 	echo = {}
 	if isinstance(element, dict):
-		for key in ("QuoteNumber", "Reference", "Title"):
-			if isinstance(element.get(key), str) and element[key]:
+		for key in ("QuoteNumber", "Reference"):
+			if isinstance(element.get(key), str) and 0 < len(element[key]) <= TEXT_LIMITS[key]:
 				echo[key] = element[key]
 	echo["StatusAttributeString"] = "ERROR"
 	echo["ValidationErrors"] = [{"Message": m} for m in problems]
@@ -339,7 +340,7 @@ def _write(request: ApiRequest) -> Answer:
 	tenant = request.tenant
 	path_id = request.segments[1].lower() if len(request.segments) == 2 else None
 	if path_id and request.method == "PUT":
-		raise bad_request("PUT creates quotes only; use POST /Quotes/{QuoteID} to update one")
+		raise ApiError(405, {"Title": "MethodNotAllowed", "Status": 405, "Detail": "PUT is not allowed here"})
 	if path_id and path_id not in tenant.quotes:
 		raise not_found()
 

@@ -22,7 +22,7 @@ from .errors import (
 	resource_label,
 )
 from .oauth import Endpoints
-from .parsing import dumps, format_if_modified_since, loads
+from .parsing import dumps, format_if_modified_since, loads, parse_xero_date
 from .ratelimit import RateLimiter, rate_figures, retry_after_seconds
 
 __all__ = [
@@ -39,6 +39,18 @@ __all__ = [
 PAGE_SIZE = 1000  # Xero's maximum since July 2024
 IDS_PER_REQUEST = 50  # longer ID lists overflow Xero's query string and come back as 404
 INVOICES_PER_BATCH = 50
+QUOTES_PER_PAGE = 100  # GET /Quotes: a fixed page; the spec has no pageSize for quotes
+# quotes()/quote_page() filters -> GET /Quotes query parameters
+QUOTE_FILTERS = {
+	"status": "Status",
+	"contact_id": "ContactID",
+	"date_from": "DateFrom",
+	"date_to": "DateTo",
+	"expiry_from": "ExpiryDateFrom",
+	"expiry_to": "ExpiryDateTo",
+	"number": "QuoteNumber",
+	"order": "order",
+}
 MAX_IDEMPOTENCY_KEY = 128
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 # Safe to repeat: a connect failure never reached Xero, and a write always carries an Idempotency-Key that
@@ -212,6 +224,66 @@ class XeroClient:
 		answer = self.get(f"/Invoices/{quote(invoice_id, safe='')}/OnlineInvoice")
 		return answer["OnlineInvoices"][0]["OnlineInvoiceUrl"]
 
+	# Quotes: GET /Quotes pages by 100 with lines and has no pageSize (spec 16.1, facts §11).
+
+	def quotes(
+		self,
+		status: str | None = None,
+		contact_id: str | None = None,
+		date_from: date | None = None,
+		date_to: date | None = None,
+		expiry_from: date | None = None,
+		expiry_to: date | None = None,
+		number: str | None = None,
+		order: str | None = None,
+		modified_since=None,
+		first_page: int = 1,
+	) -> Iterator[dict]:
+		"""Quotes with their lines, a call per 100, from ``first_page`` on: a page of fewer is the last."""
+		page = max(int(first_page), 1)
+		while True:
+			records = self.quote_page(
+				page,
+				status=status,
+				contact_id=contact_id,
+				date_from=date_from,
+				date_to=date_to,
+				expiry_from=expiry_from,
+				expiry_to=expiry_to,
+				number=number,
+				order=order,
+				modified_since=modified_since,
+			)
+			yield from records
+			if len(records) < QUOTES_PER_PAGE:
+				return
+			page += 1
+
+	def quote_page(self, page: int = 1, modified_since=None, **filters) -> list[dict]:
+		"""One page (up to 100) of quotes; filters as ``quotes`` takes them (dates as dates or YYYY-MM-DD)."""
+		params = {"page": max(int(page), 1)}
+		for name, key in QUOTE_FILTERS.items():
+			value = filters.get(name)
+			if value not in (None, ""):
+				params[key] = value.isoformat() if isinstance(value, date) else str(value)
+		return self.get("/Quotes", params, modified_since).get("Quotes", [])
+
+	def quote(self, quote_id: str) -> dict:
+		"""One quote with its lines (XeroNotFoundError when Xero has none with that QuoteID)."""
+		return self.get(f"/Quotes/{quote(quote_id, safe='')}")["Quotes"][0]
+
+	def update_quote(self, quote_id: str, fields: dict, idempotency_key: str | None = None) -> dict:
+		"""POST one quote's changes. Xero clears the header fields a POST leaves out: see quote_status_update."""
+		body = {"Quotes": [{**fields, "QuoteID": quote_id}]}
+		path = f"/Quotes/{quote(quote_id, safe='')}"
+		return self.post(path, body, idempotency_key=idempotency_key)["Quotes"][0]
+
+	def set_quote_status(self, current: dict, status: str, idempotency_key: str | None = None) -> dict:
+		"""Moves a quote (as Xero last returned it) to ``status``, keeping everything else as it is."""
+		return self.update_quote(
+			current["QuoteID"], quote_status_update(current, status), idempotency_key=idempotency_key
+		)
+
 	# Plumbing
 
 	def _pages(self, path, key, params, modified_since, page_size) -> Iterator[dict]:
@@ -333,6 +405,39 @@ class XeroClient:
 def where_string(value: str) -> str:
 	"""A text literal of Xero's ``where`` filter: in double quotes, with quotes and backslashes escaped."""
 	return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def quote_status_update(current: dict, status: str) -> dict:
+	"""The body that moves a quote to ``status`` and changes nothing else.
+
+	Xero treats a quote POST as the whole header: Reference, Terms, Title, Summary and ExpiryDate left out are
+	cleared and LineAmountTypes left out becomes EXCLUSIVE, while Contact and Date must be sent (live
+	organisations, facts §11). So the header is sent back as Xero holds it, and LineItems are left out, which
+	keeps them (re-posting a GET's lines on an INCLUSIVE quote would take the tax off twice).
+	"""
+	body = {
+		"QuoteNumber": current.get("QuoteNumber"),
+		"Contact": {"ContactID": (current.get("Contact") or {}).get("ContactID")},
+		"Date": _quote_date(current, "Date"),
+		"Status": status,
+		"LineAmountTypes": current.get("LineAmountTypes") or "EXCLUSIVE",
+	}
+	for key in ("Reference", "Terms", "Title", "Summary", "CurrencyCode", "BrandingThemeID"):
+		if current.get(key):
+			body[key] = current[key]
+	expiry = _quote_date(current, "ExpiryDate")
+	if expiry:
+		body["ExpiryDate"] = expiry
+	return body
+
+
+def _quote_date(current: dict, key: str) -> str | None:
+	"""A quote's date as YYYY-MM-DD: from its ``<key>String`` helper, else from the MS-JSON date."""
+	text = current.get(f"{key}String")
+	if text:
+		return str(text)[:10]
+	moment = parse_xero_date(current.get(key)) if current.get(key) else None
+	return moment.date().isoformat() if moment else None
 
 
 def _parsed_or_text(response: requests.Response):
