@@ -176,6 +176,19 @@ class ImportStateError(frappe.ValidationError):
 	http_status_code = 409
 
 
+class InvalidContactError(frappe.ValidationError):
+	"""A new Xero contact with fields Xero would refuse, or a request for an organisation that is not there."""
+
+	http_status_code = 400
+
+
+class ContactHeldError(frappe.ValidationError):
+	"""Xero holds the name or account number of a new contact on a contact the app cannot offer instead (an
+	archived one): 409 with Xero's reason."""
+
+	http_status_code = 409
+
+
 # Xero's conditions mapped to those answers: used by api/xero_answers.py and by services that record a failure
 # before they answer (the import preview).
 RETRY_AFTER_FLAG = "xso_retry_after"

@@ -31,6 +31,9 @@ scheduler_events = {
 # escaping and safe-link helpers (public/js/xero_safe.js) before the forms' scripts.
 app_include_js = ["/assets/xero_sales_orders/js/xero_safe.js", "/assets/xero_sales_orders/js/xero_reports.js"]
 
+# Every Xero Contact link search shows each contact's organisation (two "Boom FM", one per organisation).
+standard_queries = {"Xero Contact": "xero_sales_orders.api.masters.contact_query"}
+
 doc_events = {
 	# The webhook endpoint keeps connections' keys and organisations, and the time zone, in memory; a change
 	# invalidates them.

@@ -6,7 +6,7 @@ from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.exceptions import OrderStateError, throw
 from xero_sales_orders.permissions import require_permission
-from xero_sales_orders.services import invoice_push, order_invoicing
+from xero_sales_orders.services import invoice_preview, invoice_push, order_invoicing
 
 
 def _check_order_access(sales_order, ptype="read"):
@@ -23,17 +23,30 @@ def _check_may_close(sales_order):
 
 
 @frappe.whitelist(methods=["POST"])
-def create_invoice(sales_order, lines=None):
-	"""Raises an invoice for ``lines`` ([{"item": <order item row>, "qty": <qty>}]) or everything outstanding."""
+def create_invoice(sales_order, lines=None, invoice_date=None, due_date=None, status=None):
+	"""Raises an invoice for ``lines`` ([{"item": <order item row>, "qty": <qty>}]) or everything outstanding,
+	dated ``invoice_date`` (today), due ``due_date`` (the organisation's rule) and sent to Xero as ``status``
+	DRAFT or AUTHORISED (the organisation's default)."""
 	_check_order_access(sales_order)
 	frappe.has_permission(order_invoicing.INVOICE, "create", throw=True)
-	invoice = order_invoicing.create_invoice(sales_order, lines)
+	options = order_invoicing.parse_options(invoice_date, due_date, status)
+	invoice = order_invoicing.create_invoice(sales_order, lines, options)
 	# The invoice is kept whatever Xero does next; then it goes to Xero at once.
 	frappe.db.commit()
 	invoice_push.push_invoices([invoice.name])
 	frappe.db.commit()
 	invoice.reload()
 	return invoice.as_dict(no_default_fields=False)
+
+
+@frappe.whitelist()
+def preview_invoice(sales_order, lines=None, invoice_date=None, due_date=None, status=None):
+	"""What ``create_invoice`` with the same arguments would raise, priced as Xero will compute it: lines,
+	subtotal, tax, total, and the date, due date and status it goes with. Writes nothing."""
+	_check_order_access(sales_order)
+	frappe.has_permission(order_invoicing.INVOICE, "create", throw=True)
+	options = order_invoicing.parse_options(invoice_date, due_date, status)
+	return invoice_preview.preview(sales_order, lines, options)
 
 
 @frappe.whitelist(methods=["POST"])

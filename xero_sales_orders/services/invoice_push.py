@@ -26,6 +26,7 @@ from frappe.utils import add_days, getdate, now_datetime
 from xero_sales_orders.core.invoice_plans import xero_line_terms
 from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.core.money import round_money, round_qty, to_decimal
+from xero_sales_orders.services import order_timeline
 from xero_sales_orders.services.order_invoicing import (
 	INVOICE,
 	ORDER,
@@ -219,6 +220,7 @@ def _record_accepted(invoices, elements: dict, tenant, claim: str) -> None:
 				values = {**_pushed_values(inv, elements[inv.name], tenant), **_unclaimed()}
 				_record(inv, values, claim)
 				note_totals_differ(inv.name, order, values, before)
+				order_timeline.invoice_pushed(inv.name, order, values.get("status"), values.get("xero_url"))
 			refresh_order_invoicing(order)
 
 		with_order_locked(order, apply)
@@ -302,14 +304,18 @@ def _tenant_settings(connection: str, tenant_id: str):
 	) or frappe._dict(invoice_status="DRAFT", due_days=30)
 
 
+def due_date_for(invoice, tenant):
+	"""The invoice's DueDate in Xero: the one chosen when it was raised, else the organisation's rule. The
+	Create Invoice dialog's preview shows the same date (``api.orders.preview_invoice``)."""
+	if invoice.get("due_date"):
+		return getdate(invoice.due_date)
+	return getdate(add_days(getdate(invoice.invoice_date), tenant.due_days or 30))
+
+
 def _payload(invoice, tenant) -> dict:
 	contact_id = frappe.db.get_value("Xero Contact", invoice.customer, "contact_id") or invoice.customer
 	invoice_date = getdate(invoice.invoice_date)
-	due_date = (
-		getdate(invoice.due_date)
-		if invoice.due_date
-		else getdate(add_days(invoice_date, tenant.due_days or 30))
-	)
+	due_date = due_date_for(invoice, tenant)
 	lines = []
 	for row in invoice.items:
 		terms = xero_line_terms(
@@ -337,7 +343,8 @@ def _payload(invoice, tenant) -> dict:
 		"Reference": invoice.reference,
 		"Date": invoice_date.isoformat(),
 		"DueDate": due_date.isoformat(),
-		"Status": tenant.invoice_status or "DRAFT",
+		# DRAFT or AUTHORISED as chosen when the invoice was raised, else the organisation's default.
+		"Status": invoice.get("requested_status") or tenant.invoice_status or "DRAFT",
 		"LineAmountTypes": invoice.line_amount_type or "Exclusive",
 		"CurrencyCode": invoice.currency,
 		"LineItems": lines,

@@ -5,6 +5,7 @@ from collections import defaultdict
 
 import frappe
 
+from xero_sales_orders.services import order_timeline
 from xero_sales_orders.services.order_invoicing import INVOICE, refresh_order_invoicing, with_order_locked
 from xero_sales_orders.services.xero_invoice_state import note_totals_differ, xero_figures
 from xero_sales_orders.xero.parsing import parse_xero_date
@@ -61,7 +62,18 @@ def _apply_if_newer(name: str, element: dict) -> bool:
 	current = frappe.db.get_value(
 		INVOICE,
 		name,
-		["xero_updated_at", "push_state", "sales_order", "subtotal", "total_tax", "total", "totals_differ"],
+		[
+			"xero_updated_at",
+			"push_state",
+			"sales_order",
+			"subtotal",
+			"total_tax",
+			"total",
+			"totals_differ",
+			"status",
+			"amount_paid",
+			"currency",
+		],
 		as_dict=True,
 	)
 	if (
@@ -75,4 +87,5 @@ def _apply_if_newer(name: str, element: dict) -> bool:
 		values["last_error"] = None
 	frappe.db.set_value(INVOICE, name, values, update_modified=False)
 	note_totals_differ(name, current.sales_order, values, current.totals_differ)
+	order_timeline.invoice_changed_in_xero(name, current.sales_order, current, values, current.currency)
 	return True

@@ -34,3 +34,17 @@ def item_line_defaults(item: str) -> dict:
 		"tax_type": doc.tax_type,
 		"tax_rate": tax_rate,
 	}
+
+
+def starting_currency(connection: str | None, tenant_id: str | None, customer: str | None) -> str | None:
+	"""The currency a new order starts in: the customer's own default currency in Xero, else its
+	organisation's base currency (None when neither is known)."""
+	if customer:
+		currency = frappe.db.get_value("Xero Contact", customer, "default_currency")
+		if currency:
+			return currency
+	if connection and tenant_id:
+		return frappe.db.get_value(
+			"Xero Connection Tenant", {"parent": connection, "tenant_id": tenant_id}, "base_currency"
+		)
+	return None

@@ -13,9 +13,10 @@ from typing import TypeVar
 import frappe
 from frappe import _
 from frappe.query_builder.functions import Sum
-from frappe.utils import flt, nowdate
+from frappe.utils import flt, getdate, nowdate
 
 from xero_sales_orders.core.errors import InvoicingError, StatusRuleError
+from xero_sales_orders.core.invoice_options import InvoiceOptions, parse_invoice_options
 from xero_sales_orders.core.invoice_plans import OrderLine, parse_requested, plan_invoice
 from xero_sales_orders.core.money import ZERO, round_money, round_qty, to_decimal
 from xero_sales_orders.core.order_status import (
@@ -26,6 +27,7 @@ from xero_sales_orders.core.order_status import (
 	ensure_can_reopen,
 )
 from xero_sales_orders.exceptions import InvalidInvoiceRequestError, throw, throw_core_error
+from xero_sales_orders.services import order_timeline
 
 ORDER = "Xero Sales Order"
 INVOICE = "Xero Invoice"
@@ -102,17 +104,42 @@ def parse_lines_argument(lines):
 		throw_core_error(e)
 
 
-def create_invoice(sales_order: str, lines=None):
-	"""Creates and commits a Xero Invoice for chosen lines (or everything outstanding) of a submitted order.
+def parse_options(invoice_date=None, due_date=None, status=None) -> InvoiceOptions:
+	"""The invoice's chosen date, due date and DRAFT / AUTHORISED, checked (400 with the reason)."""
+	try:
+		return parse_invoice_options(invoice_date, due_date, status, today=getdate(nowdate()))
+	except InvoicingError as e:
+		throw_core_error(e)
+
+
+def create_invoice(sales_order: str, lines=None, options: InvoiceOptions | None = None):
+	"""Creates and commits a Xero Invoice for chosen lines (or everything outstanding) of a submitted order,
+	dated and sent as ``options`` say (the organisation's defaults where they say nothing).
 
 	Runs under the order's row lock (``with_order_locked``), so concurrent requests for the same order run
 	one after another and each re-checks what is left; requests for other orders do not wait.
 	"""
 	requested = parse_lines_argument(lines)
-	return with_order_locked(sales_order, lambda: _create_invoice(sales_order, requested))
+	return with_order_locked(sales_order, lambda: _create_invoice(sales_order, requested, options))
 
 
-def _create_invoice(sales_order: str, requested):
+def preview_invoice(sales_order: str, lines=None):
+	"""The invoice ``create_invoice`` would raise now, priced as Xero will compute it, with nothing written:
+	(order, plan). The plan starts from the order's invoiced figures as last derived; the invoice itself is
+	planned again under the order's lock when it is created."""
+	requested = parse_lines_argument(lines)
+	order = frappe.get_doc(ORDER, sales_order)
+	try:
+		ensure_can_invoice(order.status)
+		return order, plan_invoice(
+			[order_line(row) for row in order.items], requested, order.line_amount_type
+		)
+	except (InvoicingError, StatusRuleError) as e:
+		throw_core_error(e, title=_("Cannot invoice"))
+
+
+def _create_invoice(sales_order: str, requested, options: InvoiceOptions | None = None):
+	options = options or InvoiceOptions()
 	order = frappe.get_doc(ORDER, sales_order)
 	# Plan from the invoices themselves, summed under the lock, not from figures stored on the lines.
 	refresh_order_invoicing(order, notify=False)
@@ -131,7 +158,9 @@ def _create_invoice(sales_order: str, requested):
 			"tenant_id": order.tenant_id,
 			"invoice_number": next_invoice_number(order),
 			"reference": order.po_number or order.name,
-			"invoice_date": nowdate(),
+			"invoice_date": options.invoice_date or nowdate(),
+			"due_date": options.due_date,
+			"requested_status": options.status,
 			"currency": order.currency,
 			"line_amount_type": order.line_amount_type,
 			"status": "DRAFT",
@@ -167,6 +196,7 @@ def _create_invoice(sales_order: str, requested):
 	invoice.flags.created_by_invoicing = True
 	invoice.insert(ignore_permissions=True)
 	refresh_order_invoicing(order)
+	order_timeline.invoice_raised(invoice)
 	return invoice
 
 
@@ -276,9 +306,17 @@ def set_invoice_status(invoice_name: str, status: str) -> None:
 		invoice = frappe.get_doc(INVOICE, invoice_name)
 		if invoice.status == status:
 			return
+		before = {"status": invoice.status, "amount_paid": invoice.amount_paid}
 		invoice.db_set("status", status)
 		invoice.add_comment("Info", _("Xero status changed to {0}").format(status))
 		refresh_order_invoicing(order)
+		order_timeline.invoice_changed_in_xero(
+			invoice_name,
+			order,
+			before,
+			{"status": status, "amount_paid": invoice.amount_paid, "amount_due": invoice.amount_due},
+			invoice.currency,
+		)
 
 	with_order_locked(order, apply)
 

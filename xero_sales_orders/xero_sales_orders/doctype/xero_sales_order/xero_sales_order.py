@@ -18,7 +18,7 @@ from xero_sales_orders.core.pricing import (
 	validate_line_amount_type,
 )
 from xero_sales_orders.exceptions import DerivedFieldError, InvalidOrderError, OrderStateError, throw
-from xero_sales_orders.services.master_lookups import item_line_defaults
+from xero_sales_orders.services.master_lookups import item_line_defaults, starting_currency
 from xero_sales_orders.services.order_invoicing import has_live_invoices, qty
 
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
@@ -115,6 +115,9 @@ class XeroSalesOrder(Document):
 				self.connection = self.connection or contact.connection
 				self.tenant_id = self.tenant_id or contact.tenant_id
 				self._customer_organisation = (contact.connection or None, contact.tenant_id or None)
+		if not (self.currency or "").strip():
+			# Not the site's default: the customer's currency in Xero, else its organisation's base currency.
+			self.currency = starting_currency(self.connection, self.tenant_id, self.customer) or ""
 
 	def set_missing_line_values(self):
 		"""Fills what the line leaves empty from its Xero item; tax type and rate always follow the tax link."""
