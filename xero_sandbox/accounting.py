@@ -17,6 +17,7 @@ from .invoices import (
 	render_payment,
 	write_invoice,
 )
+from .org_settings import listed_categories, listed_themes
 from .tenant import Tenant
 from .where import QueryError, compile_where, sort_records
 from .xerojson import loads, ms_date, parse_date, parse_timestamp, to_number
@@ -230,6 +231,29 @@ def organisation(request: ApiRequest) -> Answer:
 
 def currencies(request: ApiRequest) -> Answer:
 	return Answer(200, envelope(request, Currencies=_filter(list(request.tenant.currencies), request, None)))
+
+
+def tracking_categories(request: ApiRequest) -> Answer:
+	include_archived = request.flag("includeArchived")
+	rows = listed_categories(request.tenant, include_archived)
+	if len(request.segments) > 2:
+		raise not_found()
+	if len(request.segments) == 2:
+		rows = [c for c in rows if c["TrackingCategoryID"] == request.segments[1].lower()]
+		if not rows:
+			raise not_found()
+	return Answer(200, envelope(request, TrackingCategories=_filter(rows, request, None)))
+
+
+def branding_themes(request: ApiRequest) -> Answer:
+	rows = listed_themes(request.tenant)
+	if len(request.segments) > 2:
+		raise not_found()
+	if len(request.segments) == 2:
+		rows = [t for t in rows if t["BrandingThemeID"] == request.segments[1].lower()]
+		if not rows:
+			raise not_found()
+	return Answer(200, envelope(request, BrandingThemes=rows))
 
 
 def tax_rates(request: ApiRequest) -> Answer:
@@ -617,6 +641,8 @@ ROUTES: dict[str, tuple[Callable[[ApiRequest], Answer], tuple[str, ...]]] = {
 	"organisation": (organisation, ("GET",)),
 	"currencies": (currencies, ("GET",)),
 	"taxrates": (tax_rates, ("GET",)),
+	"trackingcategories": (tracking_categories, ("GET",)),
+	"brandingthemes": (branding_themes, ("GET",)),
 	"accounts": (accounts, ("GET",)),
 	"items": (items, ("GET",)),
 	"contacts": (contacts, ("GET", "PUT", "POST")),

@@ -20,6 +20,7 @@ from .arithmetic import (
 	invoice_totals,
 	unit_amount,
 )
+from .org_settings import RATE_PLACES, line_tracking, theme_problem, xe_rate
 from .tenant import Tenant
 from .xerojson import date_string, parse_date, to_number
 
@@ -220,7 +221,7 @@ def _lines(
 			"TaxType": tax["TaxType"],
 			"TaxAmount": priced_line.tax_amount,
 			"LineAmount": priced_line.line_amount,
-			"Tracking": list(raw.get("Tracking") or []),
+			"Tracking": line_tracking(tenant, raw.get("Tracking"), problems),
 			# What the client sent, so that a later change of LineAmountTypes re-prices the line from it.
 			"_sent": {
 				**{key: value for key, value in sent.items() if value is not None},
@@ -237,8 +238,6 @@ def _lines(
 			line["DiscountRate"] = priced_line.discount_rate
 		if priced_line.discount_amount is not None:
 			line["DiscountAmount"] = priced_line.discount_amount
-		if len(line["Tracking"]) > 2:
-			problems.add("A line item can have at most two tracking categories")
 		lines.append(line)
 		priced.append(priced_line)
 	return lines, priced
@@ -344,7 +343,16 @@ def write_invoice(
 
 	currency = str(given("CurrencyCode") or tenant.base_currency).upper()
 	if currency not in {c["Code"] for c in tenant.currencies}:
-		problems.add(f"The currency {currency} is not enabled for this organisation")
+		problems.add(f"Organisation is not subscribed to currency {currency}")  # Xero's words (facts §11)
+	rate = None
+	if currency != tenant.base_currency and given("CurrencyRate") not in (None, ""):
+		rate = _number(given("CurrencyRate"), "CurrencyRate", problems)
+		if rate is not None and (rate <= 0 or rate != rate.quantize(RATE_PLACES) or rate >= 10**12):
+			problems.add("CurrencyRate must be a positive number with at most 6 decimal places")
+	if "BrandingThemeID" in element:
+		refusal = theme_problem(tenant, element["BrandingThemeID"])
+		if refusal:
+			problems.add(refusal)
 
 	issued = due = None
 	try:
@@ -411,9 +419,10 @@ def write_invoice(
 		Status=requested_status,
 		LineAmountTypes=line_amount_type,
 		CurrencyCode=currency,
-		CurrencyRate=Decimal(1)
-		if currency == tenant.base_currency
-		else given("CurrencyRate") or Decimal("1.5"),
+		# Omitted, Xero takes the XE.com rate of the document's date (facts §11).
+		CurrencyRate=rate.quantize(RATE_PLACES)
+		if rate is not None
+		else xe_rate(tenant.base_currency, currency),
 		InvoiceNumber=number or "",
 		Reference=reference or "",
 		UpdatedDateUTC=now,

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from .arithmetic import EXCLUSIVE, INCLUSIVE, NO_TAX, ZERO
 from .invoices import NO_MONEY, RATE_ONE, price_line, record_payment, set_totals, store_invoice
+from .org_settings import seed_contact_settings, seed_settings
 from .tenant import Tenant
 
 D = Decimal
@@ -241,6 +242,8 @@ def make_tenant(index: int, *, seed: int, contacts: int, items: int, invoices: i
 	)
 	_seed_contacts(tenant, rng, contacts, now)
 	_seed_items(tenant, rng, items, tax_set, now)
+	seed_settings(tenant, f"xso-sandbox/{seed}/{index}", created)
+	seed_contact_settings(tenant)
 	_seed_invoices(tenant, rng, invoices, now)
 	return tenant
 

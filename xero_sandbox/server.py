@@ -19,6 +19,7 @@ from .faults import Fault, FaultError, Faults
 from .identity import Identity, OAuthProblem
 from .invoices import record_payment, render_invoice, render_payment
 from .limits import RateLimits
+from .org_settings import delete_theme, set_tracking_status
 from .seed import make_tenants
 from .tenant import Tenant
 from .webhooks import WebhookError, WebhookSender
@@ -479,6 +480,12 @@ class _Controls:
 					return Answer(200, {"expired": self.sandbox.identity.expire_access_tokens()})
 			if route == ("POST", "invoices") and len(parts) == 3 and parts[2] == "pay":
 				return self._pay(parts[1], data)
+			if route == ("POST", "tracking") and len(parts) == 2:
+				return self._org_setting(
+					parts[1], lambda t: set_tracking_status(t, parts[1], data.get("status"))
+				)
+			if route == ("DELETE", "branding-themes") and len(parts) == 2:
+				return self._org_setting(parts[1], lambda t: delete_theme(t, parts[1]))
 			if route == ("POST", "webhooks") and parts[1:] == ["send"]:
 				return self._send_webhook(data)
 			if route == ("POST", "webhooks") and parts[1:] == ["itr"]:
@@ -486,6 +493,22 @@ class _Controls:
 		except (FaultError, WebhookError, ValueError, TypeError) as e:
 			return Answer(400, {"error": str(e)})
 		return Answer(404, {"error": f"no sandbox control {method} {path}"})
+
+	def _org_setting(self, item_id: str, change) -> Answer:
+		"""A change an accountant makes in Xero's settings (archive a tracking option, delete a theme)."""
+		wanted = item_id.lower()
+		with self.sandbox.lock:
+			for tenant in self.sandbox.tenants.values():
+				options = {
+					o["TrackingOptionID"] for c in tenant.tracking_categories.values() for o in c["Options"]
+				}
+				if (
+					wanted in tenant.tracking_categories
+					or wanted in tenant.branding_themes
+					or wanted in options
+				):
+					return Answer(200, {"tenant_id": tenant.tenant_id, "changed": change(tenant)})
+		return Answer(404, {"error": f"no tracking category, option or branding theme {item_id}"})
 
 	def _tenants(self) -> list[dict]:
 		with self.sandbox.lock:

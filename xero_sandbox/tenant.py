@@ -18,6 +18,8 @@ class Tenant:
 	payments: dict[str, dict] = field(default_factory=dict)  # by PaymentID
 	invoice_ids_by_number: dict[str, str] = field(default_factory=dict)  # ACCREC numbers (casefolded)
 	next_invoice_number: int = 1
+	tracking_categories: dict[str, dict] = field(default_factory=dict)  # by TrackingCategoryID
+	branding_themes: dict[str, dict] = field(default_factory=dict)  # by BrandingThemeID
 	quotes: dict[str, dict] = field(default_factory=dict)  # by QuoteID, in creation order (quotes.py)
 	next_quote_number: int = 1
 

@@ -67,3 +67,16 @@ class ContactRuleError(ValueError):
 class InvoiceOptionError(InvoicingError):
 	"""An invoice's date, due date or status that cannot be sent: not a date, due before the invoice date,
 	a status other than DRAFT or AUTHORISED."""
+
+
+class PaymentTermsError(ValueError):
+	"""Payment terms Xero would refuse: an unknown type, or a day out of range for it."""
+
+
+class TrackingRuleError(LineValidationError):
+	"""A tracking option that cannot be on the line: unknown, not active in Xero, of another organisation, a
+	second option of the same tracking category, or more than Xero's two."""
+
+
+class CurrencyRateError(ValueError):
+	"""An exchange rate Xero would refuse: not a number, zero or less, more than 6 decimal places."""

@@ -160,6 +160,22 @@ class XeroClient:
 	def accounts(self, modified_since=None) -> list[dict]:
 		return self.get("/Accounts", None, modified_since).get("Accounts", [])
 
+	def tracking_categories(self, include_archived: bool = True) -> list[dict]:
+		"""Tracking categories with their options, in one call (Xero has no If-Modified-Since here). With
+		include_archived (the sync's choice), archived ones come too, so that archiving one reaches the local
+		copy; deleted ones never come back at all."""
+		params = {"includeArchived": "true"} if include_archived else None
+		return self.get("/TrackingCategories", params).get("TrackingCategories", [])
+
+	def currencies(self) -> list[dict]:
+		"""The currencies enabled in the organisation (its base currency among them), in one call."""
+		return self.get("/Currencies").get("Currencies", [])
+
+	def branding_themes(self) -> list[dict]:
+		"""The organisation's branding themes in one call; SortOrder 0 is its default. A deleted theme is
+		simply absent."""
+		return self.get("/BrandingThemes").get("BrandingThemes", [])
+
 	def organisation(self) -> dict:
 		return self.get("/Organisation")["Organisations"][0]
 
