@@ -80,3 +80,12 @@ class TrackingRuleError(LineValidationError):
 
 class CurrencyRateError(ValueError):
 	"""An exchange rate Xero would refuse: not a number, zero or less, more than 6 decimal places."""
+
+
+class QuoteStatusError(StatusRuleError):
+	"""A Xero quote whose status does not let it become an order (only an ACCEPTED one can)."""
+
+
+class QuoteRuleError(ValueError):
+	"""A Xero quote an order cannot be made from: a line the order cannot hold, an unknown tax type, totals that
+	are not the sum of its lines."""
