@@ -13,6 +13,7 @@ from frappe.utils import now_datetime
 
 from xero_sales_orders.core.master_fields import account_fields, contact_fields, item_fields, tax_rate_fields
 from xero_sales_orders.services.db import autonomous_transaction
+from xero_sales_orders.services.organisation_profile import refresh_if_stale
 from xero_sales_orders.services.xero_clients import client_for, rate_figures
 from xero_sales_orders.services.xero_endpoints import CONNECTION
 
@@ -86,6 +87,8 @@ def sync_connection(name: str, full: bool = False, kinds=None) -> dict:
 					"created": created,
 					"updated": updated,
 				}
+			if kinds is None and refresh_if_stale(tenant, client):
+				frappe.db.commit()  # the order confirmation's seller block; at most one call a day
 		finally:
 			client.close()
 	figures = rate_figures(name)

@@ -12,6 +12,7 @@ from frappe.utils.password import get_decrypted_password, remove_encrypted_passw
 
 from xero_sales_orders.exceptions import OAuthStateError, throw
 from xero_sales_orders.services.db import autonomous_transaction
+from xero_sales_orders.services.organisation_profile import profile_values
 from xero_sales_orders.services.xero_endpoints import CONNECTION, endpoints
 from xero_sales_orders.services.xero_tokens import get_access_token, store_tokens
 from xero_sales_orders.xero import oauth
@@ -127,6 +128,8 @@ def complete_authorization(code=None, state=None, error=None, error_description=
 					"short_code": org.get("ShortCode"),
 				}
 			)
+			if org:  # the seller block of order confirmations: legal name, address, tax number
+				row.update(profile_values(org))
 		if conn.tenants and not any(t.is_default for t in conn.tenants):
 			conn.tenants[0].is_default = 1
 		conn.status = "Connected"

@@ -20,6 +20,7 @@ from xero_sales_orders.core.pricing import (
 from xero_sales_orders.exceptions import DerivedFieldError, InvalidOrderError, OrderStateError, throw
 from xero_sales_orders.services.master_lookups import item_line_defaults, starting_currency
 from xero_sales_orders.services.order_invoicing import has_live_invoices, qty
+from xero_sales_orders.services.organisation_profile import seller
 
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # Written only by the app: derived from the invoices (services.order_invoicing.refresh_order_invoicing), by Close /
@@ -73,6 +74,16 @@ class XeroSalesOrder(Document):
 	def on_cancel(self):
 		# validate() does not run on cancel, so the status is written here; on submit validate() has set it.
 		self.set_status(update=True)
+
+	def print_parties(self) -> dict:
+		"""The order confirmation's seller block (the organisation's legal name, address and tax number as Xero
+		holds them) and the customer's address in Xero."""
+		return {
+			"seller": seller(self.connection, self.tenant_id),
+			"customer_address": frappe.db.get_value("Xero Contact", self.customer, "address")
+			if self.customer
+			else None,
+		}
 
 	def validate_amended_from(self):
 		"""Frappe copies the attachments of the order named in ``amended_from`` and names the new one after it,
