@@ -613,3 +613,132 @@ def test_random_groups_of_invoices_make_orders_equal_to_their_invoices(data, voi
 	assert invoiced_qty == sum((sum((ln.qty for ln in i.lines), D(0)) for i in live), D(0))
 	if len(included) == len(live):
 		assert invoicing_status((ln.qty, ln.invoiced_qty) for ln in group.lines) == FULLY_INVOICED
+
+
+# ---- streamed grouping (pages stored as they come, grouped in a second pass) = grouping everything at once --
+
+import dataclasses  # noqa: E402
+import json  # noqa: E402
+
+STREAM_REFERENCES = [
+	"PO-1",
+	"po-1",
+	" PO-1  ",
+	"Order PO-1 part 2",
+	"PO-2",
+	"PO-22",
+	"",
+	"Backorder",
+	"PO-3 / x",
+	"Ünïcode PO-4",
+	"ÜNÏCODE po-4",
+	"Straße PO-5",
+	"STRASSE po-5",
+]
+
+
+@st.composite
+def fetched_invoices(draw):
+	invoices = []
+	for n in range(draw(st.integers(min_value=1, max_value=40))):
+		lines = [
+			line(code, qty)
+			for code, qty in draw(
+				st.lists(
+					st.tuples(st.sampled_from(["DESK", "LAMP", "PEN"]), st.sampled_from(["1", "2", "3"])),
+					min_size=1,
+					max_size=3,
+				)
+			)
+		]
+		made = invoice(
+			f"INV-{draw(st.integers(min_value=1, max_value=60))}",
+			draw(st.sampled_from(STREAM_REFERENCES)),
+			lines,
+			status=draw(st.sampled_from(["AUTHORISED", "AUTHORISED", "PAID", "VOIDED", "DRAFT"])),
+			contact=draw(st.sampled_from([CONTACT, CONTACT, ("c-2", "Boom FM")])),
+			date=draw(st.sampled_from(["2026-01-01", "2026-01-02", "2026-02-01"])),
+		)
+		invoices.append(dataclasses.replace(made, invoice_id=f"id-{n}"))
+	imported = {i.invoice_id: "XSO-00009" for i in invoices if draw(st.integers(0, 9)) == 0}
+	taken = {i.number for i in invoices if draw(st.integers(0, 9)) == 0}
+	return invoices, imported, taken
+
+
+def canonical(groups):
+	return sorted(json.dumps(import_grouping.preview_row(g), sort_keys=True) for g in groups)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+	fetched_invoices(),
+	st.sampled_from([import_grouping.GROUP_BY_REFERENCE, import_grouping.GROUP_BY_PATTERN]),
+	st.booleans(),
+	st.integers(min_value=1, max_value=12),
+	st.integers(min_value=1, max_value=15),
+	st.integers(min_value=1, max_value=8),
+	st.randoms(use_true_random=False),
+)
+def test_streamed_grouping_equals_grouping_everything_at_once(
+	data, grouping, voided_as_demand, read_size, chunk_invoices, page_size, rng
+):
+	invoices, imported, taken = data
+	pattern = (
+		import_grouping.compile_po_pattern(r"PO-(\d+)")
+		if grouping == import_grouping.GROUP_BY_PATTERN
+		else None
+	)
+	whole = import_grouping.build_proposed_orders(
+		invoices,
+		grouping,
+		pattern,
+		RATES,
+		imported=imported,
+		taken_numbers=taken,
+		voided_as_demand=voided_as_demand,
+	)
+
+	# Xero's pages come in any order (a resumed fetch starts where the last one stopped); each is stored under
+	# its invoices' group ids, and the second pass reads the store by group id, a few rows at a time.
+	arrived = list(invoices)
+	rng.shuffle(arrived)
+	store = []
+	for start in range(0, len(arrived), page_size):
+		page = arrived[start : start + page_size]
+		store += zip(import_grouping.group_ids(page, grouping, pattern), page, strict=True)
+	store.sort(key=lambda row: row[0])
+	held = []
+
+	def read(after, limit):
+		rows = [row for row in store if after is None or row[0] > after][:limit]
+		held.append(len(rows))
+		return rows
+
+	def rules_for(chunk):
+		ids, numbers = {i.invoice_id for i in chunk}, {i.number for i in chunk}
+		return import_grouping.Rules.of(
+			RATES,
+			imported={k: v for k, v in imported.items() if k in ids},
+			taken_numbers=[n for n in taken if n in numbers],
+			voided_as_demand=voided_as_demand,
+		)
+
+	streamed = list(
+		import_grouping.stream_proposed_orders(
+			import_grouping.read_in_groups(read, read_size), grouping, pattern, rules_for, chunk_invoices
+		)
+	)
+	assert canonical(streamed) == canonical(whole)
+	assert import_grouping.summarise(streamed) == import_grouping.summarise(whole)
+	# Bounded: no read held more than its size, or twice the largest group when one group filled a read.
+	largest = max(len(g.invoices) for g in whole)
+	assert max(held) <= max(read_size, 2 * largest)
+
+
+def test_group_ids_are_equal_for_equal_keys_and_apart_otherwise():
+	pattern = import_grouping.compile_po_pattern(r"PO-(\d+)")
+	same = [invoice("INV-1", "Order PO-7 part 2"), invoice("INV-2", "po-7")]
+	other = [invoice("INV-3", "PO-8"), invoice("INV-4", ""), invoice("INV-5", "")]
+	ids = import_grouping.group_ids(same + other, import_grouping.GROUP_BY_PATTERN, pattern)
+	assert ids[0] == ids[1] and len(set(ids)) == 4
+	assert all(len(i) == 40 and i == i.lower() for i in ids)

@@ -9,13 +9,21 @@ more tax than 4 chairs); otherwise they stay separate lines. A line whose own fi
 quantity, price and discount price to (a TaxAmount or DiscountAmount given in Xero) keeps Xero's figures
 and is marked ``carried``. Voided and deleted invoices bill nothing: they are left out of the order
 (and said so in the preview), unless the batch asks for their quantities as demand, still to invoice.
+
+A large fetch is grouped without holding it: each page is stored with its invoices' ``group_id`` as it
+comes, and a second pass reads the store ordered by that id (``read_in_groups``) and proposes the orders
+group by group (``stream_proposed_orders``), with the same result as ``build_proposed_orders`` over
+everything at once.
 """
 
+import hashlib
+import itertools
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 try:  # the parser behind re.compile, to see a pattern's structure before it ever runs
 	from re import _parser as _sre_parse
@@ -52,8 +60,7 @@ CONFLICTS = frozenset({MIXED_CONTACTS, MIXED_CURRENCIES, MIXED_AMOUNT_TYPES})
 WARNINGS = frozenset({DEAD_INVOICES, ROUNDING})
 
 
-# A PO pattern runs over every reference of a preview inside a web request, so it must not be able to hang
-# the worker. Python's re backtracks; a pattern is refused unless its worst case is small on the longest
+# A PO pattern runs over every reference a preview fetches, so it must not be able to hang the worker. Python's re backtracks; a pattern is refused unless its worst case is small on the longest
 # reference it is ever given, and a preview that still takes too long stops with a message.
 MAX_PATTERN_LENGTH = 200
 # References are matched on their first 140 characters: a longer one does not fit the app's reference column
@@ -64,7 +71,7 @@ MATCH_INPUT_LIMIT = 140
 # (``(?:PO|Order)\s*#?\s*(\w+)``) are allowed; nested repeats, repeats of alternatives and back-references
 # never are. At this bound the worst match of 140 characters takes well under 0.1 s.
 MAX_PATTERN_COST = 2**25
-MATCH_TIME_BUDGET = 10.0  # seconds for grouping a whole preview
+MATCH_TIME_BUDGET = 10.0  # seconds for the keys of one call (a preview, or one page of a streamed fetch)
 
 
 def compile_po_pattern(pattern: str | None) -> re.Pattern:
@@ -181,10 +188,18 @@ class SourceInvoice:
 	total: Decimal = ZERO
 	subtotal: Decimal | None = None  # Xero's SubTotal and TotalTax, when known
 	total_tax: Decimal | None = None
+	# What the caller read the invoice from (the import keeps its stored form here for the writer).
+	raw: Any = field(default=None, compare=False, repr=False)
 
 	@property
 	def is_live(self) -> bool:
 		return is_live_invoice(self.status)
+
+
+def in_group_order(invoice: SourceInvoice) -> tuple:
+	"""The order of a group's invoices: by date, then number. A group's proposal (its first contact, how its
+	lines merge) never depends on the order Xero's pages came in."""
+	return (invoice.date, invoice.number, invoice.invoice_id)
 
 
 @dataclass(frozen=True)
@@ -267,8 +282,20 @@ def group_invoices(
 	invoices: Iterable[SourceInvoice], grouping: str, pattern: re.Pattern | None = None
 ) -> list[ProposedOrder]:
 	"""Invoices grouped by their key, in key order; each invoice without a key is a group of its own."""
-	groups: dict[str, ProposedOrder] = {}
+	invoices = list(invoices)
+	buckets: dict[str, list[SourceInvoice]] = {}
 	orphans = []
+	for invoice, key in zip(invoices, _keys(invoices, grouping, pattern), strict=True):
+		if key is None:
+			orphans.append(ProposedOrder(None, [invoice]))
+		else:
+			buckets.setdefault(key.casefold(), []).append(invoice)
+	groups = [new_group(members, grouping, pattern) for members in buckets.values()]
+	ordered = sorted(groups, key=lambda g: g.key.casefold())
+	return ordered + sorted(orphans, key=lambda g: g.invoices[0].number)
+
+
+def _keys(invoices: Iterable[SourceInvoice], grouping: str, pattern: re.Pattern | None) -> Iterator:
 	deadline = time.monotonic() + MATCH_TIME_BUDGET
 	for count, invoice in enumerate(invoices, start=1):
 		if time.monotonic() > deadline:
@@ -276,16 +303,67 @@ def group_invoices(
 				f"The PO pattern took more than {MATCH_TIME_BUDGET:.0f} s to match {count} references; "
 				"use a simpler one, for example PO-(\\d+)"
 			)
-		key = group_key(invoice.reference, grouping, pattern)
-		if key is None:
-			orphans.append(ProposedOrder(None, [invoice]))
-			continue
-		group = groups.get(key.casefold())
-		if group is None:
-			group = groups[key.casefold()] = ProposedOrder(key, [])
-		group.invoices.append(invoice)
-	ordered = sorted(groups.values(), key=lambda g: g.key.casefold())
-	return ordered + sorted(orphans, key=lambda g: g.invoices[0].number)
+		yield group_key(invoice.reference, grouping, pattern)
+
+
+def new_group(invoices: Sequence[SourceInvoice], grouping: str, pattern: re.Pattern | None) -> ProposedOrder:
+	"""The group of invoices that share a key (or one invoice without a key), in their group's order; its key
+	as the first of them spells it."""
+	members = sorted(invoices, key=in_group_order)
+	return ProposedOrder(group_key(members[0].reference, grouping, pattern), members)
+
+
+# ---- streaming: invoices stored page by page, grouped in a second pass ------------------------------------
+
+
+def group_id(key: str | None, invoice_id: str) -> str:
+	"""The id an invoice's group is stored under: the same for every invoice whose key is the same (keys are
+	compared casefolded, as ``group_invoices`` does), an id of its own for an invoice without a key. Lower-case
+	hex of one length, so that a database compares and orders the ids exactly as Python does."""
+	text = "k" + key.casefold() if key is not None else "o" + invoice_id
+	return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def group_ids(
+	invoices: Sequence[SourceInvoice], grouping: str, pattern: re.Pattern | None = None
+) -> list[str]:
+	"""``group_id`` of each invoice (one page of a fetch), within the PO pattern's time budget."""
+	return [
+		group_id(key, invoice.invoice_id)
+		for invoice, key in zip(invoices, _keys(invoices, grouping, pattern), strict=True)
+	]
+
+
+def read_in_groups(
+	read: Callable[[str | None, int], Sequence[tuple[str, Any]]], chunk: int
+) -> Iterator[list]:
+	"""Every group of a store of ``(group id, item)`` rows, one group at a time.
+
+	``read(after, limit)`` returns up to ``limit`` rows whose group id is greater than ``after`` (None: from the
+	start), ordered by group id: a keyset read, as an index gives it. Only one read is held at a time; the
+	last group of a full read may go on in the next one, so it is read again with the next read. A group
+	larger than a read is read whole with a larger limit (it is one order: it must be held).
+	"""
+	after, limit = None, chunk
+	while True:
+		rows = read(after, limit)
+		if not rows:
+			return
+		full = len(rows) >= limit
+		if full:
+			last = rows[-1][0]
+			end = len(rows)
+			while end and rows[end - 1][0] == last:
+				end -= 1
+			if not end:  # one group fills the whole read: read it with room to spare
+				limit *= 2
+				continue
+			rows = rows[:end]
+		for _, members in itertools.groupby(rows, key=lambda row: row[0]):
+			yield [item for _, item in members]
+		if not full:
+			return
+		after, limit = rows[-1][0], chunk
 
 
 def _names(values: Iterable[str]) -> str:
@@ -497,6 +575,37 @@ def _flag_dead(group: ProposedOrder, voided_as_demand: bool) -> None:
 		)
 
 
+@dataclass(frozen=True)
+class Rules:
+	"""What a proposal needs to know of the site: see ``build_proposed_orders``."""
+
+	tax_rates: Mapping[str, Decimal]
+	imported: Mapping[str, str] = field(default_factory=dict)
+	taken: frozenset = frozenset()  # casefolded invoice numbers
+	known_contacts: set[str] | None = None
+	limits: Mapping[str, int] = field(default_factory=lambda: dict(TEXT_LIMITS))
+	voided_as_demand: bool = False
+
+	@classmethod
+	def of(
+		cls,
+		tax_rates: Mapping[str, Decimal],
+		imported: Mapping[str, str] | None = None,
+		taken_numbers: Iterable[str] = (),
+		known_contacts: set[str] | None = None,
+		text_limits: Mapping[str, int] | None = None,
+		voided_as_demand: bool = False,
+	) -> "Rules":
+		return cls(
+			tax_rates=tax_rates,
+			imported=imported or {},
+			taken=frozenset(number.casefold() for number in taken_numbers),
+			known_contacts=known_contacts,
+			limits={**TEXT_LIMITS, **(text_limits or {})},
+			voided_as_demand=voided_as_demand,
+		)
+
+
 def build_proposed_orders(
 	invoices: Iterable[SourceInvoice],
 	grouping: str,
@@ -516,52 +625,82 @@ def build_proposed_orders(
 	default). Voided and deleted invoices are left out of their group's order unless ``voided_as_demand``,
 	which orders their quantities as still to invoice.
 	"""
-	limits = {**TEXT_LIMITS, **(text_limits or {})}
-	imported = imported or {}
-	taken = {number.casefold() for number in taken_numbers}
-	groups = group_invoices(invoices, grouping, pattern)
+	rules = Rules.of(tax_rates, imported, taken_numbers, known_contacts, text_limits, voided_as_demand)
+	return [propose(group, rules) for group in group_invoices(invoices, grouping, pattern)]
+
+
+def stream_proposed_orders(
+	groups: Iterable[Sequence[SourceInvoice]],
+	grouping: str,
+	pattern: re.Pattern | None,
+	rules_for: Callable[[list[SourceInvoice]], Rules],
+	chunk_invoices: int = 2000,
+) -> Iterator[ProposedOrder]:
+	"""``build_proposed_orders`` over groups read one at a time (``read_in_groups``): the site's lookups are
+	asked once per run of groups of about ``chunk_invoices`` invoices (``rules_for`` gets their invoices),
+	so memory holds one such run, never the whole fetch. Proposes each group as ``build_proposed_orders``
+	does, in the order the groups come."""
+	pending: list[ProposedOrder] = []
+	count = 0
+	for members in groups:
+		group = new_group(members, grouping, pattern)
+		pending.append(group)
+		count += len(group.invoices)
+		if count >= chunk_invoices:
+			yield from _propose_all(pending, rules_for)
+			pending, count = [], 0
+	if pending:
+		yield from _propose_all(pending, rules_for)
+
+
+def _propose_all(groups: list[ProposedOrder], rules_for) -> Iterator[ProposedOrder]:
+	rules = rules_for([invoice for group in groups for invoice in group.invoices])
 	for group in groups:
-		first = group.invoices[0]
-		group.contact_id, group.contact_name = first.contact_id, first.contact_name
-		group.currency, group.line_amount_type = first.currency, first.line_amount_type
-		group.order_date = min(i.date for i in group.invoices)
-		if group.key is None:
-			group.flag(
-				NO_REFERENCE,
-				"No reference"
-				if not first.reference.strip()
-				else f"Reference {first.reference!r} has no PO number matching the pattern",
-			)
-		_flag_dead(group, voided_as_demand)
-		linked = {i.number: imported[i.invoice_id] for i in group.invoices if i.invoice_id in imported}
-		if linked:
-			orders = _names(linked.values())
-			group.flag(ALREADY_IMPORTED, f"Already imported: {_names(linked)} (order {orders})")
-		clashes = [
-			i.number
-			for index, i in enumerate(group.invoices)
-			if index not in group.left_out and i.invoice_id not in imported and i.number.casefold() in taken
-		]
-		if clashes:
-			group.flag(
-				NUMBER_TAKEN, f"Invoice number already used here by another invoice: {_names(clashes)}"
-			)
-		_flag_mixtures(group)
-		_flag_out_of_range(group, limits)
-		if known_contacts is not None and group.contact_id not in known_contacts:
-			group.flag(UNKNOWN_CONTACT, f"Contact {group.contact_name} is not in the synced Xero contacts")
-		_merge_lines(group, tax_rates, voided_as_demand)
-		if not group.lines and not any(f.code in (ALL_DEAD, BAD_LINE, UNKNOWN_TAX) for f in group.flags):
-			group.flag(BAD_LINE, "No line orders anything")
-		if group.lines and not any(
-			f.code in CONFLICTS | {UNKNOWN_TAX, BAD_LINE, OUT_OF_RANGE} for f in group.flags
-		):
-			try:
-				_price(group)
-			except LineValidationError as e:  # merged quantities or totals the columns cannot hold
-				group.totals = None
-				group.flag(OUT_OF_RANGE, f"The order would be too large: {e}")
-	return groups
+		yield propose(group, rules)
+
+
+def propose(group: ProposedOrder, rules: Rules) -> ProposedOrder:
+	"""Flags the group with the reasons it cannot be imported and works out the order it would become."""
+	imported, taken = rules.imported, rules.taken
+	first = group.invoices[0]
+	group.contact_id, group.contact_name = first.contact_id, first.contact_name
+	group.currency, group.line_amount_type = first.currency, first.line_amount_type
+	group.order_date = min(i.date for i in group.invoices)
+	if group.key is None:
+		group.flag(
+			NO_REFERENCE,
+			"No reference"
+			if not first.reference.strip()
+			else f"Reference {first.reference!r} has no PO number matching the pattern",
+		)
+	_flag_dead(group, rules.voided_as_demand)
+	linked = {i.number: imported[i.invoice_id] for i in group.invoices if i.invoice_id in imported}
+	if linked:
+		orders = _names(linked.values())
+		group.flag(ALREADY_IMPORTED, f"Already imported: {_names(linked)} (order {orders})")
+	clashes = [
+		i.number
+		for index, i in enumerate(group.invoices)
+		if index not in group.left_out and i.invoice_id not in imported and i.number.casefold() in taken
+	]
+	if clashes:
+		group.flag(NUMBER_TAKEN, f"Invoice number already used here by another invoice: {_names(clashes)}")
+	_flag_mixtures(group)
+	_flag_out_of_range(group, rules.limits)
+	if rules.known_contacts is not None and group.contact_id not in rules.known_contacts:
+		group.flag(UNKNOWN_CONTACT, f"Contact {group.contact_name} is not in the synced Xero contacts")
+	_merge_lines(group, rules.tax_rates, rules.voided_as_demand)
+	if not group.lines and not any(f.code in (ALL_DEAD, BAD_LINE, UNKNOWN_TAX) for f in group.flags):
+		group.flag(BAD_LINE, "No line orders anything")
+	if group.lines and not any(
+		f.code in CONFLICTS | {UNKNOWN_TAX, BAD_LINE, OUT_OF_RANGE} for f in group.flags
+	):
+		try:
+			_price(group)
+		except LineValidationError as e:  # merged quantities or totals the columns cannot hold
+			group.totals = None
+			group.flag(OUT_OF_RANGE, f"The order would be too large: {e}")
+	return group
 
 
 @dataclass(frozen=True)
