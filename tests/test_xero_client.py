@@ -143,6 +143,22 @@ def test_invoices_come_paged_with_their_lines(big_sandbox, make_big_client):
 	assert big_sandbox.endpoint_calls(f"GET {INVOICES}") == 1
 
 
+def test_one_page_of_invoices_ordered_and_modified_since(big_sandbox, make_big_client):
+	client = make_big_client()
+	big_sandbox.clear_calls()
+	first, pagination = client.invoice_page(1, order="UpdatedDateUTC ASC", page_size=50)
+	assert (pagination["page"], pagination["pageCount"], pagination["itemCount"]) == (1, 3, 120)
+	assert len(first) == 50 and all(invoice["LineItems"] for invoice in first)
+	updated = [parse_xero_date(invoice["UpdatedDateUTC"]) for invoice in first]
+	assert updated == sorted(updated)
+	# From the last one's second on: it comes again, what came before it does not.
+	since = updated[-1].replace(microsecond=0)
+	rest, pagination = client.invoice_page(1, order="UpdatedDateUTC ASC", modified_since=since, page_size=50)
+	assert rest[0]["InvoiceID"] == first[-1]["InvoiceID"]
+	assert pagination["itemCount"] == 120 - 49 - sum(1 for u in updated[:-1] if u >= since)
+	assert big_sandbox.endpoint_calls(f"GET {INVOICES}") == 2
+
+
 def test_ids_and_numbers_are_chunked_by_50(big_sandbox, make_big_client):
 	client = make_big_client()
 	everything = list(client.invoices())

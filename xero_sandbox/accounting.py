@@ -477,6 +477,17 @@ def invoices(request: ApiRequest) -> Answer:
 		return Answer(
 			200, envelope(request, OnlineInvoices=[{"OnlineInvoiceUrl": online_invoice_url(invoice)}])
 		)
+	if len(segments) == 3 and segments[2].lower() in ("email", "history"):
+		from .credit_note_api import email_invoice, history
+
+		invoice = tenant.find_invoice(segments[1])
+		if invoice is None:
+			raise not_found()
+		if segments[2].lower() == "history":
+			return history(request, invoice["InvoiceID"])
+		if request.method != "POST":
+			raise ApiError(405, {"Title": "MethodNotAllowed", "Status": 405, "Detail": "POST to email an invoice"})
+		return email_invoice(request, invoice)
 	if len(segments) > 2:
 		raise not_found()
 	if request.method in ("PUT", "POST"):
@@ -637,6 +648,13 @@ def _quotes(request: ApiRequest) -> Answer:
 	return quotes(request)
 
 
+def _credit_notes(request: ApiRequest) -> Answer:
+	# credit_note_api.py builds on this module's plumbing too.
+	from .credit_note_api import credit_notes
+
+	return credit_notes(request)
+
+
 ROUTES: dict[str, tuple[Callable[[ApiRequest], Answer], tuple[str, ...]]] = {
 	"organisation": (organisation, ("GET",)),
 	"currencies": (currencies, ("GET",)),
@@ -648,6 +666,7 @@ ROUTES: dict[str, tuple[Callable[[ApiRequest], Answer], tuple[str, ...]]] = {
 	"contacts": (contacts, ("GET", "PUT", "POST")),
 	"invoices": (invoices, ("GET", "PUT", "POST")),
 	"payments": (payments, ("GET", "PUT")),
+	"creditnotes": (_credit_notes, ("GET", "PUT", "POST", "DELETE")),
 	"quotes": (_quotes, ("GET", "PUT", "POST")),
 }
 

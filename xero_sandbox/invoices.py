@@ -614,12 +614,33 @@ def render_invoice(
 		if invoice.get(key):
 			out[key] = invoice[key]
 	out["Payments"] = [render_payment_on_invoice(tenant.payments[p]) for p in invoice["Payments"]]
-	out["CreditNotes"] = []
+	out["CreditNotes"] = applied_credit_notes(tenant, invoice)
 	out["Prepayments"] = []
 	out["Overpayments"] = []
 	if lines:
 		out["LineItems"] = [render_line(line, unitdp) for line in invoice["LineItems"]]
 	return out
+
+
+def applied_credit_notes(tenant: Tenant, invoice: dict) -> list[dict]:
+	"""``Invoice.CreditNotes``: each credit note allocated to the invoice with the amount applied (Xero lists
+	them without their Allocations, facts §11)."""
+	applied = []
+	for allocation_id in invoice.get("_credit_allocations", []):
+		allocation = tenant.allocations[allocation_id]
+		if allocation["IsDeleted"]:
+			continue
+		note = tenant.credit_notes[allocation["CreditNoteID"]]
+		applied.append(
+			{
+				"CreditNoteID": note["CreditNoteID"],
+				"CreditNoteNumber": note["CreditNoteNumber"],
+				"AppliedAmount": allocation["Amount"],
+				"Total": note["Total"],
+				"Date": allocation["Date"],
+			}
+		)
+	return applied
 
 
 def render_payment_on_invoice(payment: dict) -> dict:

@@ -558,7 +558,15 @@ class _Controls:
 		specs = data.get("events") or []
 		if not isinstance(specs, list):
 			raise WebhookError("events must be a list")
-		events = [sandbox.webhooks.event(spec, lambda t: t.lower() in sandbox.tenants) for spec in specs]
+		def credit_note_data(tenant_id: str, credit_note_id: str) -> dict | None:
+			with sandbox.lock:
+				note = sandbox.tenants[tenant_id.lower()].find_credit_note(str(credit_note_id))
+				return {"Type": note["Type"], "Status": note["Status"]} if note else None
+
+		events = [
+			sandbox.webhooks.event(spec, lambda t: t.lower() in sandbox.tenants, credit_note_data)
+			for spec in specs
+		]
 		body = sandbox.webhooks.build_body(events)
 		return Answer(
 			200, sandbox.webhooks.deliver(body, data.get("url"), good_signature=not data.get("bad_signature"))

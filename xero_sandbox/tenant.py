@@ -20,6 +20,11 @@ class Tenant:
 	next_invoice_number: int = 1
 	tracking_categories: dict[str, dict] = field(default_factory=dict)  # by TrackingCategoryID
 	branding_themes: dict[str, dict] = field(default_factory=dict)  # by BrandingThemeID
+	credit_notes: dict[str, dict] = field(default_factory=dict)  # by CreditNoteID, in creation order
+	allocations: dict[str, dict] = field(default_factory=dict)  # credit note allocations, by AllocationID
+	next_credit_note_number: int = 1
+	# History and notes of a document, by its id (InvoiceID, CreditNoteID), oldest first.
+	history: dict[str, list[dict]] = field(default_factory=dict)
 	quotes: dict[str, dict] = field(default_factory=dict)  # by QuoteID, in creation order (quotes.py)
 	next_quote_number: int = 1
 
@@ -53,6 +58,25 @@ class Tenant:
 		"""By InvoiceID, or by InvoiceNumber in the same position, as Xero allows."""
 		return self.invoices.get(key.lower()) or self.invoice_by_number(key)
 
+	def find_credit_note(self, key: str) -> dict | None:
+		"""By CreditNoteID, or by CreditNoteNumber in the same position."""
+		found = self.credit_notes.get(key.lower())
+		if found is not None:
+			return found
+		wanted = key.strip().casefold()
+		return next(
+			(c for c in self.credit_notes.values() if (c.get("CreditNoteNumber") or "").casefold() == wanted),
+			None,
+		)
+
+	def take_credit_note_number(self) -> str:
+		taken = {(c.get("CreditNoteNumber") or "").casefold() for c in self.credit_notes.values()}
+		while True:
+			number = f"CN-{self.next_credit_note_number:04d}"
+			self.next_credit_note_number += 1
+			if number.casefold() not in taken:
+				return number
+
 	def take_invoice_number(self) -> str:
 		while True:
 			number = f"INV-{self.next_invoice_number:04d}"
@@ -70,4 +94,5 @@ class Tenant:
 			"contacts": len(self.contacts),
 			"items": len(self.items),
 			"payments": len(self.payments),
+			"credit_notes": len(self.credit_notes),
 		}

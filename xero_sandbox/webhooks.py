@@ -63,7 +63,8 @@ class WebhookSender:
 			f'{head},"firstEventSequence": {first},"lastEventSequence": {last}, "entropy": "{self._entropy()}"}}'
 		).encode()
 
-	def event(self, spec: dict, tenant_known) -> dict:
+	def event(self, spec: dict, tenant_known, credit_note_data=None) -> dict:
+		"""One event from a test's spec; ``credit_note_data(tenant_id, id)`` gives a credit note's Type and Status."""
 		if not isinstance(spec, dict):
 			raise WebhookError("each event is an object")
 		tenant_id = spec.get("tenant_id") or spec.get("tenantId")
@@ -76,7 +77,7 @@ class WebhookSender:
 			raise WebhookError(
 				"an event needs category INVOICE|CONTACT|CREDITNOTE, type CREATE|UPDATE, resource_id"
 			)
-		return {
+		event = {
 			"resourceUrl": f"{self.api_url}/api.xro/2.0/{RESOURCE_PATHS[category]}/{resource_id}",
 			"resourceId": resource_id,
 			"eventDateUtc": webhook_timestamp(self.now()),
@@ -85,6 +86,13 @@ class WebhookSender:
 			"tenantId": tenant_id,
 			"tenantType": "ORGANISATION",
 		}
+		if category == "CREDITNOTE":
+			# Only credit note events carry data: the credit note's Type and Status (facts §6).
+			data = spec.get("data") or (credit_note_data(tenant_id, resource_id) if credit_note_data else None)
+			if not isinstance(data, dict) or not data.get("Type") or not data.get("Status"):
+				raise WebhookError(f"no credit note {resource_id!r} in that tenant: pass its data {{Type, Status}}")
+			event["data"] = {"Type": data["Type"], "Status": data["Status"]}
+		return event
 
 	def deliver(self, body: bytes, url: str | None, *, good_signature: bool = True) -> dict:
 		url = url or self.default_url

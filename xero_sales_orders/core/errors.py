@@ -35,6 +35,14 @@ class NothingToInvoiceError(InvoicingError):
 	"""Nothing is left to invoice, or nothing was chosen."""
 
 
+class CreditExceededError(InvoicingError):
+	"""More than a line's invoiced and not yet credited quantity was asked to be credited."""
+
+
+class NothingToCreditError(InvoicingError):
+	"""Nothing is left to credit on the invoice, or nothing was chosen."""
+
+
 class StatusRuleError(ValueError):
 	"""The order's status does not allow the action (invoice a Draft, close a Cancelled order, ...)."""
 

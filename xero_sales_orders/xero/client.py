@@ -52,6 +52,9 @@ QUOTE_FILTERS = {
 	"order": "order",
 }
 MAX_IDEMPOTENCY_KEY = 128
+MAX_HISTORY_DETAILS = 250  # Xero's limit on a history note (facts §11)
+# Credit notes have no IDs list: ids or numbers OR-ed in ``where``, kept to a query string of IDs=50's length.
+CREDIT_NOTES_PER_WHERE = 25
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 # Safe to repeat: a connect failure never reached Xero, and a write always carries an Idempotency-Key that
 # stays the same across its retries, so a request that did arrive is answered from Xero's cache, not redone.
@@ -210,6 +213,27 @@ class XeroClient:
 						seen.add(invoice.get("InvoiceID"))
 						yield invoice
 
+	def invoice_page(
+		self,
+		page: int,
+		statuses: Iterable[str] | None = None,
+		where: str | None = None,
+		order: str | None = None,
+		modified_since=None,
+		page_size: int = PAGE_SIZE,
+	) -> tuple[list[dict], dict]:
+		"""One page of invoices with their lines, and Xero's `pagination` (`page`, `pageSize`, `pageCount`,
+		`itemCount`; empty if Xero sent none), for a caller that stores each page before it asks the next."""
+		params = {"unitdp": 4, "page": page, "pageSize": page_size}
+		if statuses:
+			params["Statuses"] = ",".join(statuses)
+		if where:
+			params["where"] = where
+		if order:
+			params["order"] = order
+		answer = self.get("/Invoices", params, modified_since)
+		return answer.get("Invoices") or [], answer.get("pagination") or {}
+
 	def create_invoices(self, invoices: list[dict], idempotency_key: str | None = None) -> list[dict]:
 		"""PUT new invoices, 50 per request, with summarizeErrors=false so every element comes back with its
 		`ValidationErrors` (see `element_errors`) and the good ones with their InvoiceID.
@@ -239,6 +263,102 @@ class XeroClient:
 		"""The customer-facing link; Xero offers it for ACCREC invoices that are not drafts."""
 		answer = self.get(f"/Invoices/{quote(invoice_id, safe='')}/OnlineInvoice")
 		return answer["OnlineInvoices"][0]["OnlineInvoiceUrl"]
+
+	def approve_invoice(self, invoice_id: str, idempotency_key: str | None = None) -> dict:
+		"""DRAFT or SUBMITTED -> AUTHORISED (Xero wants an account code on every line to approve)."""
+		return self.update_invoice(invoice_id, {"Status": "AUTHORISED"}, idempotency_key=idempotency_key)
+
+	def email_invoice(self, invoice_id: str, idempotency_key: str | None = None) -> None:
+		"""POST /Invoices/{id}/Email with Xero's empty body: Xero emails the invoice to the contact (204). Xero
+		refuses (400) an invoice that is not SUBMITTED, AUTHORISED or PAID, or a contact with no address."""
+		self.post(f"/Invoices/{quote(invoice_id, safe='')}/Email", {}, idempotency_key=idempotency_key)
+
+	def add_history(
+		self, document_id: str, details: str, resource: str = "Invoices", idempotency_key: str | None = None
+	) -> dict:
+		"""A note on a document's History in Xero (at most 250 characters; Xero shows it by "System
+		Generated"). ``resource`` is Invoices or CreditNotes."""
+		if len(details) > MAX_HISTORY_DETAILS:
+			raise ValueError(f"Xero keeps at most {MAX_HISTORY_DETAILS} characters in a history note")
+		body = {"HistoryRecords": [{"Details": details}]}
+		path = f"/{resource}/{quote(document_id, safe='')}/History"
+		return (self.put(path, body, idempotency_key=idempotency_key).get("HistoryRecords") or [{}])[0]
+
+	def history(self, document_id: str, resource: str = "Invoices") -> list[dict]:
+		return self.get(f"/{resource}/{quote(document_id, safe='')}/History").get("HistoryRecords", [])
+
+	def contact(self, contact_id: str) -> dict | None:
+		"""One contact by ContactID (with its EmailAddress and ContactPersons); None when Xero has none."""
+		try:
+			answer = self.get(f"/Contacts/{quote(contact_id, safe='')}")
+		except XeroNotFoundError:
+			return None
+		return (answer.get("Contacts") or [None])[0]
+
+	# Credit notes: GET /CreditNotes takes no IDs or number lists (facts §11), so both go into ``where``.
+
+	def credit_notes(
+		self,
+		ids: Iterable[str] | None = None,
+		numbers: Iterable[str] | None = None,
+		where: str | None = None,
+		modified_since=None,
+		page_size: int = PAGE_SIZE,
+	) -> Iterator[dict]:
+		"""Credit notes with their lines and Allocations (paged, as for invoices). ``ids`` and ``numbers`` are
+		each asked for CREDIT_NOTES_PER_WHERE to a call (OR-ed in ``where``, and-ed with ``where``); an empty
+		list means none."""
+		params = {"unitdp": 4}
+		if ids is None and numbers is None:
+			if where:
+				params["where"] = where
+			yield from self._pages("/CreditNotes", "CreditNotes", params, modified_since, page_size)
+			return
+		seen = set()
+		for field, values, literal in (
+			("CreditNoteID", ids, lambda v: f'Guid("{_guid(v)}")'),
+			("CreditNoteNumber", numbers, where_string),
+		):
+			unique = list(dict.fromkeys(values or []))
+			for start in range(0, len(unique), CREDIT_NOTES_PER_WHERE):
+				chunk = unique[start : start + CREDIT_NOTES_PER_WHERE]
+				clause = " OR ".join(f"{field}=={literal(v)}" for v in chunk)
+				query = {**params, "where": f"({clause}) AND ({where})" if where else clause}
+				for note in self._pages("/CreditNotes", "CreditNotes", query, modified_since, page_size):
+					if note.get("CreditNoteID") not in seen:
+						seen.add(note.get("CreditNoteID"))
+						yield note
+
+	def create_credit_notes(self, notes: list[dict], idempotency_key: str | None = None) -> list[dict]:
+		"""PUT new credit notes (50 a request) with summarizeErrors=false: every element comes back, the good
+		ones with their CreditNoteID, the others with their ``ValidationErrors``."""
+		key = idempotency_key or uuid.uuid4().hex
+		created = []
+		for number, start in enumerate(range(0, len(notes), INVOICES_PER_BATCH)):
+			answer = self.put(
+				"/CreditNotes",
+				{"CreditNotes": notes[start : start + INVOICES_PER_BATCH]},
+				params={"summarizeErrors": "false", "unitdp": 4},
+				idempotency_key=key if number == 0 else f"{key}:{number}",
+			)
+			created += answer.get("CreditNotes", [])
+		return created
+
+	def allocate_credit_note(
+		self,
+		credit_note_id: str,
+		invoice_id: str,
+		amount,
+		on: date,
+		idempotency_key: str | None = None,
+	) -> dict:
+		"""PUT /CreditNotes/{id}/Allocations: applies ``amount`` of an AUTHORISED credit note to an invoice
+		(at most its RemainingCredit and the invoice's AmountDue). Raises XeroValidationError when refused."""
+		body = {
+			"Allocations": [{"Invoice": {"InvoiceID": invoice_id}, "Amount": amount, "Date": on.isoformat()}]
+		}
+		path = f"/CreditNotes/{quote(credit_note_id, safe='')}/Allocations"
+		return (self.put(path, body, idempotency_key=idempotency_key).get("Allocations") or [{}])[0]
 
 	# Quotes: GET /Quotes pages by 100 with lines and has no pageSize (spec 16.1, facts §11).
 
@@ -416,6 +536,14 @@ class XeroClient:
 		if not message or message.lstrip().startswith("<"):
 			message = f"Xero answered HTTP {status} {response.reason or ''}".strip()
 		return error_class(message, status=status, validation_errors=validation_errors, body=body)
+
+
+def _guid(value: str) -> str:
+	"""A Guid literal's text: a credit note id as Xero gives it (so nothing but hex digits and dashes)."""
+	text = str(value).strip()
+	if not text or any(c not in "0123456789abcdefABCDEF-" for c in text):
+		raise ValueError(f"not a Xero id: {value!r}")
+	return text
 
 
 def where_string(value: str) -> str:
