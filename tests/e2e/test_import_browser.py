@@ -81,6 +81,13 @@ def test_preview_and_import_in_the_desk(page, admin, sandbox_connection, fresh_i
 	page.evaluate(f"() => cur_frm.set_value('connection', {sandbox_connection['name']!r})")
 	# The form proposes the last twelve months; the demo history and today's invoices are inside.
 	assert page.locator('.frappe-control[data-fieldname="from_date"] input').input_value()
+	# Statuses are checkboxes, AUTHORISED and PAID ticked; VOIDED is ticked here to see the voided flag.
+	boxes = page.locator(".xso-statuses input.xso-status")
+	assert [b.get_attribute("value") for b in boxes.all() if b.is_checked()] == ["AUTHORISED", "PAID"]
+	page.locator(".xso-statuses input.xso-status[value='VOIDED']").check()
+	page.wait_for_function("() => cur_frm.doc.statuses === 'AUTHORISED,PAID,VOIDED'")
+	# The organisation is a choice among the connection's organisations.
+	page.wait_for_function("tenant => cur_frm.doc.tenant_id === tenant", arg=sandbox_connection["tenant_id"])
 	page.keyboard.press("Control+s")
 	page.wait_for_url("**/app/xero-import-batch/XIB-*")
 	batch = page.url.rstrip("/").split("/")[-1]

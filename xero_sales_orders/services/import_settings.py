@@ -79,6 +79,16 @@ def contact_ids(batch) -> list[str]:
 	ids = []
 	for entry in entries:
 		if GUID.match(entry):
+			# A synced contact of another organisation (picked before the organisation was changed) would
+			# quietly match nothing in this one.
+			held = frappe.db.get_value(
+				"Xero Contact", entry.lower(), ["contact_name", "connection", "tenant_id"]
+			)
+			if held and (held[1], held[2]) != (batch.connection, batch.tenant_id):
+				throw(
+					_("Contact {0} belongs to another Xero organisation than this batch's").format(held[0]),
+					ImportSettingsError,
+				)
 			ids.append(entry.lower())
 			continue
 		found = frappe.get_all(

@@ -252,7 +252,12 @@ class TestXeroImportBatch(FrappeTestCase):
 			client.update_invoice(created[3]["InvoiceID"], {"Status": "VOIDED"})
 		finally:
 			client.close()
-		batch = self.batch(grouping="Reference", contacts="\n".join(contacts), from_date=date.today())
+		batch = self.batch(
+			grouping="Reference",
+			contacts="\n".join(contacts),
+			from_date=date.today(),
+			statuses="AUTHORISED,PAID,VOIDED",  # the default is AUTHORISED,PAID
+		)
 		api.preview(batch.name)
 		rows = {r["key"]: r for r in preview_rows(batch.name)}
 		mixed = rows[f"MIX-{tag}"]

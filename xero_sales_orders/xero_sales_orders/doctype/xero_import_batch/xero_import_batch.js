@@ -26,7 +26,16 @@ frappe.ui.form.on("Xero Import Batch", {
 		frm.xso_view = { view: "all", start: 0, search: "" };
 	},
 
+	connection(frm) {
+		xso_import_settings.organisations(frm);
+	},
+
+	tenant_id(frm) {
+		xso_import_settings.contacts(frm);
+	},
+
 	refresh(frm) {
+		xso_import_settings.render(frm);
 		const colors = { Draft: "gray", Previewed: "blue", Importing: "orange", Completed: "green", Failed: "red" };
 		frm.page.set_indicator(__(frm.doc.status), colors[frm.doc.status] || "gray");
 		if (frm.doc.error) frm.dashboard.set_headline_alert(frappe.utils.escape_html(frm.doc.error), "red");
@@ -52,6 +61,125 @@ frappe.ui.form.on("Xero Import Batch", {
 		xso_import.render(frm);
 	},
 });
+
+// The batch's settings as a person picks them; stored as before (statuses as comma-separated text, contacts as
+// one ContactID or name a line, the organisation as its tenant id), so REST callers send the same values.
+const XSO_IMPORT_STATUSES = ["DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED"];
+
+const xso_import_settings = {
+	render(frm) {
+		frm.toggle_display(["statuses", "contacts"], false);
+		xso_import_settings.statuses(frm);
+		xso_import_settings.organisations(frm);
+		xso_import_settings.contacts(frm);
+	},
+
+	statuses(frm) {
+		const wrapper = frm.get_field("statuses_html").$wrapper;
+		const chosen = (frm.doc.statuses || "").split(",").map((s) => s.trim().toUpperCase());
+		const boxes = XSO_IMPORT_STATUSES.map(
+			(status) => `<label class="checkbox-inline" style="margin-right: 1rem">
+				<input type="checkbox" class="xso-status" value="${status}" ${chosen.includes(status) ? "checked" : ""}>
+				${status}</label>`
+		).join("");
+		wrapper.html(`<div class="form-group">
+			<label class="control-label">${__("Xero Statuses")}</label>
+			<div class="xso-statuses">${boxes}</div>
+			<p class="help-box small text-muted">${__("Invoices in these statuses are fetched from Xero.")}</p>
+		</div>`);
+		wrapper.find(".xso-status").prop("disabled", !frm.perm[0] || !frm.perm[0].write).on("change", () => {
+			const picked = wrapper
+				.find(".xso-status:checked")
+				.map((i, el) => el.value)
+				.get();
+			frm.set_value("statuses", picked.join(","));
+		});
+	},
+
+	organisations(frm) {
+		if (!frm.doc.connection) {
+			frm.set_df_property("tenant_id", "options", []);
+			return;
+		}
+		frappe.call({ method: "xero_sales_orders.api.masters.organisations" }).then((r) => {
+			const mine = (r.message || []).filter((o) => o.connection === frm.doc.connection);
+			// Select options are written as HTML: an organisation's name is shown as text.
+			const options = mine.map((o) => ({ value: o.tenant_id, label: xero_sales_orders.escape(o.tenant_name) }));
+			frm.set_df_property("tenant_id", "options", options);
+			if (!frm.doc.tenant_id && mine.length) {
+				frm.set_value("tenant_id", (mine.find((o) => o.is_default) || mine[0]).tenant_id);
+			} else {
+				frm.refresh_field("tenant_id");
+			}
+		});
+	},
+
+	contacts(frm) {
+		const wrapper = frm.get_field("contacts_html").$wrapper.empty();
+		const stored = () =>
+			(frm.doc.contacts || "")
+				.split(/[\n,]/)
+				.map((e) => e.trim())
+				.filter(Boolean);
+		const entries = stored();
+		// Labels (escaped: the pills and the list write them as HTML) of every contact seen, by ContactID.
+		const labels = {};
+		const control = frappe.ui.form.make_control({
+			parent: wrapper,
+			df: {
+				fieldtype: "MultiSelectPills",
+				fieldname: "xso_contacts",
+				label: __("Contacts"),
+				placeholder: __("All contacts; type to pick some"),
+				description: __("Only invoices of these synced Xero contacts are fetched."),
+				read_only: !frm.perm[0] || !frm.perm[0].write,
+				get_data: (txt) =>
+					frappe
+						.xcall("frappe.desk.search.search_link", {
+							doctype: "Xero Contact",
+							txt: txt || "",
+							filters: {
+								connection: frm.doc.connection || "",
+								tenant_id: frm.doc.tenant_id || "",
+							},
+							page_length: 20,
+						})
+						.then((rows) =>
+							(rows || []).map((row) => {
+								labels[row.value] = xero_sales_orders.escape(row.label || row.value);
+								return {
+									value: row.value,
+									label: labels[row.value],
+									description: xero_sales_orders.escape(row.description || ""),
+								};
+							})
+						),
+				onchange() {
+					const picked = control.get_value() || [];
+					if (picked.join("\n") !== stored().join("\n")) {
+						frm.set_value("contacts", picked.join("\n"));
+					}
+				},
+			},
+			render_input: true,
+		});
+		control.get_label = (value) => labels[value] || null;
+		frm.xso_contacts_control = control;
+		if (!entries.length) return;
+		// Show the synced contacts' names for the stored ContactIDs.
+		frappe
+			.xcall("frappe.client.get_list", {
+				doctype: "Xero Contact",
+				filters: { name: ["in", entries] },
+				fields: ["name", "contact_name"],
+				limit_page_length: entries.length,
+			})
+			.then((rows) => {
+				(rows || []).forEach((r) => (labels[r.name] = xero_sales_orders.escape(r.contact_name)));
+				control.set_value(entries);
+			});
+	},
+};
 
 const xso_import = {
 	preview(frm) {

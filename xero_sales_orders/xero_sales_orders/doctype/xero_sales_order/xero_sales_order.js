@@ -34,6 +34,10 @@ frappe.ui.form.on("Xero Sales Order", {
 		});
 	},
 	refresh(frm) {
+		xso_invoiced_columns(frm);
+		if (frm.doc.docstatus === 0 && frappe.model.can_create(frm.doctype)) {
+			frm.add_custom_button(__("New Xero Contact"), () => xso_new_contact_dialog(frm));
+		}
 		if (frm.doc.docstatus !== 1) return;
 		const status = frm.doc.status;
 		// Closing ends the order's invoicing as cancelling would: the order's cancel permission decides.
@@ -55,7 +59,154 @@ frappe.ui.form.on("Xero Sales Order", {
 		}
 		xso_render_invoices(frm);
 	},
+	customer(frm) {
+		if (!frm.doc.customer || frm.doc.docstatus !== 0) return;
+		frappe
+			.call({
+				method: "xero_sales_orders.api.masters.customer_defaults",
+				args: { customer: frm.doc.customer },
+			})
+			.then((r) => {
+				const d = r.message || {};
+				// The currency starts as the customer's (else its organisation's); one the user typed stays.
+				if (d.currency && (!frm.doc.currency || frm.doc.currency === frm.xso_auto_currency)) {
+					frm.xso_auto_currency = d.currency;
+					frm.set_value("currency", d.currency);
+				}
+			});
+	},
 });
+
+// Invoiced and outstanding figures mean something only once the order is submitted: hidden on a draft.
+const XSO_INVOICED_LINE_FIELDS = [
+	"invoiced_qty",
+	"invoiced_amount",
+	"invoiced_tax",
+	"outstanding_qty",
+	"outstanding_amount",
+];
+
+function xso_invoiced_columns(frm) {
+	const grid = frm.fields_dict.items && frm.fields_dict.items.grid;
+	if (!grid) return;
+	const hidden = frm.doc.docstatus === 0 ? 1 : 0;
+	let changed = false;
+	for (const df of frappe.meta.get_docfields("Xero Sales Order Item", frm.doc.name)) {
+		if (XSO_INVOICED_LINE_FIELDS.includes(df.fieldname) && cint(df.hidden) !== hidden) {
+			df.hidden = hidden;
+			changed = true;
+		}
+	}
+	if (changed || grid.xso_hidden !== hidden) {
+		grid.xso_hidden = hidden;
+		grid.reset_grid(); // the columns are worked out once per grid; build them again
+	}
+}
+
+const XSO_PAYMENT_TERMS = [
+	{ value: "", label: __("Organisation's default") },
+	{ value: "DAYSAFTERBILLDATE", label: __("day(s) after the invoice date") },
+	{ value: "DAYSAFTERBILLMONTH", label: __("day(s) after the end of the invoice month") },
+	{ value: "OFCURRENTMONTH", label: __("of the current month") },
+	{ value: "OFFOLLOWINGMONTH", label: __("of the following month") },
+];
+
+function xso_new_contact_dialog(frm) {
+	frappe.call({ method: "xero_sales_orders.api.masters.organisations" }).then((r) => {
+		const organisations = r.message || [];
+		if (!organisations.length) {
+			frappe.msgprint(__("No Xero organisation is connected: connect one first."));
+			return;
+		}
+		const current = organisations.findIndex(
+			(o) => o.connection === frm.doc.connection && o.tenant_id === frm.doc.tenant_id
+		);
+		// One key per dialog: a retry (a double click, a lost answer) never makes a second contact in Xero.
+		const request_id = frappe.utils.get_random(24);
+		const dialog = new frappe.ui.Dialog({
+			title: __("New Xero Contact"),
+			fields: [
+				{
+					fieldname: "organisation",
+					fieldtype: "Select",
+					label: __("Organisation"),
+					reqd: 1,
+					// Select options are written as HTML: an organisation's name is shown as text.
+					options: organisations.map((o, i) => ({ value: String(i), label: xero_sales_orders.escape(o.label) })),
+					default: String(Math.max(current, 0)),
+				},
+				{ fieldname: "contact_name", fieldtype: "Data", label: __("Name"), reqd: 1 },
+				{ fieldname: "email", fieldtype: "Data", label: __("Email"), options: "Email" },
+				{ fieldname: "account_number", fieldtype: "Data", label: __("Account Number") },
+				{ fieldname: "terms_section", fieldtype: "Section Break", label: __("Sales payment terms") },
+				{ fieldname: "payment_terms_day", fieldtype: "Int", label: __("Due") },
+				{ fieldname: "terms_column", fieldtype: "Column Break" },
+				{
+					fieldname: "payment_terms_type",
+					fieldtype: "Select",
+					label: __("Terms"),
+					options: XSO_PAYMENT_TERMS,
+				},
+				{ fieldname: "offer", fieldtype: "HTML" },
+			],
+			primary_action_label: __("Create in Xero"),
+			primary_action(values) {
+				const { connection, tenant_id } = organisations[cint(values.organisation)];
+				frappe
+					.call({
+						method: "xero_sales_orders.api.masters.new_contact",
+						args: {
+							connection,
+							tenant_id,
+							contact_name: values.contact_name,
+							email: values.email,
+							account_number: values.account_number,
+							payment_terms_day: values.payment_terms_type ? values.payment_terms_day : null,
+							payment_terms_type: values.payment_terms_type,
+							request_id,
+						},
+						freeze: true,
+						freeze_message: __("Creating the contact in Xero..."),
+					})
+					.then((answer) => {
+						const result = answer.message || {};
+						if (result.created) {
+							dialog.hide();
+							xso_pick_customer(frm, result.contact);
+							frappe.show_alert({
+								message: __("{0} created in Xero", [xero_sales_orders.escape(result.contact.contact_name)]),
+								indicator: "green",
+							});
+						} else {
+							xso_offer_contact(frm, dialog, result);
+						}
+					});
+			},
+		});
+		dialog.show();
+	});
+}
+
+function xso_offer_contact(frm, dialog, result) {
+	// Xero holds a contact of that name or account number: offer it instead of an error.
+	const e = xero_sales_orders.escape;
+	const c = result.contact || {};
+	const details = [c.organisation, c.email, c.account_number].filter(Boolean).map(e).join(" · ");
+	const wrapper = dialog.get_field("offer").$wrapper;
+	wrapper.html(`<div class="alert alert-warning xso-contact-offer">
+		<div>${e(result.message)}</div>
+		<div style="margin-top: 6px"><b>${e(c.contact_name)}</b> <span class="text-muted small">${details}</span></div>
+		<button class="btn btn-xs btn-primary xso-use-contact" style="margin-top: 6px">${__("Use this contact")}</button>
+	</div>`);
+	wrapper.find(".xso-use-contact").on("click", () => {
+		dialog.hide();
+		xso_pick_customer(frm, c);
+	});
+}
+
+function xso_pick_customer(frm, contact) {
+	frm.set_value("customer", contact.name);
+}
 
 function xso_call(frm, method, args = {}) {
 	return frappe
@@ -81,6 +232,9 @@ function xso_create_invoice_dialog(frm) {
 			outstanding_qty: row.outstanding_qty,
 			qty: row.outstanding_qty,
 		}));
+	// The totals are the app's own plan of the invoice (Xero's arithmetic), asked of the server as the
+	// quantities, the date or the status change; nothing is written until Create Invoice.
+	const refresh_totals = frappe.utils.debounce(() => xso_preview_invoice(frm, dialog), 250);
 	const dialog = new frappe.ui.Dialog({
 		title: __("Create Invoice"),
 		size: "large",
@@ -91,6 +245,36 @@ function xso_create_invoice_dialog(frm) {
 					"Set the quantity to invoice on each line; 0 leaves a line out."
 				)}</p>`,
 			},
+			{
+				fieldname: "invoice_date",
+				fieldtype: "Date",
+				label: __("Invoice Date"),
+				default: frappe.datetime.get_today(),
+				reqd: 1,
+				onchange: () => refresh_totals(),
+			},
+			{ fieldname: "column_dates", fieldtype: "Column Break" },
+			{
+				fieldname: "due_date",
+				fieldtype: "Date",
+				label: __("Due Date"),
+				onchange: () => {
+					// A due date the user typed stays; otherwise it follows the organisation's rule.
+					if (dialog.get_value("due_date") !== dialog.xso_due_default) dialog.xso_due_touched = true;
+					refresh_totals();
+				},
+			},
+			{ fieldname: "column_status", fieldtype: "Column Break" },
+			{
+				fieldname: "status",
+				fieldtype: "Select",
+				label: __("Send to Xero As"),
+				options: [
+					{ value: "DRAFT", label: __("Draft") },
+					{ value: "AUTHORISED", label: __("Approved (AUTHORISED)") },
+				],
+			},
+			{ fieldname: "lines_section", fieldtype: "Section Break" },
 			{
 				fieldname: "lines",
 				fieldtype: "Table",
@@ -105,20 +289,24 @@ function xso_create_invoice_dialog(frm) {
 					{ fieldname: "item_code", fieldtype: "Data", label: __("Item"), read_only: 1, in_list_view: 1, columns: 2, formatter: xero_sales_orders.escape },
 					{ fieldname: "description", fieldtype: "Data", label: __("Description"), read_only: 1, in_list_view: 1, columns: 3, formatter: xero_sales_orders.escape },
 					{ fieldname: "outstanding_qty", fieldtype: "Float", label: __("Outstanding"), read_only: 1, in_list_view: 1, columns: 2 },
-					{ fieldname: "qty", fieldtype: "Float", label: __("Qty to Invoice"), in_list_view: 1, columns: 2 },
+					{ fieldname: "qty", fieldtype: "Float", label: __("Qty to Invoice"), in_list_view: 1, columns: 2, onchange: () => refresh_totals() },
 				],
 			},
+			{ fieldname: "totals", fieldtype: "HTML" },
 		],
 		primary_action_label: __("Create Invoice"),
 		primary_action(values) {
-			const chosen = (values.lines || [])
-				.filter((row) => flt(row.qty) > 0)
-				.map((row) => ({ item: row.item, qty: row.qty }));
+			const chosen = xso_chosen_lines(values);
 			if (!chosen.length) {
 				frappe.msgprint(__("Enter a quantity on at least one line."));
 				return;
 			}
-			xso_call(frm, "create_invoice", { lines: chosen }).then((invoice) => {
+			xso_call(frm, "create_invoice", {
+				lines: chosen,
+				invoice_date: values.invoice_date,
+				due_date: values.due_date,
+				status: values.status,
+			}).then((invoice) => {
 				dialog.hide();
 				frappe.show_alert({
 					message: __("Invoice {0} created ({1})", [
@@ -130,7 +318,68 @@ function xso_create_invoice_dialog(frm) {
 			});
 		},
 	});
+	dialog.fields_dict.status.$input.on("change", () => refresh_totals());
+	// In-place edits of the grid reach the dialog's value on change; typing is caught here too.
+	dialog.fields_dict.lines.$wrapper.on("change", "input", () => refresh_totals());
 	dialog.show();
+	xso_preview_invoice(frm, dialog, true);
+}
+
+function xso_chosen_lines(values) {
+	return (values.lines || [])
+		.filter((row) => flt(row.qty) > 0)
+		.map((row) => ({ item: row.item, qty: row.qty }));
+}
+
+function xso_preview_invoice(frm, dialog, first) {
+	const values = dialog.get_values(true) || {};
+	const area = dialog.get_field("totals").$wrapper;
+	const chosen = xso_chosen_lines(values);
+	if (!chosen.length) {
+		area.html(`<p class="text-muted xso-invoice-totals">${__("Enter a quantity on at least one line.")}</p>`);
+		return;
+	}
+	const asked = (dialog.xso_preview_seq = (dialog.xso_preview_seq || 0) + 1);
+	frappe.call({
+		method: `${XSO_API}.preview_invoice`,
+		args: {
+			sales_order: frm.doc.name,
+			lines: chosen,
+			invoice_date: values.invoice_date,
+			due_date: dialog.xso_due_touched ? values.due_date : null,
+			status: first ? null : values.status,
+		},
+		silent: true,
+		callback(r) {
+			if (asked !== dialog.xso_preview_seq) return; // an older answer, overtaken by a newer question
+			const p = r.message;
+			if (first) dialog.set_value("status", p.status);
+			if (!dialog.xso_due_touched && dialog.get_value("due_date") !== p.due_date) {
+				dialog.xso_due_default = p.due_date;
+				dialog.set_value("due_date", p.due_date);
+			}
+			const fmt = (v) => xero_sales_orders.escape(format_currency(v, p.currency));
+			const tax_label = p.line_amount_type === "Inclusive" ? __("Includes Tax") : __("Total Tax");
+			area.html(`<table class="table table-sm xso-invoice-totals" style="max-width: 22rem; margin-left: auto">
+				<tr><td>${__("Subtotal")}</td><td class="text-right" data-total="subtotal">${fmt(p.subtotal)}</td></tr>
+				<tr><td>${tax_label}</td><td class="text-right" data-total="tax">${fmt(p.total_tax)}</td></tr>
+				<tr><th>${__("Total")} ${xero_sales_orders.escape(p.currency)}</th><th class="text-right" data-total="total">${fmt(p.total)}</th></tr>
+			</table>`);
+		},
+		error(r) {
+			if (asked !== dialog.xso_preview_seq) return;
+			let message = __("The invoice cannot be priced");
+			try {
+				const messages = JSON.parse((r && r._server_messages) || "[]");
+				if (messages.length) message = JSON.parse(messages[0]).message || message;
+			} catch (e) {
+				// keep the general message
+			}
+			area.html(`<p class="text-danger xso-invoice-totals" data-total="error">${xero_sales_orders.escape(
+				frappe.utils.html2text ? frappe.utils.html2text(message) : message
+			)}</p>`);
+		},
+	});
 }
 
 function xso_render_invoices(frm) {
