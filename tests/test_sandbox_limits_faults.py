@@ -152,3 +152,18 @@ def test_reset_and_tenants_controls(xero):
 	assert xero.get("/Organisation").status_code == 200  # faults cleared, grant kept
 	xero.control("POST", "reset")
 	assert xero.get("/Organisation").status_code == 401  # grants forgotten
+
+
+def test_call_log_records_each_tenant_call_in_order_with_its_time(xero):
+	other = xero.connections[1]["tenantId"]
+	xero.control("DELETE", "calls")
+	assert xero.get("/Organisation").status_code == 200
+	assert xero.get("/Contacts", tenant_id=other).status_code == 200
+	log = xero.control("GET", "calls/log").json()["calls"]
+	assert [(tenant, endpoint) for _, tenant, endpoint in log] == [
+		(xero.tenant_id, "GET /api.xro/2.0/Organisation"),
+		(other, "GET /api.xro/2.0/Contacts"),
+	]
+	assert 0 <= log[0][0] <= log[1][0] < 10
+	xero.control("DELETE", "calls")
+	assert xero.control("GET", "calls/log").json()["calls"] == []

@@ -142,6 +142,8 @@ class SandboxServer:
 			"token": Counter(),
 			"faults": Counter(),
 		}
+		self._call_log = []  # (seconds since the reset, tenant id, endpoint) of every tenant call
+		self._calls_since = time.monotonic()
 		self.limits.reset_counts()
 
 	def _count(self, section: str | None, key: str | None = None) -> None:
@@ -150,6 +152,15 @@ class SandboxServer:
 				self._calls["total"] += 1
 			else:
 				self._calls[section][key] += 1
+
+	def _log_call(self, tenant_id: str, endpoint: str) -> None:
+		with self._calls_lock:
+			self._call_log.append((round(time.monotonic() - self._calls_since, 3), tenant_id, endpoint))
+
+	def call_log(self) -> list:
+		"""Every call made for a tenant since the last reset, in order: [seconds, tenant id, endpoint]."""
+		with self._calls_lock:
+			return [list(entry) for entry in self._call_log]
 
 	def calls(self) -> dict:
 		with self._calls_lock:
@@ -316,6 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
 				Instance=str(uuid.uuid4()),
 			)
 		sandbox._count("by_tenant", tenant.tenant_id)
+		sandbox._log_call(tenant.tenant_id, _endpoint_name(self.command, path))
 		admission = sandbox.limits.admit(tenant.tenant_id)
 		if not admission.allowed:
 			headers = dict(admission.headers)
@@ -468,6 +480,8 @@ class _Controls:
 			if route == ("GET", "clock"):
 				clock = self.sandbox.clock
 				return Answer(200, {"offset": clock.offset, "now": clock.now().isoformat()})
+			if route == ("GET", "calls") and parts[1:] == ["log"]:
+				return Answer(200, {"calls": self.sandbox.call_log()})
 			if route == ("GET", "calls"):
 				return Answer(200, self.sandbox.calls())
 			if route == ("DELETE", "calls"):
