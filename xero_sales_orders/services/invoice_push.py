@@ -36,7 +36,12 @@ from xero_sales_orders.services.order_invoicing import (
 from xero_sales_orders.services.xero_clients import client_for
 from xero_sales_orders.services.xero_endpoints import CONNECTION
 from xero_sales_orders.services.xero_invoice_state import note_totals_differ, xero_figures
-from xero_sales_orders.xero.client import XeroAPIError, XeroRateLimitError, XeroUnavailableError
+from xero_sales_orders.xero.client import (
+	INVOICES_PER_BATCH,
+	XeroAPIError,
+	XeroRateLimitError,
+	XeroUnavailableError,
+)
 from xero_sales_orders.xero.errors import element_errors
 
 # Xero keeps an idempotency key for about 6 minutes; past this, a re-send gets a new key.
@@ -49,6 +54,9 @@ PUSH_TIMEOUT = (5, 20)
 # was left by a pusher that died, and the invoice may be claimed again.
 CLAIM_LEASE = timedelta(minutes=5)
 RETRY_BACKOFF_SECONDS = (0, 30, 60, 120, 300, 600, 1800)
+# Per organisation and run (every minute): ten full PUTs of 50 and at most ten lookups of 50 numbers, a third
+# of Xero's 60 calls a minute.
+RETRY_PER_ORGANISATION = 500
 TRANSIENT = (XeroRateLimitError, XeroUnavailableError, requests.RequestException, OSError)
 NUMBER_TAKEN = "Invoice # must be unique."
 
@@ -134,38 +142,18 @@ def _push_group(connection: str, tenant_id: str, names: list[str], claim: str) -
 		return
 	try:
 		tenant = _tenant_settings(connection, tenant_id)
-		# An earlier attempt may have reached Xero without its answer reaching us.
+		# An earlier attempt may have reached Xero without its answer reaching us: looked up 50 numbers a call.
 		uncertain = [inv for inv in invoices if inv.earlier_attempts]
 		found = _find_in_xero(client, uncertain) if uncertain else {}
-		to_send = [inv for inv in invoices if inv.name not in found]
-		answers = {}
-		if to_send:
-			for inv in to_send:
-				if inv.earlier_attempts and _outside_window(inv):
-					inv.idempotency_key = uuid.uuid4().hex  # the old key may be forgotten, or hold an error
-			payloads = [_payload(inv, tenant) for inv in to_send]
-			key = to_send[0].idempotency_key if len(to_send) == 1 else _batch_key(to_send)
-			answers = {
-				e.get("InvoiceNumber"): e for e in client.create_invoices(payloads, idempotency_key=key)
-			}
-		accepted, refused = dict(found), {}
-		for inv in to_send:
-			element = answers.get(inv.invoice_number)
-			errors = element_errors(element) if element else [_("Xero returned no answer for this invoice")]
-			if element and not errors and element.get("InvoiceID"):
-				accepted[inv.name] = element
-			else:
-				refused[inv.name] = errors
-		# "Invoice # must be unique" for an invoice of ours that Xero may already hold: look it up.
-		taken = [inv for inv in to_send if any(NUMBER_TAKEN in e for e in refused.get(inv.name, ()))]
-		if taken:
-			for name, element in _find_in_xero(client, taken).items():
-				accepted[name] = element
-				refused.pop(name)
 		by_name = {inv.name: inv for inv in invoices}
-		_record_accepted([by_name[n] for n in accepted], accepted, tenant, claim)
-		for name, errors in refused.items():
-			_failed([by_name[name]], " ".join(errors), transient=False, claim=claim)
+		_record_accepted([by_name[n] for n in found], found, tenant, claim)
+		accepted = dict(found)
+		to_send = [inv for inv in invoices if inv.name not in found]
+		# One PUT per full batch, each batch's answers committed before the next goes out, so a failure
+		# (or a worker killed) midway leaves only the batches not yet answered to retry.
+		for start in range(0, len(to_send), INVOICES_PER_BATCH):
+			batch = to_send[start : start + INVOICES_PER_BATCH]
+			accepted.update(_send_batch(client, tenant, batch, claim))
 		if len(invoices) == 1 and accepted:
 			_fetch_online_url(client, by_name[next(iter(accepted))], accepted[next(iter(accepted))])
 	except TRANSIENT as e:
@@ -177,6 +165,35 @@ def _push_group(connection: str, tenant_id: str, names: list[str], claim: str) -
 		_failed(invoices, str(e), transient=True, claim=claim)
 	finally:
 		client.close()
+
+
+def _send_batch(client, tenant, batch: list, claim: str) -> dict[str, dict]:
+	"""One PUT of at most 50 invoices; records what Xero accepted and refused, returns the accepted."""
+	for inv in batch:
+		if inv.earlier_attempts and _outside_window(inv):
+			inv.idempotency_key = uuid.uuid4().hex  # the old key may be forgotten, or hold an error
+	payloads = [_payload(inv, tenant) for inv in batch]
+	key = batch[0].idempotency_key if len(batch) == 1 else _batch_key(batch)
+	answers = {e.get("InvoiceNumber"): e for e in client.create_invoices(payloads, idempotency_key=key)}
+	accepted, refused = {}, {}
+	for inv in batch:
+		element = answers.get(inv.invoice_number)
+		errors = element_errors(element) if element else [_("Xero returned no answer for this invoice")]
+		if element and not errors and element.get("InvoiceID"):
+			accepted[inv.name] = element
+		else:
+			refused[inv.name] = errors
+	# "Invoice # must be unique" for an invoice of ours that Xero may already hold: look it up.
+	taken = [inv for inv in batch if any(NUMBER_TAKEN in e for e in refused.get(inv.name, ()))]
+	if taken:
+		for name, element in _find_in_xero(client, taken).items():
+			accepted[name] = element
+			refused.pop(name)
+	by_name = {inv.name: inv for inv in batch}
+	_record_accepted([by_name[n] for n in accepted], accepted, tenant, claim)
+	for name, errors in refused.items():
+		_failed([by_name[name]], " ".join(errors), transient=False, claim=claim)
+	return accepted
 
 
 def _find_in_xero(client, invoices) -> dict[str, dict]:
@@ -367,24 +384,35 @@ def _pushed_values(invoice, element: dict, tenant) -> dict:
 
 
 def retry_pending(connection: str | None = None) -> dict:
-	"""Scheduled: pushes Pending invoices whose backoff has passed, in batches per organisation."""
-	candidates = frappe.get_all(
-		INVOICE,
-		filters={
-			"push_state": "Pending",
-			"connection": connection or ["is", "set"],
-			"push_attempts": ["<", MAX_ATTEMPTS],
-		},
-		fields=["name", "push_attempts", "last_attempt_at"],
-		order_by="creation asc",
-		limit=500,
+	"""Scheduled: pushes Pending invoices whose backoff has passed, in batches per organisation.
+
+	Each organisation's oldest RETRY_PER_ORGANISATION are taken on their own, so a run sends each one
+	full PUTs of 50 (ten for a backlog of 500) whatever the others hold: 1,000 Pending invoices of two
+	organisations go out in one run of 2 x 10 PUTs, well inside Xero's 60 calls a minute.
+	"""
+	waiting = {
+		"push_state": "Pending",
+		"connection": connection or ["is", "set"],
+		"tenant_id": ["is", "set"],
+		"push_attempts": ["<", MAX_ATTEMPTS],
+	}
+	organisations = frappe.get_all(
+		INVOICE, filters=waiting, fields=["connection", "tenant_id"], group_by="connection, tenant_id"
 	)
-	now = now_datetime()
-	due = [
-		c.name
-		for c in candidates
-		if not c.last_attempt_at
-		or (now - c.last_attempt_at).total_seconds()
-		>= RETRY_BACKOFF_SECONDS[min(c.push_attempts, len(RETRY_BACKOFF_SECONDS) - 1)]
-	]
+	now, due = now_datetime(), []
+	for org in organisations:
+		candidates = frappe.get_all(
+			INVOICE,
+			filters={**waiting, "connection": org.connection, "tenant_id": org.tenant_id},
+			fields=["name", "push_attempts", "last_attempt_at"],
+			order_by="creation asc",
+			limit=RETRY_PER_ORGANISATION,
+		)
+		due += [
+			c.name
+			for c in candidates
+			if not c.last_attempt_at
+			or (now - c.last_attempt_at).total_seconds()
+			>= RETRY_BACKOFF_SECONDS[min(c.push_attempts, len(RETRY_BACKOFF_SECONDS) - 1)]
+		]
 	return push_invoices(due) if due else {}

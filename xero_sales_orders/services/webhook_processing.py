@@ -5,6 +5,7 @@ call, and applied only when Xero's UpdatedDateUTC is newer than what is stored."
 from collections import defaultdict
 
 import frappe
+from frappe.query_builder.functions import Count, Min
 from frappe.utils import now_datetime
 
 from xero_sales_orders.services import xero_clients
@@ -22,30 +23,44 @@ def process_queued(
 ) -> dict:
 	"""Applies events of these statuses (Failed ones while they have attempts left), grouped by organisation
 	and category, 50 resource ids to a Xero call, each call's changes committed on their own. With
-	calls_per_organisation, stops there for each organisation and reports that more are left."""
-	events = frappe.get_all(
-		EVENT,
-		filters={"status": ["in", list(statuses)], "attempts": ["<", MAX_ATTEMPTS]},
-		fields=["name", "connection", "tenant_id", "event_category", "resource_id"],
-		order_by="event_date asc",
-		limit=limit,
-	)
-	groups = defaultdict(lambda: defaultdict(list))
-	for event in events:
-		groups[(event.connection, event.tenant_id, event.event_category)][event.resource_id].append(event)
-	done = {"events": len(events), "processed": 0, "ignored": 0, "failed": 0, "deferred": 0, "left": 0}
+	calls_per_organisation, stops there for each organisation and reports that more are left.
+
+	Each organisation's waiting resources are read on their own, oldest first, so that every call carries 50
+	different ids unless fewer are waiting: N changed invoices cost ceil(N / 50) calls to their organisation,
+	however the events of several organisations interleave. ``limit`` bounds the resource ids one pass reads.
+	"""
+	table = frappe.qb.DocType(EVENT)
+	waiting = table.status.isin(list(statuses)) & (table.attempts < MAX_ATTEMPTS)
+	groups = (
+		frappe.qb.from_(table)
+		.select(table.connection, table.tenant_id, table.event_category, Count("*").as_("events"))
+		.where(waiting)
+		.groupby(table.connection, table.tenant_id, table.event_category)
+		.orderby(Min(table.event_date))
+	).run(as_dict=True)
+	done = {"events": 0, "processed": 0, "ignored": 0, "failed": 0, "deferred": 0, "left": 0}
 	limited, calls, clients = set(), defaultdict(int), {}
+	budget = limit
 	try:
-		for (connection, tenant_id, category), by_id in groups.items():
+		for group in groups:
+			connection, tenant_id, category = group.connection, group.tenant_id, group.event_category
 			organisation = (connection, tenant_id)
+			if organisation in limited:
+				done["deferred"] += group.events
+				continue
+			allowed = budget
+			if calls_per_organisation:
+				allowed = min(allowed, (calls_per_organisation - calls[organisation]) * IDS_PER_CALL)
+			by_id = _waiting_events(table, waiting, group, allowed) if allowed > 0 else {}
+			budget -= len(by_id)
+			taken = sum(len(events) for events in by_id.values())
+			done["events"] += taken
+			done["left"] += group.events - taken
 			ids = list(by_id)
 			for start in range(0, len(ids), IDS_PER_CALL):
 				chunk = [event for rid in ids[start : start + IDS_PER_CALL] for event in by_id[rid]]
 				if organisation in limited:
 					done["deferred"] += len(chunk)
-					continue
-				if calls_per_organisation and calls[organisation] >= calls_per_organisation:
-					done["left"] += len(chunk)
 					continue
 				calls[organisation] += 1
 				try:
@@ -73,8 +88,37 @@ def process_queued(
 	finally:
 		for client in clients.values():
 			client.close()
-	done["more"] = bool(done["left"]) or len(events) == limit
+	done["more"] = bool(done["left"])
 	return done
+
+
+def _waiting_events(table, waiting, group, ids: int) -> dict[str, list]:
+	"""The group's oldest ``ids`` waiting resources, each with its waiting events (oldest first)."""
+	of_group = (
+		waiting
+		& (table.connection == group.connection)
+		& (table.tenant_id == group.tenant_id)
+		& (table.event_category == group.event_category)
+	)
+	resource_ids = (
+		frappe.qb.from_(table)
+		.select(table.resource_id)
+		.where(of_group)
+		.groupby(table.resource_id)
+		.orderby(Min(table.event_date))
+		.limit(ids)
+	).run(pluck=True)
+	if not resource_ids:
+		return {}
+	by_id = {rid: [] for rid in resource_ids}
+	for event in (
+		frappe.qb.from_(table)
+		.select(table.name, table.resource_id)
+		.where(of_group & table.resource_id.isin(resource_ids))
+		.orderby(table.event_date)
+	).run(as_dict=True):
+		by_id[event.resource_id].append(event)
+	return by_id
 
 
 def mark(names: list[str], status: str, error: str | None = None) -> None:
