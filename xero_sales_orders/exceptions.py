@@ -189,6 +189,32 @@ class ContactHeldError(frappe.ValidationError):
 	http_status_code = 409
 
 
+# Orders from Xero quotes (services/quote_orders.py, services/quote_invoicing.py).
+
+
+class InvalidQuoteRequestError(frappe.ValidationError):
+	"""Malformed arguments to a quote method: not a QuoteID, a date or a status Xero has (400)."""
+
+	http_status_code = 400
+
+
+class QuoteNotFoundError(frappe.DoesNotExistError):
+	"""Xero has no quote with that QuoteID in the organisation (404)."""
+
+	http_status_code = 404
+
+
+class QuoteStateError(frappe.ValidationError):
+	"""The quote cannot become an order now: it is not ACCEPTED, or it is an order already (409)."""
+
+	http_status_code = 409
+
+
+class QuoteConversionError(frappe.ValidationError):
+	"""The quote holds what an order cannot (a line, a tax type unknown here, totals that are not the sum of its
+	lines): 417 with the reason."""
+
+
 # Xero's conditions mapped to those answers: used by api/xero_answers.py and by services that record a failure
 # before they answer (the import preview).
 RETRY_AFTER_FLAG = "xso_retry_after"

@@ -22,6 +22,8 @@ scheduler_events = {
 		"* * * * *": [
 			"xero_sales_orders.services.invoice_push.retry_pending",
 			"xero_sales_orders.services.webhook_drain.drain_scheduled",
+			# The quotes of fully invoiced orders that Xero could not be told about yet (quote_invoicing.py).
+			"xero_sales_orders.services.quote_invoicing.retry_pending",
 		],
 		"*/15 * * * *": ["xero_sales_orders.services.reconciliation.reconcile"],
 	},
@@ -29,7 +31,12 @@ scheduler_events = {
 
 # The reports' shared filters (public/js/xero_reports.js) must be loaded before a report's own script, and the
 # escaping and safe-link helpers (public/js/xero_safe.js) before the forms' scripts.
-app_include_js = ["/assets/xero_sales_orders/js/xero_safe.js", "/assets/xero_sales_orders/js/xero_reports.js"]
+app_include_js = [
+	"/assets/xero_sales_orders/js/xero_safe.js",
+	"/assets/xero_sales_orders/js/xero_reports.js",
+	# The "From Xero quote" dialog of the order list (and of the import batch for quotes).
+	"/assets/xero_sales_orders/js/xero_quotes.js",
+]
 
 # Every Xero Contact link search shows each contact's organisation (two "Boom FM", one per organisation).
 standard_queries = {"Xero Contact": "xero_sales_orders.api.masters.contact_query"}

@@ -28,6 +28,7 @@ from xero_sales_orders.core.order_status import (
 )
 from xero_sales_orders.exceptions import InvalidInvoiceRequestError, throw, throw_core_error
 from xero_sales_orders.services import order_timeline
+from xero_sales_orders.services.quote_invoicing import note_order_status
 
 ORDER = "Xero Sales Order"
 INVOICE = "Xero Invoice"
@@ -281,6 +282,8 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 			"status": order.status,
 		},
 	)
+	# An order made from a Xero quote: once Fully Invoiced, its quote is set to INVOICED (queued after the commit).
+	note_order_status(order)
 	if notify:
 		order.notify_update()
 

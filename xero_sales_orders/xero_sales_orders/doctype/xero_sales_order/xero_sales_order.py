@@ -9,9 +9,10 @@ from frappe.model.document import Document
 from frappe.utils import cint, cstr, flt, getdate
 
 from xero_sales_orders.core.errors import LineValidationError
-from xero_sales_orders.core.money import ZERO
+from xero_sales_orders.core.money import ZERO, round_money, to_decimal
 from xero_sales_orders.core.order_status import derive_status
 from xero_sales_orders.core.pricing import (
+	PricedLine,
 	parse_line,
 	price_line,
 	totals,
@@ -23,6 +24,17 @@ from xero_sales_orders.services.order_invoicing import has_live_invoices, qty
 from xero_sales_orders.services.organisation_profile import seller
 
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+# The Xero quote an order was made from (services.quote_orders) and its INVOICED state in Xero
+# (services.quote_invoicing): written only by those services, never from a request.
+QUOTE_LINK_FIELDS = ("xero_quote_id", "xero_quote_number", "xero_quote_url")
+QUOTE_FIELDS = (
+	*QUOTE_LINK_FIELDS,
+	"xero_quote_status",
+	"quote_invoiced",
+	"quote_error",
+	"quote_attempts",
+	"quote_attempted_at",
+)
 # Written only by the app: derived from the invoices (services.order_invoicing.refresh_order_invoicing), by Close /
 # Re-open, by the invoice numbering (next_invoice_number) and by the bulk import. Never from a request.
 DERIVED_FIELDS = (
@@ -34,6 +46,7 @@ DERIVED_FIELDS = (
 	"paid_amount",
 	"invoice_counter",
 	"import_batch",
+	*QUOTE_FIELDS,
 )
 DERIVED_LINE_FIELDS = (
 	"invoiced_qty",
@@ -56,6 +69,7 @@ class XeroSalesOrder(Document):
 		self.validate_masters_belong_to_organisation()
 		self.calculate_totals(lines)
 		self.set_uninvoiced_figures()
+		self.keep_quote_link()
 		self.set_status()
 
 	def before_update_after_submit(self):
@@ -203,10 +217,20 @@ class XeroSalesOrder(Document):
 		priced = []
 		for row, line in zip(self.items, lines, strict=True):
 			p = price_line(line, self.line_amount_type)
+			kept = bool(self.flags.xero_quote_amounts and row.amounts_from_xero)
+			if kept:
+				# An order made from a Xero quote (services.quote_orders sets the flag; no request can) keeps
+				# Xero's figures of a line Xero priced otherwise (a DiscountAmount, a TaxAmount typed in Xero).
+				amount = round_money(to_decimal(row.line_amount))
+				p = PricedLine(
+					amount,
+					round_money(to_decimal(row.tax_amount)),
+					p.line_amount + p.discount_amount - amount,
+				)
 			priced.append(p)
 			row.line_amount = p.line_amount
 			row.tax_amount = p.tax_amount
-			row.amounts_from_xero = 0  # only an import carries Xero's figures; this line is priced here
+			row.amounts_from_xero = int(kept)  # else only an import carries Xero's figures: priced here
 		try:
 			t = totals(priced, self.line_amount_type)
 		except LineValidationError as e:  # a total the columns cannot hold
@@ -229,6 +253,20 @@ class XeroSalesOrder(Document):
 		stored = self.get_doc_before_save()
 		self.invoice_counter = stored.invoice_counter if stored else 0
 		self.import_batch = stored.import_batch if stored else None
+
+	def keep_quote_link(self):
+		"""The Xero quote link and its INVOICED state keep what the app stored, whatever a request sends; an
+		order made from a quote brings its own (``flags.from_xero_quote``), an amendment its cancelled order's
+		link (the INVOICED state starts again)."""
+		if self.flags.from_xero_quote:
+			return
+		stored = self.get_doc_before_save()
+		source = stored
+		if stored is None and self.amended_from:
+			source = frappe.db.get_value(self.doctype, self.amended_from, QUOTE_LINK_FIELDS, as_dict=True)
+		for field in QUOTE_FIELDS:
+			keep = source is not None and (stored is not None or field in QUOTE_LINK_FIELDS)
+			self.set(field, source.get(field) if keep else None)
 
 	def validate_derived_figures_unchanged(self):
 		"""417 when a request on a submitted order sends a derived figure other than the stored one."""

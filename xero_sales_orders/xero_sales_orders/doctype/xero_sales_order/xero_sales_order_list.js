@@ -4,6 +4,10 @@
 frappe.listview_settings["Xero Sales Order"] = {
 	add_fields: ["status", "per_invoiced", "outstanding_amount", "currency"],
 	has_indicator_for_draft: true,
+	onload(listview) {
+		// "From Xero Quote": an order made from an accepted Xero quote (public/js/xero_quotes.js).
+		xero_sales_orders.quotes.add_list_button(listview);
+	},
 	get_indicator(doc) {
 		const colors = {
 			Draft: "red",
