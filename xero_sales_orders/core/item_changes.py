@@ -26,8 +26,9 @@ from .money import ZERO, gross_and_line_amount, money_str, qty_str
 from .order_status import OPEN, PARTIALLY_INVOICED
 from .pricing import LineInput, PricedLine, Totals, parse_line, price_line, totals
 
-# The texts and links of a line, beside its figures (qty, unit price, discount %, tax rate).
-DETAIL_FIELDS = ("item", "item_code", "description", "tax", "tax_type", "account", "account_code", "tracking")
+# The texts and links of a line, beside its figures (qty, unit price, discount %, tax rate); any other detail
+# the caller passes (e.g. tracking) is compared too, after these.
+DETAIL_FIELDS = ("item", "item_code", "description", "tax", "tax_type", "account", "account_code")
 FIGURE_FIELDS = ("qty", "unit_price", "discount_rate", "tax_rate")
 LABELS = {
 	"qty": "Qty",
@@ -41,8 +42,11 @@ LABELS = {
 	"tax_type": "Tax Type",
 	"account": "Account",
 	"account_code": "Account Code",
-	"tracking": "Tracking",
 }
+
+
+def label(fieldname: str) -> str:
+	return LABELS.get(fieldname) or fieldname.replace("_", " ").title()
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ class NewLine:
 
 @dataclass(frozen=True)
 class Change:
-	"""One line's change for the order's timeline: (field label, before, after) pairs; None is "not there"."""
+	"""One line's change for the order's timeline: (field name, before, after) triples; None is "not there"."""
 
 	kind: str  # "changed", "added" or "removed"
 	label: str
@@ -140,7 +144,8 @@ def differences(stored: StoredLine, figures: LineInput, details: dict) -> list[t
 	for name in FIGURE_FIELDS:
 		if before[name] != after[name]:
 			found.append((name, qty_str(before[name]), qty_str(after[name])))
-	for name in DETAIL_FIELDS:
+	extra = sorted((set(stored.details) | set(details)) - set(DETAIL_FIELDS))
+	for name in (*DETAIL_FIELDS, *extra):
 		old, new = _text(stored.details.get(name)), _text(details.get(name))
 		if old != new:
 			found.append((name, old, new))
@@ -185,8 +190,8 @@ def plan_item_changes(
 				added.append(("discount_rate", None, qty_str(figures.discount_rate)))
 			if figures.tax_rate:
 				added.append(("tax_rate", None, qty_str(figures.tax_rate)))
-			label = _text(want.details.get("item_code")) or _text(want.details.get("description"))[:40]
-			changes.append(Change("added", f"row {position} ({label})", _labelled(added)))
+			text = _text(want.details.get("item_code")) or _text(want.details.get("description"))[:40]
+			changes.append(Change("added", f"row {position} ({text})", tuple(added)))
 			continue
 		found = differences(old, figures, want.details)
 		if not found:
@@ -195,7 +200,7 @@ def plan_item_changes(
 			)
 			continue
 		if old.invoiced_qty > 0:
-			others = [LABELS[name] for name, _, _ in found if name != "qty"]
+			others = [label(name) for name, _, _ in found if name != "qty"]
 			if others:
 				raise ItemChangeRefusedError(
 					f"Cannot change {', '.join(others)} of {old.label}: {qty_str(old.invoiced_qty)} of it is "
@@ -208,7 +213,7 @@ def plan_item_changes(
 				)
 		amount, tax = _amounts(old, figures, line_amount_type)
 		lines.append(NewLine(old.name, figures, amount, tax, dict(want.details), True))
-		changes.append(Change("changed", old.label, _labelled(found)))
+		changes.append(Change("changed", old.label, tuple(found)))
 	removed = []
 	for old in stored:
 		if old.name in seen:
@@ -223,11 +228,9 @@ def plan_item_changes(
 			Change(
 				"removed",
 				old.label,
-				_labelled(
-					[
-						("qty", qty_str(old.figures.qty), None),
-						("unit_price", qty_str(old.figures.unit_price), None),
-					]
+				(
+					("qty", qty_str(old.figures.qty), None),
+					("unit_price", qty_str(old.figures.unit_price), None),
 				),
 			)
 		)
@@ -251,7 +254,3 @@ def _amounts(old: StoredLine, figures: LineInput, line_amount_type: str) -> tupl
 		return old.invoiced_amount, old.invoiced_tax
 	priced = price_line(figures, line_amount_type)
 	return max(priced.line_amount, old.invoiced_amount), max(priced.tax_amount, old.invoiced_tax)
-
-
-def _labelled(found) -> tuple[tuple[str, str | None, str | None], ...]:
-	return tuple((LABELS[name], before, after) for name, before, after in found)
