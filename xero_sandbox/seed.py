@@ -302,6 +302,9 @@ def _tax_rates(tax_set: str) -> dict[str, dict]:
 	return rates
 
 
+DEPOSITS_CODE = "835"
+
+
 def _accounts(rng: random.Random, tax_set: str, created: datetime) -> dict[str, dict]:
 	accounts = {}
 	for code, name, kind, klass, status, system, tax in _ACCOUNTS:
@@ -328,6 +331,18 @@ def _accounts(rng: random.Random, tax_set: str, created: datetime) -> dict[str, 
 		if system:
 			account["SystemAccount"] = system
 		accounts[code] = account
+	# A current liability for deposit invoices (what Xero's guidance codes customer deposits to). Its id comes from
+	# the sales account's, not from ``rng``, so that every other seeded id stays as it was.
+	accounts[DEPOSITS_CODE] = {
+		**accounts["200"],
+		"AccountID": str(uuid.uuid5(uuid.UUID(accounts["200"]["AccountID"]), DEPOSITS_CODE)),
+		"Code": DEPOSITS_CODE,
+		"Name": "Customer Deposits",
+		"Type": "CURRLIAB",
+		"Class": "LIABILITY",
+		"ReportingCode": "LIA",
+		"ReportingCodeName": "Liability",
+	}
 	return accounts
 
 
