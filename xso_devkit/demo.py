@@ -59,12 +59,38 @@ def connect_sandbox(sandbox_url: str) -> str:
 	return DEMO_CONNECTION
 
 
+SANDBOX_DEPOSIT_ACCOUNT = "835"  # the sandbox's Customer Deposits liability account
+
+
+def use_sandbox_deposit_account(connection: str) -> None:
+	"""Sets the sandbox's Customer Deposits account as the deposit account of each of the connection's
+	organisations that has none yet (deposit invoices need one)."""
+	for tenant in frappe.get_all(
+		"Xero Connection Tenant",
+		{"parent": connection, "parenttype": xero_endpoints.CONNECTION},
+		["name", "tenant_id", "deposit_account_code"],
+	):
+		synced = frappe.db.exists(
+			"Xero Account",
+			{
+				"connection": connection,
+				"tenant_id": tenant.tenant_id,
+				"account_code": SANDBOX_DEPOSIT_ACCOUNT,
+			},
+		)
+		if synced and not tenant.deposit_account_code:
+			frappe.db.set_value(
+				"Xero Connection Tenant", tenant.name, "deposit_account_code", SANDBOX_DEPOSIT_ACCOUNT
+			)
+
+
 def make_demo_data(sandbox_url: str | None = None):
 	"""Connects the demo connection to the sandbox, syncs its masters and creates demo orders once:
 	a Draft, an Open, a Partially Invoiced and a Closed one, with the sandbox's real contacts and items."""
 	if sandbox_url:
 		connect_sandbox(sandbox_url)
 		summary = sync_connection(DEMO_CONNECTION)
+		use_sandbox_deposit_account(DEMO_CONNECTION)
 		frappe.db.commit()
 		print(f"synced from the sandbox: {summary}")
 	if frappe.db.exists("Xero Sales Order", {"po_number": ["like", f"{DEMO_PO}%"]}):

@@ -6,7 +6,13 @@ from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.exceptions import OrderStateError, throw
 from xero_sales_orders.permissions import require_permission
-from xero_sales_orders.services import invoice_preview, invoice_push, order_invoicing
+from xero_sales_orders.services import (
+	deposit_invoicing,
+	invoice_preview,
+	invoice_push,
+	item_updates,
+	order_invoicing,
+)
 
 
 def _check_order_access(sales_order, ptype="read"):
@@ -100,6 +106,7 @@ def invoices(sales_order):
 			"xero_invoice_id",
 			"status",
 			"push_state",
+			"is_deposit",
 			"total",
 			"amount_paid",
 			"amount_due",
@@ -117,3 +124,29 @@ def invoices(sales_order):
 	for row in rows:  # whatever is stored, only an https:// (or local sandbox) link is handed to the desk
 		row.online_url, row.xero_url = safe_link(row.online_url), safe_link(row.xero_url)
 	return rows
+
+
+@frappe.whitelist(methods=["POST"])
+def create_deposit(sales_order, percent=None, amount=None, deduction=None):
+	"""Raises a deposit invoice for ``percent`` of the order's total or an ``amount`` (its Total in Xero), on
+	the organisation's deposit account, and pushes it to Xero; ``deduction`` (In Proportion, On Final Invoice)
+	sets how the order's later invoices deduct its deposits. The rights are those of create_invoice."""
+	_check_order_access(sales_order)
+	frappe.has_permission(order_invoicing.INVOICE, "create", throw=True)
+	invoice = deposit_invoicing.create_deposit(sales_order, percent, amount, deduction)
+	frappe.db.commit()
+	invoice_push.push_invoices([invoice.name])
+	frappe.db.commit()
+	invoice.reload()
+	return invoice.as_dict(no_default_fields=False)
+
+
+@frappe.whitelist(methods=["POST"])
+def update_items(sales_order, items):
+	"""Changes a submitted (Open or Partially Invoiced) order's lines: ``items`` is its new list of lines, each
+	stored one by its row ``name`` (fields left out keep their values), new ones without a name; a stored line
+	left out is removed. Quantities never go below what is invoiced; price, discount, tax, item and account
+	change only on lines with nothing invoiced. It needs write on the order. Returns the order and the changes
+	(also on the order's timeline)."""
+	_check_order_access(sales_order, "write")
+	return item_updates.update_items(sales_order, items)

@@ -96,13 +96,9 @@ def validate_mode(mode: str | None) -> str:
 	return mode
 
 
-def deposit_amount(order_total: Decimal, percent=None, amount=None) -> Decimal:
-	"""The deposit's total: ``percent`` of the order's total (rounded half-up to the cent) or ``amount``."""
-	given = [
-		(label, value)
-		for label, value in (("percent", percent), ("amount", amount))
-		if value not in (None, "")
-	]
+def parse_deposit(percent=None, amount=None) -> tuple[str, Decimal]:
+	"""("percent" or "amount", its figure) from a deposit request, checked (InvalidDepositError)."""
+	given = [(k, v) for k, v in (("percent", percent), ("amount", amount)) if v not in (None, "")]
 	if len(given) != 1:
 		raise InvalidDepositError(
 			"Give the deposit as either a percent of the order or an amount, not both or neither"
@@ -114,15 +110,22 @@ def deposit_amount(order_total: Decimal, percent=None, amount=None) -> Decimal:
 		raise InvalidDepositError(f"Deposit {e}") from None
 	if figure <= 0:
 		raise InvalidDepositError(f"The deposit {label} must be greater than 0, not {figure}")
-	if label == "percent":
-		if figure != figure.quantize(Decimal("0.0001")):
-			raise InvalidDepositError(f"The deposit percent {figure} has more than 4 decimal places")
-		if figure > HUNDRED:
-			raise DepositExceedsError(f"A deposit of {figure}% is above the order's total (100%)")
-		return round_money(order_total * figure / HUNDRED)
-	if figure != figure.quantize(CENT):
-		raise InvalidDepositError(f"The deposit amount {figure} has more than 2 decimal places")
-	return figure
+	places = Decimal("0.0001") if label == "percent" else CENT
+	if figure != figure.quantize(places):
+		raise InvalidDepositError(
+			f"The deposit {label} {figure} has more than {4 if label == 'percent' else 2} decimal places"
+		)
+	return label, figure
+
+
+def deposit_amount(order_total: Decimal, percent=None, amount=None) -> Decimal:
+	"""The deposit's total: ``percent`` of the order's total (rounded half-up to the cent) or ``amount``."""
+	label, figure = parse_deposit(percent, amount)
+	if label == "amount":
+		return figure
+	if figure > HUNDRED:
+		raise DepositExceedsError(f"A deposit of {figure}% is above the order's total (100%)")
+	return round_money(order_total * figure / HUNDRED)
 
 
 def tax_shares(

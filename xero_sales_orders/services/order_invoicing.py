@@ -27,7 +27,7 @@ from xero_sales_orders.core.order_status import (
 	ensure_can_reopen,
 )
 from xero_sales_orders.exceptions import InvalidInvoiceRequestError, throw, throw_core_error
-from xero_sales_orders.services import order_timeline
+from xero_sales_orders.services import order_deposits, order_timeline
 from xero_sales_orders.services.quote_invoicing import note_order_status
 
 ORDER = "Xero Sales Order"
@@ -133,7 +133,10 @@ def preview_invoice(sales_order: str, lines=None):
 	try:
 		ensure_can_invoice(order.status)
 		return order, plan_invoice(
-			[order_line(row) for row in order.items], requested, order.line_amount_type
+			[order_line(row) for row in order.items],
+			requested,
+			order.line_amount_type,
+			order_deposits.deposit_position(order),
 		)
 	except (InvoicingError, StatusRuleError) as e:
 		throw_core_error(e, title=_("Cannot invoice"))
@@ -146,7 +149,11 @@ def _create_invoice(sales_order: str, requested, options: InvoiceOptions | None 
 	refresh_order_invoicing(order, notify=False)
 	try:
 		ensure_can_invoice(order.status)
-		plan = plan_invoice([order_line(row) for row in order.items], requested, order.line_amount_type)
+		# It deducts its part of the order's deposits (core.deposit_plans; services.order_deposits).
+		deposits = order_deposits.deposit_position(order)
+		plan = plan_invoice(
+			[order_line(row) for row in order.items], requested, order.line_amount_type, deposits
+		)
 	except (InvoicingError, StatusRuleError) as e:
 		throw_core_error(e, title=_("Cannot invoice"))
 
@@ -194,6 +201,8 @@ def _create_invoice(sales_order: str, requested, options: InvoiceOptions | None 
 				"tax_amount": planned.tax_amount,
 			},
 		)
+	for values in order_deposits.deduction_rows(order, plan.deposit_lines):
+		invoice.append("items", values)
 	invoice.flags.created_by_invoicing = True
 	invoice.insert(ignore_permissions=True)
 	refresh_order_invoicing(order)
@@ -282,6 +291,7 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 			"status": order.status,
 		},
 	)
+	order_deposits.refresh_deposit_figures(order)  # deposit invoiced, received, deducted, remaining
 	# An order made from a Xero quote: once Fully Invoiced, its quote is set to INVOICED (queued after the commit).
 	note_order_status(order)
 	if notify:

@@ -57,6 +57,7 @@ frappe.ui.form.on("Xero Sales Order", {
 		if (can_close && status === "Closed") {
 			frm.add_custom_button(__("Re-open"), () => xso_call(frm, "reopen"));
 		}
+		xso_order_change_buttons(frm);
 		xso_render_invoices(frm);
 	},
 	customer(frm) {
@@ -422,7 +423,9 @@ function xso_render_invoices(frm) {
 					  )}</div>`
 					: "";
 				return `<tr>
-				<td><a href="/app/xero-invoice/${encodeURIComponent(inv.name)}">${esc(inv.name)}</a>
+				<td><a href="/app/xero-invoice/${encodeURIComponent(inv.name)}">${esc(inv.name)}</a>${
+					inv.is_deposit ? ` <span class="indicator-pill blue xso-deposit-badge">${__("Deposit")}</span>` : ""
+				}
 					<div class="small">${links.join(" · ")}</div></td>
 				<td class="xso-xero-status">${esc(inv.status || "")}</td>
 				<td>${esc(inv.push_state || "")}${retry}${error}</td>
@@ -471,3 +474,177 @@ frappe.ui.form.on("Xero Sales Order Item", {
 			});
 	},
 });
+
+// Deposits and Update Items on a submitted order (services/deposit_invoicing.py, services/item_updates.py). The
+// server checks every rule again under the order's lock; the dialogs only help.
+function xso_order_change_buttons(frm) {
+	if (frm.doc.docstatus !== 1 || !["Open", "Partially Invoiced"].includes(frm.doc.status)) return;
+	if (frappe.perm.has_perm(frm.doctype, 0, "write", frm.doc)) {
+		frm.add_custom_button(__("Update Items"), () => xso_update_items_dialog(frm));
+	}
+	if (frappe.model.can_create("Xero Invoice")) {
+		frm.add_custom_button(__("Deposit Invoice"), () => xso_deposit_dialog(frm));
+	}
+	if (flt(frm.doc.deposit_amount) > 0) {
+		frm.dashboard.add_indicator(
+			__("Deposit remaining {0} of {1}", [
+				format_currency(frm.doc.deposit_remaining, frm.doc.currency),
+				format_currency(frm.doc.deposit_amount, frm.doc.currency),
+			]),
+			flt(frm.doc.deposit_remaining) > 0 ? "orange" : "green"
+		);
+	}
+}
+
+function xso_deposit_dialog(frm) {
+	const still = flt(frm.doc.outstanding_amount) - flt(frm.doc.deposit_remaining);
+	const dialog = new frappe.ui.Dialog({
+		title: __("Deposit Invoice"),
+		fields: [
+			{
+				fieldtype: "HTML",
+				options: `<p class="text-muted">${__(
+					"A deposit invoice on the organisation's deposit account, with the order's tax. Still to invoice: {0}.",
+					[xero_sales_orders.escape(format_currency(still, frm.doc.currency))]
+				)}</p>`,
+			},
+			{
+				fieldname: "basis",
+				fieldtype: "Select",
+				label: __("Deposit of"),
+				options: [
+					{ value: "percent", label: __("A percentage of the order's total") },
+					{ value: "amount", label: __("An amount") },
+				],
+				default: "percent",
+			},
+			{ fieldname: "percent", fieldtype: "Percent", label: __("Percent"), depends_on: "eval:doc.basis==='percent'" },
+			{
+				fieldname: "amount",
+				fieldtype: "Currency",
+				label: __("Amount (the deposit invoice's total)"),
+				options: "currency",
+				depends_on: "eval:doc.basis==='amount'",
+			},
+			{ fieldname: "currency", fieldtype: "Data", hidden: 1, default: frm.doc.currency },
+			{
+				fieldname: "deduction",
+				fieldtype: "Select",
+				label: __("Later invoices deduct it"),
+				options: [
+					{ value: "In Proportion", label: __("In proportion to what each invoices") },
+					{ value: "On Final Invoice", label: __("On the final invoice") },
+				],
+				default: frm.doc.deposit_deduction || "In Proportion",
+			},
+		],
+		primary_action_label: __("Create Deposit Invoice"),
+		primary_action(values) {
+			const args = { deduction: values.deduction };
+			if (values.basis === "percent") args.percent = values.percent;
+			else args.amount = values.amount;
+			xso_call(frm, "create_deposit", args).then((invoice) => {
+				dialog.hide();
+				frappe.show_alert({
+					message: __("Deposit invoice {0} created ({1})", [
+						xero_sales_orders.escape(invoice.name),
+						xero_sales_orders.escape(__(invoice.push_state)),
+					]),
+					indicator: "green",
+				});
+			});
+		},
+	});
+	dialog.show();
+}
+
+// The fields of a line the dialog edits; a line's other fields (account, tracking) keep their values.
+const XSO_UPDATE_FIELDS = ["item", "description", "qty", "unit_price", "discount_rate", "tax"];
+
+function xso_update_items_dialog(frm) {
+	const data = (frm.doc.items || []).map((row) => {
+		const line = { name: row.name, invoiced_qty: flt(row.invoiced_qty) };
+		for (const field of XSO_UPDATE_FIELDS) line[field] = row[field];
+		return line;
+	});
+	const organisation = () => ({ filters: { connection: frm.doc.connection, tenant_id: frm.doc.tenant_id } });
+	const dialog = new frappe.ui.Dialog({
+		title: __("Update Items"),
+		size: "extra-large",
+		fields: [
+			{
+				fieldtype: "HTML",
+				options: `<p class="text-muted">${__(
+					"Change quantities (never below what is invoiced), prices and discounts of lines with nothing invoiced, add lines, or delete lines with nothing invoiced."
+				)}</p>`,
+			},
+			{
+				fieldname: "lines",
+				fieldtype: "Table",
+				label: __("Lines"),
+				in_place_edit: true,
+				data,
+				fields: [
+					{ fieldname: "name", fieldtype: "Data", hidden: 1 },
+					{
+						fieldname: "item",
+						fieldtype: "Link",
+						options: "Xero Item",
+						label: __("Item"),
+						in_list_view: 1,
+						columns: 2,
+						get_query: organisation,
+						onchange() {
+							const row = this.doc;
+							if (!row || !row.item || row.name) return; // a stored line keeps what it has
+							frappe
+								.call({ method: "xero_sales_orders.api.masters.item_defaults", args: { item: row.item } })
+								.then((r) => {
+									const d = r.message || {};
+									for (const field of ["description", "unit_price", "tax"]) {
+										if (d[field] != null) row[field] = d[field];
+									}
+									dialog.fields_dict.lines.grid.refresh();
+								});
+						},
+					},
+					{ fieldname: "description", fieldtype: "Data", label: __("Description"), in_list_view: 1, columns: 3 },
+					{ fieldname: "qty", fieldtype: "Float", label: __("Qty"), in_list_view: 1, columns: 1 },
+					{ fieldname: "unit_price", fieldtype: "Currency", label: __("Unit Price"), in_list_view: 1, columns: 1 },
+					{ fieldname: "discount_rate", fieldtype: "Percent", label: __("Discount %"), in_list_view: 1, columns: 1 },
+					{
+						fieldname: "tax",
+						fieldtype: "Link",
+						options: "Xero Tax Rate",
+						label: __("Tax"),
+						in_list_view: 1,
+						columns: 1,
+						get_query: organisation,
+					},
+					{ fieldname: "invoiced_qty", fieldtype: "Float", label: __("Invoiced"), read_only: 1, in_list_view: 1, columns: 1 },
+				],
+			},
+		],
+		primary_action_label: __("Update"),
+		primary_action(values) {
+			const items = (values.lines || []).map((row) => {
+				const line = row.name ? { name: row.name } : {};
+				for (const field of XSO_UPDATE_FIELDS) {
+					if (row[field] !== undefined && (row.name || row[field] !== "")) line[field] = row[field];
+				}
+				return line;
+			});
+			xso_call(frm, "update_items", { items }).then((answer) => {
+				dialog.hide();
+				const changed = (answer && answer.changes) || [];
+				frappe.show_alert({
+					message: changed.length
+						? __("{0} line(s) changed", [changed.length])
+						: __("Nothing changed"),
+					indicator: changed.length ? "green" : "blue",
+				});
+			});
+		},
+	});
+	dialog.show();
+}

@@ -47,6 +47,11 @@ DERIVED_FIELDS = (
 	"invoice_counter",
 	"import_batch",
 	*QUOTE_FIELDS,
+	# Deposit invoices and what later invoices deducted of them (services.order_deposits).
+	"deposit_amount",
+	"deposit_paid",
+	"deposit_deducted",
+	"deposit_remaining",
 )
 DERIVED_LINE_FIELDS = (
 	"invoiced_qty",
@@ -249,6 +254,7 @@ class XeroSalesOrder(Document):
 		self.invoiced_amount = self.paid_amount = ZERO
 		self.outstanding_amount = self.grand_total
 		self.per_invoiced = 0
+		self.deposit_amount = self.deposit_paid = self.deposit_deducted = self.deposit_remaining = ZERO
 		self.is_closed = 0
 		stored = self.get_doc_before_save()
 		self.invoice_counter = stored.invoice_counter if stored else 0
