@@ -5,12 +5,15 @@ user may pick on an order), then calls one service."""
 
 import frappe
 from frappe import _
+from frappe.utils import cint
 
 from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.permissions import require_permission
-from xero_sales_orders.services import quote_invoicing, quote_orders
+from xero_sales_orders.services import quote_import, quote_invoicing, quote_orders
 from xero_sales_orders.services.order_invoicing import INVOICE, ORDER
 from xero_sales_orders.services.xero_endpoints import CONNECTION
+
+BATCH = "Xero Import Batch"
 
 
 def _check_may_order_from_quotes(connection) -> None:
@@ -70,3 +73,17 @@ def retry_quote_invoiced(sales_order):
 		"quote_invoiced": state,
 		**frappe.db.get_value(ORDER, sales_order, ["xero_quote_status", "quote_error"], as_dict=True),
 	}
+
+
+@frappe.whitelist()
+def batch_quotes(batch, start=0, page_length=100):
+	"""The preview of an import batch whose Source is Quotes: one row per ACCEPTED quote, with why it will not
+	become an order when it will not (``flags``), and the order made from it."""
+	require_permission(BATCH, "read", action=_("see Xero imports"))
+	if not isinstance(batch, str) or not frappe.db.exists(BATCH, batch):
+		frappe.local.flags.disable_traceback = True
+		frappe.throw(_("Xero Import Batch {0} not found").format(batch), frappe.DoesNotExistError)
+	frappe.has_permission(BATCH, "read", batch, throw=True)
+	start, page_length = max(cint(start), 0), min(max(cint(page_length), 1), 500)
+	rows = quote_import.read_rows(batch)
+	return {"total": len(rows), "start": start, "rows": rows[start : start + page_length]}

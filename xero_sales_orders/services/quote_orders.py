@@ -45,6 +45,8 @@ from xero_sales_orders.xero.client import QUOTES_PER_PAGE
 from xero_sales_orders.xero.errors import XeroNotFoundError
 
 TENANT = "Xero Connection Tenant"
+ITEM = "Xero Sales Order Item"
+TRACKING = "Xero Tracking Option"
 MAX_PAGE = 10_000
 
 
@@ -185,23 +187,29 @@ def create_order(connection, tenant_id, quote_id):
 	return order_from_quote(connection, tenant_id, fetch_quote(connection, tenant_id, quote_id))
 
 
-def order_from_quote(connection: str, tenant_id: str, quote: dict, import_batch: str | None = None):
-	"""An order from a quote Xero returned (refusing one that is not ACCEPTED or is an order already)."""
+def order_from_quote(
+	connection: str, tenant_id: str, quote: dict, import_batch: str | None = None, sync: bool = True
+):
+	"""An order from a quote Xero returned (refusing one that is not ACCEPTED or is an order already). With
+	``sync`` a contact, tax rate or tracking option new here is synced from Xero first (a batch syncs once)."""
 	label = quote_label(quote)
 	try:
 		ensure_accepted(quote)
 	except QuoteStatusError as e:
 		throw(str(e), QuoteStateError, title=_("Cannot make an order"))
 	_refuse_if_ordered(quote, label)
-	contact = _customer(connection, tenant_id, quote, label)
-	rates = _tax_rates(connection, tenant_id, {line.get("TaxType") for line in quote.get("LineItems") or []})
+	contact = _customer(connection, tenant_id, quote, label, sync)
+	rates = tax_rates(
+		connection, tenant_id, {line.get("TaxType") for line in quote.get("LineItems") or []}, sync
+	)
 	try:
 		plan = quote_order(quote, rates)
 	except QuoteStatusError as e:
 		throw(str(e), QuoteStateError, title=_("Cannot make an order"))
 	except QuoteRuleError as e:
 		throw(str(e), QuoteConversionError, title=_("Cannot make an order"))
-	doc = frappe.get_doc(_order_fields(connection, tenant_id, contact, plan, import_batch))
+	tracking = _tracking(connection, tenant_id, plan, label, sync)
+	doc = frappe.get_doc(_order_fields(connection, tenant_id, contact, plan, import_batch, tracking))
 	doc.flags.from_xero_quote = True  # the controller keeps the quote link and Xero's carried figures
 	doc.flags.xero_quote_amounts = True
 	return _insert_once(doc, contact, plan.quote_id, label)
@@ -213,12 +221,12 @@ def _refuse_if_ordered(quote: dict, label: str) -> None:
 		throw(_("Quote {0} is already order {1}").format(label, holder), QuoteStateError)
 
 
-def _customer(connection: str, tenant_id: str, quote: dict, label: str) -> str:
+def _customer(connection: str, tenant_id: str, quote: dict, label: str, sync: bool = True) -> str:
 	"""The quote's contact as a synced Xero Contact; contacts are synced once when it is new here."""
 	contact_id = str((quote.get("Contact") or {}).get("ContactID") or "").lower()
 	org = {"connection": connection, "tenant_id": tenant_id}
 	found = frappe.db.get_value("Xero Contact", {"contact_id": contact_id, **org}) if contact_id else None
-	if not found and contact_id:
+	if not found and contact_id and sync:
 		sync_connection(connection, kinds=["contacts"])
 		frappe.db.commit()
 		found = frappe.db.get_value("Xero Contact", {"contact_id": contact_id, **org})
@@ -233,7 +241,7 @@ def _customer(connection: str, tenant_id: str, quote: dict, label: str) -> str:
 	return found
 
 
-def _tax_rates(connection: str, tenant_id: str, wanted: set) -> dict:
+def tax_rates(connection: str, tenant_id: str, wanted: set, sync: bool = True) -> dict:
 	"""Tax type -> effective rate of the organisation; tax rates are synced once when one is unknown here."""
 
 	def read():
@@ -245,7 +253,7 @@ def _tax_rates(connection: str, tenant_id: str, wanted: set) -> dict:
 		return {r.tax_type: to_decimal(r.effective_rate) for r in rows}
 
 	rates = read()
-	if {t for t in wanted if t} - set(rates):
+	if sync and {t for t in wanted if t} - set(rates):
 		sync_connection(connection, kinds=["tax_rates"])
 		frappe.db.commit()
 		rates = read()
@@ -275,7 +283,55 @@ def quote_url(connection: str, tenant_id: str, quote_id: str) -> str | None:
 	return safe_link(f"https://go.xero.com/app/{short_code}/quotes/view/{quote_id}")
 
 
-def _order_fields(connection: str, tenant_id: str, contact: str, plan, import_batch: str | None) -> dict:
+def _tracking(connection: str, tenant_id: str, plan, label: str, sync: bool = True) -> list[dict]:
+	"""Each line's tracking options as the order line's ``tracking_option_1`` / ``_2`` (Xero Tracking Options,
+	named by their TrackingOptionID), found by id, else by category and option name; the tracking options are
+	synced once when one is new here. Nothing while the order lines have no tracking fields."""
+	if not frappe.get_meta(ITEM).has_field("tracking_option_1") or not any(
+		line.tracking for line in plan.lines
+	):
+		return [{} for _line in plan.lines]
+
+	def find(entry: dict) -> str | None:
+		option_id = str(entry.get("TrackingOptionID") or "").lower()
+		if option_id and frappe.db.exists(TRACKING, {"name": option_id, **org}):
+			return option_id
+		if entry.get("Name") and entry.get("Option"):
+			return frappe.db.get_value(
+				TRACKING, {"category_name": entry["Name"], "option_name": entry["Option"], **org}
+			)
+		return None
+
+	org = {"connection": connection, "tenant_id": tenant_id}
+	entries = [[t for t in line.tracking][:2] for line in plan.lines]
+	if sync and any(find(t) is None for line in entries for t in line):
+		sync_connection(connection, kinds=["tracking_options"])
+		frappe.db.commit()
+	result = []
+	for index, line in enumerate(entries, start=1):
+		values = {}
+		for position, entry in enumerate(line, start=1):
+			found = find(entry)
+			if found is None:
+				throw(
+					_(
+						"Quote {0} line {1}: its tracking {2}: {3} is not among this organisation's tracking options"
+					).format(
+						label,
+						index,
+						entry.get("Name") or "?",
+						entry.get("Option") or entry.get("TrackingOptionID"),
+					),
+					QuoteConversionError,
+				)
+			values[f"tracking_option_{position}"] = found
+		result.append(values)
+	return result
+
+
+def _order_fields(
+	connection: str, tenant_id: str, contact: str, plan, import_batch: str | None, tracking: list[dict]
+) -> dict:
 	items = _masters("Xero Item", "item_code", connection, tenant_id, {line.item_code for line in plan.lines})
 	taxes = _masters(
 		"Xero Tax Rate", "tax_type", connection, tenant_id, {line.tax_type for line in plan.lines}
@@ -312,8 +368,9 @@ def _order_fields(connection: str, tenant_id: str, contact: str, plan, import_ba
 				"line_amount": line.line_amount,
 				"tax_amount": line.tax_amount,
 				"amounts_from_xero": int(line.carried),
+				**line_tracking,
 			}
-			for line in plan.lines
+			for line, line_tracking in zip(plan.lines, tracking, strict=True)
 		],
 	}
 	if plan.currency:
