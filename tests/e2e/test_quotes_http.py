@@ -80,26 +80,35 @@ class XeroUser:
 		contacts = self.call("GET", "/Contacts", params={"where": 'ContactStatus=="ACTIVE"'})["Contacts"]
 		return contacts[0]["ContactID"]
 
+	def sales_tax(self) -> str:
+		rates = self.call("GET", "/TaxRates")["TaxRates"]
+		return next(
+			r["TaxType"]
+			for r in rates
+			if r["Status"] == "ACTIVE" and r.get("CanApplyToRevenue") and Decimal(str(r["EffectiveRate"])) > 0
+		)
+
 	def quote(self, status="ACCEPTED", **fields) -> dict:
+		tax = {"TaxType": self.sales_tax(), "AccountCode": "200"}
 		body = {
 			"Contact": {"ContactID": self.contact_id()},
 			"Date": "2026-05-04",
 			"Reference": f"PO-{uuid.uuid4().hex[:6]}",
 			"LineItems": [
-				{"Description": "Oak desk", "Quantity": 3, "UnitAmount": 0.3333, "TaxType": "OUTPUT2"},
+				{"Description": "Oak desk", "Quantity": 3, "UnitAmount": 0.3333, **tax},
 				{
 					"Description": "Chair",
 					"Quantity": 7,
 					"UnitAmount": 4.3333,
 					"DiscountAmount": 1.11,
-					"TaxType": "OUTPUT2",
+					**tax,
 				},
 				{
 					"Description": "Freight",
 					"Quantity": 1,
 					"UnitAmount": 19.99,
 					"TaxAmount": 2.97,
-					"TaxType": "OUTPUT2",
+					**tax,
 				},
 			],
 			**fields,
@@ -107,7 +116,9 @@ class XeroUser:
 		quote = self.call("PUT", "/Quotes", {"Quotes": [body]})["Quotes"][0]
 		steps = {"DRAFT": [], "SENT": ["SENT"]}.get(status, ["SENT", "ACCEPTED"])
 		for step in steps:
-			header = {k: body[k] for k in ("Contact", "Date", "Reference") if k in body}
+			# Xero clears the header fields a POST leaves out: a user's change keeps them.
+			keys = ("Contact", "Date", "Reference", "Terms", "Title", "Summary", "ExpiryDate")
+			header = {k: body[k] for k in keys if k in body}
 			header["LineAmountTypes"] = quote["LineAmountTypes"]
 			quote = self.call(
 				"POST", f"/Quotes/{quote['QuoteID']}", {"Quotes": [{**header, "Status": step}]}
