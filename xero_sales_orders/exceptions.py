@@ -7,7 +7,9 @@ import requests
 from frappe import _
 
 from xero_sales_orders.core.errors import (
+	CreditExceededError,
 	InvoicingError,
+	NothingToCreditError,
 	NothingToInvoiceError,
 	OutstandingExceededError,
 	StatusRuleError,
@@ -37,6 +39,18 @@ class OverInvoicingError(frappe.ValidationError):
 	http_status_code = 409
 
 
+class OverCreditingError(frappe.ValidationError):
+	"""More than an invoice line's invoiced and not yet credited quantity was asked to be credited (409)."""
+
+	http_status_code = 409
+
+
+class NoEmailAddressError(frappe.ValidationError):
+	"""The invoice's contact has no email address in Xero, so there is nobody to email it to (409)."""
+
+	http_status_code = 409
+
+
 class OrderStateError(frappe.ValidationError):
 	"""The order's status does not allow the action (invoice a Closed order, cancel with live invoices)."""
 
@@ -55,6 +69,10 @@ def throw_core_error(error: Exception, title: str | None = None):
 	allow the action is 409 (the order's state); any other invoicing error is a malformed request (400)."""
 	if isinstance(error, OutstandingExceededError):
 		throw(str(error), OverInvoicingError, title=_("Over-invoicing refused"))
+	if isinstance(error, CreditExceededError):
+		throw(str(error), OverCreditingError, title=_("Over-crediting refused"))
+	if isinstance(error, NothingToCreditError):
+		throw(str(error), OrderStateError, title=title or _("Cannot credit"))
 	if isinstance(error, NothingToInvoiceError | StatusRuleError):
 		throw(str(error), OrderStateError, title=title or _("Cannot invoice"))
 	if isinstance(error, InvoicingError):

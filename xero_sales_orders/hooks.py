@@ -21,6 +21,9 @@ scheduler_events = {
 		# Pending invoices go out as soon as their backoff has passed; reconciliation catches lost webhooks.
 		"* * * * *": [
 			"xero_sales_orders.services.invoice_push.retry_pending",
+			# Credit notes (and their allocations) still Pending; History notes that batch pushes left.
+			"xero_sales_orders.services.credit_note_push.retry_pending",
+			"xero_sales_orders.services.invoice_actions.note_pending_history",
 			"xero_sales_orders.services.webhook_drain.drain_scheduled",
 			# The quotes of fully invoiced orders that Xero could not be told about yet (quote_invoicing.py).
 			"xero_sales_orders.services.quote_invoicing.retry_pending",
@@ -36,6 +39,8 @@ app_include_js = [
 	"/assets/xero_sales_orders/js/xero_reports.js",
 	# The "From Xero quote" dialog of the order list (and of the import batch for quotes).
 	"/assets/xero_sales_orders/js/xero_quotes.js",
+	# Credit, Approve & Email and Email on an invoice, from its form and from its order's invoice list.
+	"/assets/xero_sales_orders/js/xero_invoice_actions.js",
 ]
 
 # Every Xero Contact link search shows each contact's organisation (two "Boom FM", one per organisation).

@@ -16,7 +16,6 @@ What Xero later says of an invoice comes the other way: ``invoice_updates`` (web
 
 import uuid
 from collections import defaultdict
-from datetime import timedelta
 
 import frappe
 import requests
@@ -26,12 +25,22 @@ from frappe.utils import add_days, getdate, now_datetime
 from xero_sales_orders.core.invoice_plans import xero_line_terms
 from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.core.money import round_money, round_qty, to_decimal
-from xero_sales_orders.services import order_timeline
+from xero_sales_orders.services import invoice_actions, order_timeline
 from xero_sales_orders.services.order_invoicing import (
 	INVOICE,
 	ORDER,
 	refresh_order_invoicing,
 	with_order_locked,
+)
+from xero_sales_orders.services.push_claims import (
+	RETRY_BACKOFF_SECONDS,
+	batch_key,
+	claim_documents,
+	found_under_our_numbers,
+	outside_window,
+	record_push,
+	release_claim,
+	unclaimed,
 )
 from xero_sales_orders.services.xero_clients import client_for
 from xero_sales_orders.services.xero_endpoints import CONNECTION
@@ -44,16 +53,10 @@ from xero_sales_orders.xero.client import (
 )
 from xero_sales_orders.xero.errors import element_errors
 
-# Xero keeps an idempotency key for about 6 minutes; past this, a re-send gets a new key.
-IDEMPOTENCY_WINDOW = timedelta(minutes=5)
 MAX_ATTEMPTS = 25
 # Short enough that a user waiting on Create Invoice is not kept long when Xero is slow; the retry job
 # (with the same idempotency key) picks it up.
 PUSH_TIMEOUT = (5, 20)
-# Longer than a push can take (two retries of PUSH_TIMEOUT plus rate-limit waits): a claim older than this
-# was left by a pusher that died, and the invoice may be claimed again.
-CLAIM_LEASE = timedelta(minutes=5)
-RETRY_BACKOFF_SECONDS = (0, 30, 60, 120, 300, 600, 1800)
 # Per organisation and run (every minute): ten full PUTs of 50 and at most ten lookups of 50 numbers, a third
 # of Xero's 60 calls a minute.
 RETRY_PER_ORGANISATION = 500
@@ -92,43 +95,12 @@ def push_invoices(names: list[str]) -> dict[str, str]:
 
 
 def _claim(names: list[str], claim: str) -> list:
-	"""Claims the invoices still Pending and not claimed by a live pusher, counting the attempt, in a
-	commit of its own; returns them with ``earlier_attempts`` and ``previous_attempt_at`` set."""
-	frappe.db.commit()
-	before = {
-		r.name: r
-		for r in frappe.get_all(
-			INVOICE, {"name": ["in", names]}, ["name", "push_attempts", "last_attempt_at"]
-		)
-	}
-	now = now_datetime()
-	frappe.db.sql(
-		"""update `tabXero Invoice`
-		set push_claim = %(claim)s, push_claimed_until = %(until)s,
-			push_attempts = push_attempts + 1, last_attempt_at = %(now)s
-		where name in %(names)s and push_state = 'Pending'
-			and (push_claim is null or push_claim = '' or push_claimed_until < %(now)s)""",
-		{"claim": claim, "until": now + CLAIM_LEASE, "now": now, "names": names},
-	)
-	frappe.db.commit()
-	claimed = frappe.get_all(INVOICE, {"push_claim": claim}, pluck="name", order_by="name asc")
-	invoices = []
-	for name in claimed:
-		invoice = frappe.get_doc(INVOICE, name)
-		invoice.earlier_attempts = before[name].push_attempts or 0
-		invoice.previous_attempt_at = before[name].last_attempt_at
-		invoices.append(invoice)
-	return invoices
+	"""Claims the invoices still Pending and not claimed by a live pusher (``push_claims``)."""
+	return claim_documents(INVOICE, names, claim)
 
 
 def _release(claim: str) -> None:
-	"""Drops whatever this pusher still claims (its results are written already, or it failed)."""
-	frappe.db.rollback()
-	frappe.db.sql(
-		"update `tabXero Invoice` set push_claim = null, push_claimed_until = null where push_claim = %s",
-		claim,
-	)
-	frappe.db.commit()
+	release_claim(INVOICE, claim)
 
 
 def _push_group(connection: str, tenant_id: str, names: list[str], claim: str) -> None:
@@ -156,6 +128,9 @@ def _push_group(connection: str, tenant_id: str, names: list[str], claim: str) -
 			accepted.update(_send_batch(client, tenant, batch, claim))
 		if len(invoices) == 1 and accepted:
 			_fetch_online_url(client, by_name[next(iter(accepted))], accepted[next(iter(accepted))])
+		if accepted and len(accepted) <= invoice_actions.HISTORY_INLINE:
+			# Which order, by whom, on the invoice's History in Xero; a batch's notes are left to the job.
+			invoice_actions.note_history(client, [by_name[n] for n in accepted])
 	except TRANSIENT as e:
 		_failed(invoices, _describe(e), transient=True, claim=claim)
 	except XeroAPIError as e:
@@ -197,30 +172,11 @@ def _send_batch(client, tenant, batch: list, claim: str) -> dict[str, dict]:
 
 
 def _find_in_xero(client, invoices) -> dict[str, dict]:
-	"""The invoices Xero already holds under our numbers, by local name. A number Xero holds for another
-	contact or amount is not ours (someone typed it in Xero), so it is not taken for ours."""
+	"""The invoices Xero already holds under our numbers, by local name (``push_claims``)."""
 	if not invoices:
 		return {}
-	held = {
-		x.get("InvoiceNumber"): x for x in client.invoices(numbers=[inv.invoice_number for inv in invoices])
-	}
-	found = {}
-	for inv in invoices:
-		element = held.get(inv.invoice_number)
-		if element and element.get("Status") != "DELETED" and _is_ours(inv, element):
-			found[inv.name] = element
-	return found
-
-
-def _is_ours(invoice, element: dict) -> bool:
-	"""Xero's invoice under our number is ours when it is for our contact and carries our reference or our
-	total (Xero's total may differ from ours, which is flagged, not a reason to send the invoice twice)."""
-	contact_id = frappe.db.get_value("Xero Contact", invoice.customer, "contact_id") or invoice.customer
-	theirs = ((element.get("Contact") or {}).get("ContactID") or "").lower()
-	if theirs != (contact_id or "").lower():
-		return False
-	same_total = round_money(to_decimal(element.get("Total"))) == round_money(to_decimal(invoice.total))
-	return same_total or (element.get("Reference") or "") == (invoice.reference or "")
+	held = client.invoices(numbers=[inv.invoice_number for inv in invoices])
+	return found_under_our_numbers(invoices, "invoice_number", held, "InvoiceNumber")
 
 
 def _record_accepted(invoices, elements: dict, tenant, claim: str) -> None:
@@ -244,17 +200,11 @@ def _record_accepted(invoices, elements: dict, tenant, claim: str) -> None:
 
 
 def _unclaimed() -> dict:
-	return {"push_claim": None, "push_claimed_until": None}
+	return unclaimed()
 
 
 def _record(invoice, values: dict, claim: str | None = None, **conditions) -> None:
-	"""Writes push results straight to the row (db_set would reload the whole invoice for each one), and
-	only while this pusher still holds the claim, so a late answer never overwrites a newer state."""
-	invoice.update(values)
-	filters = {"name": invoice.name, **conditions}
-	if claim:
-		filters["push_claim"] = claim
-	frappe.db.set_value(INVOICE, filters, values, update_modified=False)
+	record_push(INVOICE, invoice, values, claim, **conditions)
 
 
 def _failed(invoices, message: str, transient: bool, claim: str | None = None) -> None:
@@ -303,13 +253,11 @@ def _describe(error: Exception) -> str:
 
 
 def _batch_key(invoices) -> str:
-	# A retry of the same batch sends the same key; any other batch gets another one.
-	return uuid.uuid5(uuid.NAMESPACE_OID, ",".join(sorted(inv.idempotency_key for inv in invoices))).hex
+	return batch_key(invoices)
 
 
 def _outside_window(invoice) -> bool:
-	previous = invoice.previous_attempt_at
-	return not previous or now_datetime() - previous > IDEMPOTENCY_WINDOW
+	return outside_window(invoice)
 
 
 def _tenant_settings(connection: str, tenant_id: str):
@@ -365,6 +313,8 @@ def _payload(invoice, tenant) -> dict:
 		"LineAmountTypes": invoice.line_amount_type or "Exclusive",
 		"CurrencyCode": invoice.currency,
 		"LineItems": lines,
+		# Shown in Xero as "Go to Xero Sales Orders": accounts staff jump from the invoice to its order.
+		"Url": invoice_actions.order_link(invoice.sales_order),
 	}
 	if tenant.branding_theme_id:
 		payload["BrandingThemeID"] = tenant.branding_theme_id

@@ -32,6 +32,7 @@ from xero_sales_orders.services.quote_invoicing import note_order_status
 
 ORDER = "Xero Sales Order"
 INVOICE = "Xero Invoice"
+CREDIT_NOTE = "Xero Credit Note"
 # MariaDB may still pick a transaction as a deadlock victim (e.g. under Frappe's own writes); it is run again.
 DEADLOCK_RETRIES = 3
 T = TypeVar("T")
@@ -225,9 +226,10 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 	"""Re-derives invoiced and outstanding figures and the status from the order's live invoices.
 
 	Sums are taken in SQL over every invoice that is not VOIDED or DELETED, so a void returns its
-	quantities without any bookkeeping of its own. The caller holds the order's row lock in a transaction
-	that took it first (``with_order_locked``), or created the order in this transaction (the import), so
-	plain reads see every invoice committed for it.
+	quantities without any bookkeeping of its own; the quantities of credit notes that return them to the
+	order (``returned_by_line``) are taken off again, so they are invoiceable once more. The caller holds
+	the order's row lock in a transaction that took it first (``with_order_locked``), or created the order
+	in this transaction (the import), so plain reads see every invoice committed for it.
 	"""
 	if isinstance(order, str):
 		order = frappe.get_doc(ORDER, order)
@@ -247,13 +249,15 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 		.groupby(item.sales_order_item)
 	).run(as_dict=True)
 	by_row = {s.sales_order_item: s for s in sums}
+	returned = returned_by_line(order.name)
 
 	invoiced_total = ZERO
 	for row in order.items:
 		s = by_row.get(row.name) or {}
-		invoiced_qty = qty(s.get("qty"))
-		invoiced_amount = money(s.get("amount"))
-		invoiced_tax = money(s.get("tax"))
+		r = returned.get(row.name) or {}
+		invoiced_qty = qty(s.get("qty")) - qty(r.get("qty"))
+		invoiced_amount = money(s.get("amount")) - money(r.get("amount"))
+		invoiced_tax = money(s.get("tax")) - money(r.get("tax"))
 		values = {
 			"invoiced_qty": invoiced_qty,
 			"invoiced_amount": invoiced_amount,
@@ -269,13 +273,14 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 			)
 		invoiced_total += invoiced_amount + (invoiced_tax if order.line_amount_type == "Exclusive" else ZERO)
 
-	paid = frappe.db.sql(
-		"""select coalesce(sum(amount_paid), 0) from `tabXero Invoice`
+	paid, credited = frappe.db.sql(
+		"""select coalesce(sum(amount_paid), 0), coalesce(sum(amount_credited), 0) from `tabXero Invoice`
 		where sales_order = %s and status not in %s""",
 		(order.name, list(DEAD_INVOICE_STATUSES)),
-	)[0][0]
+	)[0]
 	grand_total = money(order.grand_total)
 	order.paid_amount = money(paid)
+	order.credited_amount = money(credited)
 	order.invoiced_amount = invoiced_total
 	order.outstanding_amount = grand_total - invoiced_total
 	order.per_invoiced = invoiced_percent(order, grand_total, invoiced_total)
@@ -288,6 +293,7 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 			"outstanding_amount": flt(order.outstanding_amount, 2),
 			"per_invoiced": order.per_invoiced,
 			"paid_amount": flt(order.paid_amount, 2),
+			"credited_amount": flt(order.credited_amount, 2),
 			"status": order.status,
 		},
 	)
@@ -296,6 +302,33 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 	note_order_status(order)
 	if notify:
 		order.notify_update()
+
+
+def returned_by_line(sales_order: str) -> dict:
+	"""Per order line, the qty, amount and tax that credit notes return to the order (to be invoiced again):
+	those raised with ``returns_to_order`` that Xero did not refuse (Pending or Pushed) and that are not VOIDED
+	or DELETED in Xero. A credit note voided in Xero gives its quantities back to the invoices."""
+	note = frappe.qb.DocType(CREDIT_NOTE)
+	item = frappe.qb.DocType("Xero Credit Note Item")
+	sums = (
+		frappe.qb.from_(item)
+		.join(note)
+		.on(item.parent == note.name)
+		.select(
+			item.sales_order_item,
+			Sum(item.qty).as_("qty"),
+			Sum(item.line_amount).as_("amount"),
+			Sum(item.tax_amount).as_("tax"),
+		)
+		.where(
+			(note.sales_order == sales_order)
+			& (note.returns_to_order == 1)
+			& (note.push_state != "Failed")
+			& (note.status.notin(list(DEAD_INVOICE_STATUSES)))
+		)
+		.groupby(item.sales_order_item)
+	).run(as_dict=True)
+	return {s.sales_order_item: s for s in sums if s.sales_order_item}
 
 
 def invoiced_percent(order, grand_total, invoiced_total) -> float:

@@ -5,6 +5,7 @@ from datetime import timezone
 
 import frappe
 
+from xero_sales_orders.services.credit_note_updates import apply_xero_credit_notes
 from xero_sales_orders.services.invoice_updates import apply_xero_invoices
 from xero_sales_orders.services.master_sync import OVERLAP, utc_now_naive
 from xero_sales_orders.services.xero_clients import client_for
@@ -15,9 +16,9 @@ RECONCILE_BATCH = 200
 
 
 def reconcile(connection: str | None = None) -> dict:
-	"""Scheduled: applies every ACCREC invoice changed in Xero since the last run (If-Modified-Since),
-	catching whatever a lost webhook missed. One unreachable organisation costs one short try, not the
-	others' turn."""
+	"""Scheduled: applies every ACCREC invoice and ACCRECCREDIT credit note changed in Xero since the last
+	run (If-Modified-Since), catching whatever a lost webhook missed. One unreachable organisation costs one
+	short try, not the others' turn."""
 	applied = {}
 	tenants = frappe.get_all(
 		"Xero Connection Tenant",
@@ -43,6 +44,18 @@ def reconcile(connection: str | None = None) -> dict:
 					count += len(apply_xero_invoices(page, tenant.parent, tenant.tenant_id))
 					page = []
 			count += len(apply_xero_invoices(page, tenant.parent, tenant.tenant_id))
+			# Credit notes changed since (one call a page): one raised in Xero against an invoice of ours shows
+			# up, and ours follow Xero's status (a void returns nothing to the order any more).
+			notes = list(
+				client.credit_notes(
+					where='Type=="ACCRECCREDIT"',
+					modified_since=(since.replace(tzinfo=timezone.utc) - OVERLAP) if since else None,
+				)
+			)
+			for start in range(0, len(notes), RECONCILE_BATCH):
+				apply_xero_credit_notes(
+					client, notes[start : start + RECONCILE_BATCH], tenant.parent, tenant.tenant_id
+				)
 			frappe.db.set_value("Xero Connection Tenant", tenant.name, "invoices_reconciled_at", started)
 			frappe.db.commit()
 			applied[tenant.tenant_id] = count

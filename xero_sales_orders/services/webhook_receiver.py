@@ -14,7 +14,7 @@ from xero_sales_orders.xero.parsing import loads, parse_xero_date
 from xero_sales_orders.xero.webhooks import verify
 
 MAX_BODY_BYTES = 1024 * 1024  # Xero's deliveries are a few KB; anything near this is not Xero.
-KNOWN_CATEGORIES = ("INVOICE", "CONTACT")
+KNOWN_CATEGORIES = ("INVOICE", "CONTACT", "CREDITNOTE")
 EVENT_FIELDS = (
 	"event_category",
 	"event_type",
@@ -86,6 +86,11 @@ def store_events(rows: list[dict], now: datetime) -> None:
 	frappe.db.bulk_insert(EVENT, [*STANDARD_FIELDS, *EVENT_FIELDS], values, ignore_duplicates=True)
 
 
+def _credit_note_type(event: dict) -> str | None:
+	data = event.get("data")
+	return data.get("Type") if isinstance(data, dict) else None
+
+
 def event_row(event, tenants: dict[str, str]) -> dict | None:
 	if not isinstance(event, dict):
 		return None
@@ -105,6 +110,9 @@ def event_row(event, tenants: dict[str, str]) -> dict | None:
 		status, error = "Ignored", "no Xero Connection on this site has this organisation"
 	elif fields["eventCategory"] not in KNOWN_CATEGORIES:
 		status, error = "Ignored", f"{fields['eventCategory']} events are not used"
+	elif fields["eventCategory"] == "CREDITNOTE" and _credit_note_type(event) == "ACCPAYCREDIT":
+		# Only credit note events carry data{Type, Status} (facts §6): a supplier's is not the app's.
+		status, error = "Ignored", "ACCPAYCREDIT (supplier) credit notes are not used"
 	return {
 		"event_category": fields["eventCategory"][:140],
 		"event_type": fields["eventType"][:140],

@@ -16,7 +16,10 @@ def xero_figures(element: dict, app_totals) -> dict:
 	updated = parse_xero_date(element.get("UpdatedDateUTC"))
 	theirs = xero_totals(element)
 	differences = compare_totals(app_totals, element)
+	# Xero's summaries leave SentToContact out: only a full answer sets it.
+	sent = {"sent_to_contact": 1 if element["SentToContact"] else 0} if "SentToContact" in element else {}
 	return {
+		**sent,
 		"xero_invoice_id": element["InvoiceID"],
 		"status": element.get("Status") or "DRAFT",
 		"amount_due": to_decimal(element.get("AmountDue")),

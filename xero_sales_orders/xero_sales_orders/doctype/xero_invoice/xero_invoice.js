@@ -32,6 +32,36 @@ frappe.ui.form.on("Xero Invoice", {
 					.then(() => frm.reload_doc())
 			).addClass("btn-primary");
 		}
+		// Credit, Approve & Email, Email (xero_invoice_actions.js); the server checks the rights again.
+		const can = xero_sales_orders.invoice_actions(frm.doc);
+		if (can.approve_and_email) {
+			frm.add_custom_button(__("Approve & Email"), () =>
+				xero_sales_orders.email_invoice(frm.doc.name, true, () => frm.reload_doc())
+			);
+		} else if (can.email) {
+			frm.add_custom_button(__("Email"), () =>
+				xero_sales_orders.email_invoice(frm.doc.name, false, () => frm.reload_doc())
+			);
+		}
+		if (can.credit) {
+			frm.add_custom_button(__("Credit"), () =>
+				xero_sales_orders.credit_dialog(frm.doc.name, () => frm.reload_doc())
+			);
+		}
+		if (frm.doc.sent_to_contact) {
+			frm.dashboard.add_indicator(__("Sent to customer"), "green");
+		}
+		const notes_field = frm.get_field("credit_notes_html");
+		if (notes_field && !frm.is_new()) {
+			frappe
+				.call({
+					method: "xero_sales_orders.api.invoices.invoice_credit_notes",
+					args: { invoice: frm.doc.name },
+				})
+				.then((r) =>
+					notes_field.$wrapper.html(xero_sales_orders.credit_notes_html(r.message || [], frm.doc.currency))
+				);
+		}
 		if (frm.doc.push_state === "Failed" && frm.doc.last_error) {
 			frm.dashboard.set_headline_alert(frappe.utils.escape_html(frm.doc.last_error), "red");
 		} else if (frm.doc.totals_differ) {

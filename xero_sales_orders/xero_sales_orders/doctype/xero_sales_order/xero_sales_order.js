@@ -415,6 +415,20 @@ function xso_render_invoices(frm) {
 						? ` <button class="btn btn-xs btn-default xso-retry-push" data-invoice="${esc(inv.name)}">${__("Retry push")}</button>`
 						: "";
 				const error = inv.last_error ? `<div class="text-danger small">${esc(inv.last_error)}</div>` : "";
+				// Credit, Approve & Email, Email (xero_invoice_actions.js): what the invoice's state and the user allow.
+				const can = xero_sales_orders.invoice_actions(inv);
+				const action = (cls, label) =>
+					` <button class="btn btn-xs btn-default ${cls}" data-invoice="${esc(inv.name)}">${label}</button>`;
+				const actions =
+					(can.approve_and_email ? action("xso-approve-email", __("Approve & Email")) : "") +
+					(can.email && !can.approve_and_email ? action("xso-email", __("Email")) : "") +
+					(can.credit ? action("xso-credit", __("Credit")) : "");
+				const sent = inv.sent_to_contact
+					? `<div class="small text-success xso-sent">${__("Sent to customer")}</div>`
+					: "";
+				const credited = flt(inv.amount_credited)
+					? `<div class="small text-muted xso-credited">${__("Credited {0}", [fmt(inv.amount_credited)])}</div>`
+					: "";
 				// Xero's own totals are kept beside the app's; a difference is shown, never hidden.
 				const differs = inv.totals_differ
 					? `<div class="text-danger small xso-totals-differ" title="${esc(inv.totals_difference || "")}">${__(
@@ -427,11 +441,11 @@ function xso_render_invoices(frm) {
 					inv.is_deposit ? ` <span class="indicator-pill blue xso-deposit-badge">${__("Deposit")}</span>` : ""
 				}
 					<div class="small">${links.join(" · ")}</div></td>
-				<td class="xso-xero-status">${esc(inv.status || "")}</td>
+				<td><span class="xso-xero-status">${esc(inv.status || "")}</span>${sent}<div>${actions}</div></td>
 				<td>${esc(inv.push_state || "")}${retry}${error}</td>
 				<td class="text-right">${fmt(inv.total)}${differs}</td>
 				<td class="text-right">${fmt(inv.amount_paid)}</td>
-				<td class="text-right">${fmt(inv.amount_due)}</td>
+				<td class="text-right">${fmt(inv.amount_due)}${credited}</td>
 			</tr>`;
 			})
 			.join("");
@@ -439,6 +453,24 @@ function xso_render_invoices(frm) {
 			<thead><tr><th>${__("Invoice")}</th><th>${__("Xero Status")}</th><th>${__("Push")}</th>
 			<th class="text-right">${__("Total")}</th><th class="text-right">${__("Paid")}</th>
 			<th class="text-right">${__("Due")}</th></tr></thead><tbody>${body}</tbody></table>`);
+		const invoice_of = (e) => $(e.currentTarget).data("invoice");
+		field.$wrapper.find(".xso-credit").on("click", (e) =>
+			xero_sales_orders.credit_dialog(invoice_of(e), () => frm.reload_doc())
+		);
+		field.$wrapper.find(".xso-approve-email").on("click", (e) =>
+			xero_sales_orders.email_invoice(invoice_of(e), true, () => frm.reload_doc())
+		);
+		field.$wrapper.find(".xso-email").on("click", (e) =>
+			xero_sales_orders.email_invoice(invoice_of(e), false, () => frm.reload_doc())
+		);
+		frappe
+			.call({
+				method: "xero_sales_orders.api.invoices.invoice_credit_notes",
+				args: { sales_order: frm.doc.name },
+			})
+			.then((c) =>
+				field.$wrapper.append(xero_sales_orders.credit_notes_html(c.message || [], frm.doc.currency))
+			);
 		field.$wrapper.find(".xso-retry-push").on("click", (e) => {
 			frappe
 				.call({

@@ -44,6 +44,7 @@ DERIVED_FIELDS = (
 	"outstanding_amount",
 	"per_invoiced",
 	"paid_amount",
+	"credited_amount",
 	"invoice_counter",
 	"import_batch",
 	*QUOTE_FIELDS,
@@ -251,7 +252,7 @@ class XeroSalesOrder(Document):
 			row.invoiced_qty = row.invoiced_amount = row.invoiced_tax = 0
 			row.outstanding_qty = row.qty
 			row.outstanding_amount = row.line_amount
-		self.invoiced_amount = self.paid_amount = ZERO
+		self.invoiced_amount = self.paid_amount = self.credited_amount = ZERO
 		self.outstanding_amount = self.grand_total
 		self.per_invoiced = 0
 		self.deposit_amount = self.deposit_paid = self.deposit_deducted = self.deposit_remaining = ZERO
