@@ -17,7 +17,7 @@ import requests
 
 from .conftest import BASE_URL, SANDBOX_URL, first, server_message
 from .test_browser import page  # noqa: F401  (the logged-in browser fixture)
-from .test_import_browser import sandbox_client
+from .test_import_browser import sandbox_client, wait_for_preview
 
 ORDER = "Xero Sales Order"
 BATCH = "Xero Import Batch"
@@ -182,6 +182,7 @@ def hostile_batch(admin, sandbox_connection):
 	batch = r.json()["data"]["name"]
 	r = admin.method("xero_sales_orders.api.importing.preview", batch=batch)
 	assert r.status_code == 200, r.text
+	assert wait_for_preview(admin, batch)["status"] == "Previewed"
 	# The API hands out the text as it is (JSON is data); the desk must show it as text.
 	groups = admin.method("xero_sales_orders.api.importing.groups", batch=batch, search=f"XSS-{tag}")
 	rows = groups.json()["message"]["rows"]

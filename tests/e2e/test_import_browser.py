@@ -2,6 +2,7 @@
 progress bar, then the created orders; plus the same batch settings refused over REST."""
 
 import os
+import time
 import uuid
 from datetime import date
 from urllib.parse import parse_qs, urlparse
@@ -15,6 +16,17 @@ from .test_browser import page, shot  # noqa: F401  (the logged-in browser fixtu
 BATCH = "Xero Import Batch"
 API = "xero_sales_orders.api.importing"
 REDIRECT = "http://127.0.0.1/xso-e2e-callback"
+
+
+def wait_for_preview(admin, batch, timeout=120):
+	"""The preview runs in the worker: the batch's status once it has left Previewing."""
+	deadline = time.monotonic() + timeout
+	while time.monotonic() < deadline:
+		doc = admin.get(admin.resource(BATCH, batch)).json()["data"]
+		if doc["status"] != "Previewing":
+			return doc
+		time.sleep(0.5)
+	raise AssertionError(f"{batch} was still previewing after {timeout} s")
 
 
 def sandbox_client(tenant_id):
@@ -92,9 +104,28 @@ def test_preview_and_import_in_the_desk(page, admin, sandbox_connection, fresh_i
 	page.wait_for_url("**/app/xero-import-batch/XIB-*")
 	batch = page.url.rstrip("/").split("/")[-1]
 
+	# The preview runs in the background: the form shows its progress bar until its groups are there.
+	page.evaluate(
+		"""() => {
+			window.xsoPreviewProgress = [];
+			new MutationObserver(() => {
+				document.querySelectorAll('.form-dashboard .progress-bar').forEach((bar) =>
+					window.xsoPreviewProgress.push([
+						`${bar.getAttribute('title') || ''} ${bar.parentElement.parentElement.innerText || ''}`,
+						bar.style.width,
+					]));
+			}).observe(document.body, { subtree: true, childList: true, attributes: true });
+		}"""
+	)
 	page.get_by_role("button", name="Preview").click()
 	summary = page.locator(".xso-import-summary")
-	summary.wait_for()
+	summary.wait_for(timeout=120_000)
+	preview_progress = page.evaluate("() => window.xsoPreviewProgress")
+	assert preview_progress, "no progress bar was shown for the preview"
+	assert any("100%" == width for _, width in preview_progress), preview_progress
+	assert any(
+		"Fetching invoices from Xero" in text or "Grouping invoices" in text for text, _ in preview_progress
+	), preview_progress
 	page.locator(".xso-search").fill(tag)
 	rows = page.locator("tr.xso-group")
 	page.wait_for_function("() => document.querySelectorAll('tr.xso-group').length === 2")

@@ -1,7 +1,9 @@
-"""Fetching a batch's invoices from Xero: the where clause, the compact form the batch keeps them in (its
-snapshot), that form read back as the grouping rules' ``SourceInvoice``, and what a failed fetch answers.
+"""Fetching a batch's invoices from Xero: the where clause, one page at a time from a stored cursor, the
+compact form the batch keeps them in, that form read back as the grouping rules' ``SourceInvoice``, and what
+a failed fetch answers.
 
-The fetch asks for ACCREC invoices with their lines in pages of 1,000, so 10,000 invoices cost 10 calls.
+The fetch asks for ACCREC invoices with their lines in pages of 1,000 in UpdatedDateUTC order, each page
+from the last one's second on (``xero.paging``), so 10,000 invoices cost 10 or 11 calls.
 """
 
 from decimal import Decimal
@@ -25,7 +27,7 @@ from xero_sales_orders.exceptions import (
 	keep_retry_after,
 )
 from xero_sales_orders.services.import_settings import contact_ids
-from xero_sales_orders.services.xero_clients import client_for
+from xero_sales_orders.xero.paging import ORDER, Cursor, next_cursor
 from xero_sales_orders.xero.parsing import parse_xero_date
 
 # Invoices per call: Xero sends an invoice's lines only when the list is paged, at most 1,000 a page.
@@ -120,7 +122,9 @@ def line_values(values: list) -> list:
 
 
 def source_invoice(compact: dict) -> SourceInvoice:
+	"""The grouping rules' invoice, carrying the compact form (``raw``) for the writer."""
 	return SourceInvoice(
+		raw=compact,
 		invoice_id=compact["id"],
 		number=compact["number"],
 		reference=compact["reference"],
@@ -153,15 +157,20 @@ def source_invoice(compact: dict) -> SourceInvoice:
 	)
 
 
-def fetch_invoices(batch) -> list[dict]:
-	"""Every matching ACCREC invoice with its lines, in pages of 1,000 (Xero sends lines only when paged)."""
-	client = client_for(batch.connection, batch.tenant_id)
-	try:
-		return [
-			compact_invoice(raw)
-			for raw in client.invoices(
-				where=where_clause(batch), statuses=batch.statuses.split(","), page_size=PAGE_SIZE
-			)
-		]
-	finally:
-		client.close()
+def fetch_page(client, batch, cursor: Cursor) -> tuple[list[dict], dict, Cursor]:
+	"""One page of the batch's invoices at ``cursor``: the compact invoices, Xero's pagination and the cursor
+	of the next page."""
+	records, pagination = client.invoice_page(
+		cursor.page,
+		statuses=batch.statuses.split(","),
+		where=where_clause(batch),
+		order=ORDER,
+		modified_since=cursor.since,
+		page_size=PAGE_SIZE,
+	)
+	updated = [parse_xero_date(raw["UpdatedDateUTC"]) for raw in records]
+	return (
+		[compact_invoice(raw) for raw in records],
+		pagination,
+		next_cursor(cursor, updated, pagination, PAGE_SIZE),
+	)

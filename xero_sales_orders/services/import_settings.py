@@ -15,8 +15,9 @@ from xero_sales_orders.services.xero_clients import default_tenant
 from xero_sales_orders.services.xero_endpoints import CONNECTION
 
 BATCH = "Xero Import Batch"
-# A batch's statuses: written only by the preview and the import (import_runner).
-DRAFT, PREVIEWED, IMPORTING, COMPLETED, FAILED = "Draft", "Previewed", "Importing", "Completed", "Failed"
+# A batch's statuses: written only by the preview and the import (import_runner, import_preview).
+DRAFT, PREVIEWING, PREVIEWED = "Draft", "Previewing", "Previewed"
+IMPORTING, COMPLETED, STOPPED, FAILED = "Importing", "Completed", "Stopped", "Failed"
 # The fields a preview depends on: changing one makes the batch Draft again.
 SETTINGS = (
 	"connection",

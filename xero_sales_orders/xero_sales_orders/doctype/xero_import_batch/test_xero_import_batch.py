@@ -1,4 +1,5 @@
-"""Bulk import against a real Xero sandbox: preview, background import, idempotent re-runs, flags, bad input."""
+"""Bulk import against a real Xero sandbox: the background preview with its progress, the background import,
+resuming a stopped or crashed preview and import (Xero's calls counted), idempotent re-runs, flags, bad input."""
 
 import uuid
 from datetime import date, timedelta
@@ -15,18 +16,68 @@ from xero_sales_orders.core import import_grouping
 from xero_sales_orders.core.order_status import FULLY_INVOICED, derive_status, is_live_invoice
 from xero_sales_orders.exceptions import ImportFetchError, ImportSettingsError, ImportStateError
 from xero_sales_orders.patches.v1 import requeue_import_jobs
-from xero_sales_orders.services import import_lookups, import_runner, import_writer, xero_clients
-from xero_sales_orders.services.import_files import preview_rows
+from xero_sales_orders.services import (
+	import_fetch,
+	import_groups,
+	import_lookups,
+	import_preview,
+	import_runner,
+	import_staging,
+	import_writer,
+	xero_clients,
+)
 from xero_sales_orders.services.import_settings import BATCH
 from xero_sales_orders.services.master_sync import sync_connection
+from xero_sales_orders.services.order_invoicing import refresh_order_invoicing
 from xero_sales_orders.tests.factories import make_user
 from xso_devkit.sandbox import connect, reset_calls, sandbox_calls, start_sandbox
 
 CONNECTION = "Import Test"
+EVERY_STATUS = "DRAFT,SUBMITTED,AUTHORISED,PAID,VOIDED,DELETED"
 
 
 def money(value):
 	return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def preview_rows(batch_name):
+	"""Every group of the batch's stored preview, as the preview's pages show them."""
+	return import_groups.page(batch_name, "all", None, 0, 10**6)["rows"]
+
+
+def preview_now(batch_name):
+	"""The preview the request queues, run here (as the worker would) to its end; returns its summary."""
+	import_runner.preview(batch_name, now=True)
+	return import_groups.summary(batch_name)
+
+
+ORDER_FIGURES = (
+	"invoiced_amount",
+	"outstanding_amount",
+	"per_invoiced",
+	"paid_amount",
+	"status",
+	"grand_total",
+)
+LINE_FIGURES = ("invoiced_qty", "invoiced_amount", "invoiced_tax", "outstanding_qty", "outstanding_amount")
+
+
+def assert_refresh_changes_nothing(test, order_names):
+	"""The import derives imported orders' figures in bulk: refresh_order_invoicing, the authority, must find
+	every one of them as it would have made it."""
+
+	def figures(name):
+		order = frappe.get_doc("Xero Sales Order", name)
+		return (
+			tuple(str(order.get(f)) for f in ORDER_FIGURES),
+			[tuple(str(row.get(f)) for f in LINE_FIGURES) for row in order.items],
+		)
+
+	for name in order_names:
+		before = figures(name)
+		refresh_order_invoicing(name, notify=False)
+		test.assertEqual(figures(name), before, name)
+	frappe.db.rollback()
 
 
 class TestXeroImportBatch(FrappeTestCase):
@@ -69,17 +120,76 @@ class TestXeroImportBatch(FrappeTestCase):
 		import_runner.start(name, now=True)
 		return frappe.get_doc(BATCH, name)
 
+	def forget(self, name):
+		"""Removes the batch and what it imported, so that the next test finds the invoices not imported."""
+		remove_batch(name)
+		self.batches.remove(name)
+		frappe.db.commit()
+
+	def test_the_preview_request_only_queues_the_preview(self):
+		batch = self.batch()
+		reset_calls(self.sandbox)
+		answer = api.preview(batch.name)
+		try:
+			self.assertEqual((answer["status"], answer["resumed"]), ("Previewing", False))
+			# Nothing was fetched in the request: the job does it.
+			self.assertEqual(sandbox_calls(self.sandbox)["total"], 0)
+			job = get_job(answer["job_id"])
+			self.assertEqual(job.kwargs["method"], import_runner.RUN_PREVIEW)
+			self.assertEqual(job.kwargs["kwargs"], {"batch_name": batch.name})
+			self.assertEqual(frappe.db.get_value(BATCH, batch.name, "status"), "Previewing")
+			# A second request while it is queued is refused; so is an import.
+			with self.assertRaisesRegex(ImportStateError, "previewing"):
+				api.preview(batch.name)
+			with self.assertRaisesRegex(ImportStateError, "already previewing"):
+				api.start(batch.name)
+		finally:
+			if leftover := get_job(answer["job_id"]):
+				leftover.delete()
+		# Its job gone (a worker that died), Stop marks the batch Stopped and Preview may run it again.
+		self.assertEqual(api.stop(batch.name)["status"], "Stopped")
+		import_runner.preview(batch.name, now=True)
+		self.assertEqual(frappe.db.get_value(BATCH, batch.name, "status"), "Previewed")
+
+	def test_the_preview_reports_its_progress_as_it_fetches_and_groups(self):
+		batch = self.batch(statuses=EVERY_STATUS)
+		seen = []
+
+		def watch(batch_name, title, done, total, description):
+			state = frappe.db.get_value(
+				BATCH, batch_name, ["status", "invoices_fetched", "invoices_total", "invoices_grouped"]
+			)
+			seen.append((title, done, total, state))
+			return real_publish(batch_name, title, done, total, description)
+
+		real_publish = import_preview.publish
+		with patch.object(import_fetch, "PAGE_SIZE", 10), patch.object(import_preview, "GROUP_CHUNK", 5):
+			with patch.object(import_preview, "publish", watch):
+				preview_now(batch.name)
+		batch.reload()
+		fetching = [s for s in seen if s[0] == import_preview.FETCH_TITLE]
+		grouping = [s for s in seen if s[0] == import_preview.GROUP_TITLE]
+		self.assertEqual(len(fetching), batch.pages_fetched)
+		self.assertGreaterEqual(batch.pages_fetched, 6)
+		# Each page's progress is committed on the batch before it is published (a polling form sees it).
+		self.assertTrue(all(state[0] == "Previewing" and state[1] == done for _, done, _, state in fetching))
+		self.assertEqual([d for _, d, _, _ in fetching], sorted(d for _, d, _, _ in fetching))
+		self.assertEqual(fetching[-1][1:3], (batch.invoices_fetched, batch.invoices_fetched))
+		self.assertGreater(len(grouping), 1)
+		self.assertEqual([d for _, d, _, _ in grouping], sorted(d for _, d, _, _ in grouping))
+		self.assertEqual(grouping[-1][1:3], (batch.invoices_fetched, batch.invoices_fetched))
+		self.assertEqual(batch.status, "Previewed")
+
 	def test_preview_fetches_in_one_page_and_writes_only_the_batch(self):
-		batch = self.batch(grouping="PO Pattern", po_pattern=r"PO-(\d+)")
+		batch = self.batch(grouping="PO Pattern", po_pattern=r"PO-(\d+)", statuses=EVERY_STATUS)
 		orders_before = frappe.db.count("Xero Sales Order")
 		reset_calls(self.sandbox)
-		result = api.preview(batch.name)
+		summary = preview_now(batch.name)
 		calls = sandbox_calls(self.sandbox)
 		self.assertEqual(calls["by_endpoint"], {"GET /api.xro/2.0/Invoices": 1})
 		batch.reload()
-		self.assertEqual(batch.status, "Previewed")
+		self.assertEqual((batch.status, batch.pages_fetched), ("Previewed", 1))
 		self.assertGreaterEqual(batch.invoices_fetched, 60)
-		summary = result["summary"]
 		self.assertEqual(summary["groups"], summary["to_create"] + summary["skipped"] + summary["conflicts"])
 		self.assertEqual(frappe.db.count("Xero Sales Order"), orders_before)
 		rows = preview_rows(batch.name)
@@ -96,7 +206,7 @@ class TestXeroImportBatch(FrappeTestCase):
 
 	def test_import_creates_orders_with_derived_statuses_and_never_twice(self):
 		batch = self.batch(grouping="Reference")
-		api.preview(batch.name)
+		preview_now(batch.name)
 		batch.reload()
 		self.assertGreater(batch.orders_to_create, 0)
 		reset_calls(self.sandbox)
@@ -131,17 +241,19 @@ class TestXeroImportBatch(FrappeTestCase):
 		self.assertIn(FULLY_INVOICED, statuses)
 		rows = preview_rows(batch.name)
 		self.assertTrue(all(r.get("order") for r in rows if r["importable"]))
+		assert_refresh_changes_nothing(self, orders)
 
 		# Re-running the batch, or another batch over the same invoices, creates nothing.
 		batch = self.import_now(batch.name)
 		self.assertEqual(batch.status, "Completed")
 		self.assertEqual(frappe.db.count("Xero Sales Order", {"import_batch": batch.name}), len(orders))
 		again = self.batch(grouping="Reference")
-		summary = api.preview(again.name)["summary"]
+		summary = preview_now(again.name)
 		self.assertEqual(summary["to_create"], 0)
 		self.assertGreaterEqual(summary["already_imported"], len(orders))
 		self.import_now(again.name)
 		self.assertEqual(frappe.db.count("Xero Sales Order", {"import_batch": again.name}), 0)
+		self.forget(batch.name)
 
 	def test_two_organisations_with_the_same_invoice_numbers_both_import(self):
 		# The sandbox numbers each organisation's invoices from INV-0001, as Xero does.
@@ -153,7 +265,7 @@ class TestXeroImportBatch(FrappeTestCase):
 			imported = []
 			for tenant in tenants:
 				batch = self.batch(connection="Import Two Orgs", tenant_id=tenant, grouping="Reference")
-				api.preview(batch.name)
+				preview_now(batch.name)
 				flags = {f["code"] for row in preview_rows(batch.name) for f in row["flags"]}
 				self.assertNotIn(import_grouping.NUMBER_TAKEN, flags)
 				self.assertEqual(self.import_now(batch.name).status, "Completed")
@@ -180,17 +292,17 @@ class TestXeroImportBatch(FrappeTestCase):
 
 	def test_a_crash_loses_no_finished_chunk_and_the_rerun_completes(self):
 		batch = self.batch(grouping="Reference", statuses="AUTHORISED,PAID")
-		api.preview(batch.name)
+		preview_now(batch.name)
 		expected = frappe.db.get_value(BATCH, batch.name, "orders_to_create")
 		self.assertGreater(expected, 4)
 		real_write = import_writer.OrderWriter.write
 		calls = []
 
-		def crash_on_second_chunk(writer, groups, by_number):
+		def crash_on_second_chunk(writer, groups):
 			calls.append(len(groups))
 			if len(calls) == 2:
 				raise RuntimeError("worker killed")
-			return real_write(writer, groups, by_number)
+			return real_write(writer, groups)
 
 		with (
 			patch.object(import_runner, "CHUNK", 2),
@@ -205,6 +317,146 @@ class TestXeroImportBatch(FrappeTestCase):
 		self.assertEqual(frappe.db.count("Xero Sales Order", {"import_batch": batch.name}), expected)
 		numbers = frappe.get_all("Xero Invoice", {"import_batch": batch.name}, pluck="xero_invoice_id")
 		self.assertEqual(len(numbers), len(set(numbers)))
+		self.forget(batch.name)
+
+	def stored(self, batch_name):
+		"""The preview's stored invoices (Xero InvoiceIDs, each once) and its groups as the pages show them."""
+		ids = frappe.get_all("Xero Import Invoice", {"batch": batch_name}, pluck="invoice_id")
+		return sorted(ids), sorted(frappe.as_json(r) for r in preview_rows(batch_name))
+
+	def test_a_stopped_preview_resumes_without_fetching_again(self):
+		with patch.object(import_fetch, "PAGE_SIZE", 10):
+			# The same preview uninterrupted, for the calls and the groups it makes.
+			whole = self.batch(grouping="Reference", statuses=EVERY_STATUS)
+			reset_calls(self.sandbox)
+			preview_now(whole.name)
+			whole_calls = sandbox_calls(self.sandbox)["by_endpoint"]["GET /api.xro/2.0/Invoices"]
+			whole.reload()
+			self.assertEqual(whole.pages_fetched, whole_calls)
+			self.assertGreaterEqual(whole_calls, 6)
+
+			batch = self.batch(grouping="Reference", statuses=EVERY_STATUS)
+			real_publish = import_preview.publish
+
+			pages = []
+
+			def stop_after_two_pages(batch_name, title, done, total, description):
+				real_publish(batch_name, title, done, total, description)
+				if title == import_preview.FETCH_TITLE:
+					pages.append(done)
+					if len(pages) == 2:
+						api.stop(batch_name)  # as the form's Stop button does, while the job runs
+
+			reset_calls(self.sandbox)
+			with patch.object(import_preview, "publish", stop_after_two_pages):
+				preview_now(batch.name)
+			batch.reload()
+			self.assertEqual((batch.status, batch.pages_fetched), ("Stopped", 2))
+			self.assertFalse(batch.previewed_at or batch.stop_requested)
+			self.assertEqual(sandbox_calls(self.sandbox)["total"], 2)
+			# Two pages of 10, the second from the first one's last second on: 19 invoices, or 20.
+			self.assertIn(import_staging.stored_count(batch.name), (19, 20))
+			self.assertEqual(batch.invoices_fetched, import_staging.stored_count(batch.name))
+			with self.assertRaisesRegex(ImportStateError, "Preview"):
+				import_runner.start(batch.name)
+
+			# Preview again goes on from the third page: the calls the uninterrupted preview made after its second.
+			reset_calls(self.sandbox)
+			self.assertTrue(import_runner.preview(batch.name, now=True)["resumed"])
+			calls = sandbox_calls(self.sandbox)
+			self.assertEqual(calls["by_endpoint"], {"GET /api.xro/2.0/Invoices": whole_calls - 2})
+		batch.reload()
+		self.assertEqual((batch.status, batch.pages_fetched), ("Previewed", whole_calls))
+		self.assertEqual(self.stored(batch.name), self.stored(whole.name))
+		self.assertEqual(batch.invoices_fetched, whole.invoices_fetched)
+
+	def test_a_crashed_preview_resumes_its_grouping_without_asking_xero_again(self):
+		batch = self.batch(grouping="Reference", statuses=EVERY_STATUS)
+		real_store = import_groups.store_groups
+		stores = []
+
+		def crash_on_third_store(batch_name, groups):
+			stores.append(len(groups))
+			if len(stores) == 3:
+				raise RuntimeError("worker killed")
+			return real_store(batch_name, groups)
+
+		with (
+			patch.object(import_preview, "GROUP_CHUNK", 4),
+			patch.object(import_groups, "store_groups", crash_on_third_store),
+		):
+			preview_now(batch.name)
+		batch.reload()
+		self.assertEqual(batch.status, "Failed")
+		self.assertIn("worker killed", batch.error)
+		self.assertEqual(len(preview_rows(batch.name)), 8)  # the two chunks stored before the crash
+		reset_calls(self.sandbox)
+		self.assertTrue(import_runner.preview(batch.name, now=True)["resumed"])
+		self.assertEqual(sandbox_calls(self.sandbox)["total"], 0)
+		batch.reload()
+		self.assertEqual(batch.status, "Previewed")
+		again = self.batch(grouping="Reference", statuses=EVERY_STATUS)
+		preview_now(again.name)
+		self.assertEqual(self.stored(batch.name), self.stored(again.name))
+		self.assertEqual(batch.groups_count, len(preview_rows(batch.name)))
+
+	def test_a_stopped_import_resumes_without_creating_anything_twice(self):
+		batch = self.batch(grouping="Reference", statuses="AUTHORISED,PAID")
+		preview_now(batch.name)
+		expected = frappe.db.get_value(BATCH, batch.name, "orders_to_create")
+		self.assertGreater(expected, 4)
+		real_progress = import_runner._progress
+
+		def stop_after_the_first_chunk(batch_name, done, total):
+			real_progress(batch_name, done, total)
+			if done == 2:
+				api.stop(batch_name)
+
+		reset_calls(self.sandbox)
+		with (
+			patch.object(import_runner, "CHUNK", 2),
+			patch.object(import_runner, "_progress", stop_after_the_first_chunk),
+		):
+			batch = self.import_now(batch.name)
+		self.assertEqual((batch.status, batch.orders_created), ("Stopped", 2))
+		self.assertEqual(frappe.db.count("Xero Sales Order", {"import_batch": batch.name}), 2)
+		marked = frappe.get_all("Xero Import Group", {"batch": batch.name, "sales_order": ["is", "set"]})
+		self.assertEqual(len(marked), 2)
+		with patch.object(import_runner, "CHUNK", 2):
+			batch = self.import_now(batch.name)
+		self.assertEqual(batch.status, "Completed", batch.error)
+		self.assertEqual(frappe.db.count("Xero Sales Order", {"import_batch": batch.name}), expected)
+		self.assertEqual(batch.orders_created, expected)
+		ids = frappe.get_all("Xero Invoice", {"import_batch": batch.name}, pluck="xero_invoice_id")
+		self.assertEqual(len(ids), len(set(ids)))
+		# The import works on the stored invoices: Xero was not asked anything, stopped or resumed.
+		self.assertEqual(sandbox_calls(self.sandbox)["total"], 0)
+		rows = preview_rows(batch.name)
+		self.assertEqual(sum(1 for r in rows if r.get("order")), expected)
+		self.forget(batch.name)
+
+	def test_preview_pages_filter_and_search_the_stored_groups(self):
+		batch = self.batch(grouping="PO Pattern", po_pattern=r"PO-(\d+)", statuses="AUTHORISED,PAID,VOIDED")
+		preview_now(batch.name)
+		rows = preview_rows(batch.name)
+		views = {view: api.groups(batch.name, view=view, page_length=500) for view in import_groups.VIEWS}
+		self.assertEqual(views["all"]["total"], len(rows))
+		self.assertEqual(views["importable"]["total"] + views["skipped"]["total"], len(rows))
+		self.assertEqual([r["key"] for r in views["all"]["rows"]], [r["key"] for r in rows])
+		self.assertTrue(all(r["importable"] for r in views["importable"]["rows"]))
+		self.assertTrue(all(r["conflict"] for r in views["conflicts"]["rows"]))
+		self.assertTrue(all(r["flags"] for r in views["flagged"]["rows"]))
+		# Pages are slices of the same order.
+		first, second = (api.groups(batch.name, start=n, page_length=3)["rows"] for n in (0, 3))
+		self.assertEqual([r["key"] for r in first + second], [r["key"] for r in rows[:6]])
+		# A search matches a reference, a contact or an invoice number, in any case; % and _ are literal.
+		number = rows[0]["invoices"][-1]["number"]
+		found = api.groups(batch.name, search=number.lower())["rows"]
+		self.assertIn(rows[0]["key"], [r["key"] for r in found])
+		self.assertEqual(api.groups(batch.name, search="%")["total"], 0)
+		self.assertEqual(api.groups(batch.name, search="_")["total"], 0)
+		with self.assertRaisesRegex(frappe.ValidationError, "view must be one of"):
+			api.groups(batch.name, view="everything")
 
 	def test_flags_for_mixed_contacts_voided_invoices_and_no_reference(self):
 		contacts = frappe.get_all(
@@ -258,7 +510,7 @@ class TestXeroImportBatch(FrappeTestCase):
 			from_date=date.today(),
 			statuses="AUTHORISED,PAID,VOIDED",  # the default is AUTHORISED,PAID
 		)
-		api.preview(batch.name)
+		preview_now(batch.name)
 		rows = {r["key"]: r for r in preview_rows(batch.name)}
 		mixed = rows[f"MIX-{tag}"]
 		self.assertTrue(mixed["conflict"] and not mixed["importable"], mixed)
@@ -304,12 +556,12 @@ class TestXeroImportBatch(FrappeTestCase):
 			json={"kind": "429", "problem": "day", "retry_after": 3600, "path": "/api.xro/2.0/Invoices"},
 			timeout=10,
 		)
-		with self.assertRaises(ImportFetchError):
-			api.preview(batch.name)
+		preview_now(batch.name)
 		batch.reload()
 		self.assertEqual(batch.status, "Failed")
 		self.assertIn("Xero refused", batch.error)
 		self.assertFalse(preview_rows(batch.name))
+		self.assertFalse(batch.previewed_at)
 
 	def test_a_connection_needing_reconnect_fails_the_preview(self):
 		batch = self.batch()
@@ -325,7 +577,7 @@ class TestXeroImportBatch(FrappeTestCase):
 
 	def test_a_second_import_while_one_runs_is_refused(self):
 		batch = self.batch()
-		api.preview(batch.name)
+		preview_now(batch.name)
 		frappe.db.set_value(BATCH, batch.name, {"status": "Importing", "job_id": "running-job"})
 		with patch.object(import_runner, "is_job_enqueued", return_value=True):
 			with self.assertRaisesRegex(ImportStateError, "already importing"):
@@ -373,7 +625,7 @@ class TestXeroImportBatch(FrappeTestCase):
 
 	def test_changing_settings_after_preview_asks_for_a_new_preview(self):
 		batch = self.batch()
-		api.preview(batch.name)
+		preview_now(batch.name)
 		batch.reload()
 		batch.grouping = "PO Pattern"
 		batch.save()
@@ -389,6 +641,8 @@ def remove_batch(name: str) -> None:
 			frappe.db.delete(f"{doctype} Item", {"parent": ["in", parents]})
 			frappe.db.delete(doctype, {"name": ["in", parents]})
 	frappe.delete_doc(BATCH, name, force=True, ignore_permissions=True)
+	for doctype in ("Xero Import Invoice", "Xero Import Group"):
+		assert not frappe.db.exists(doctype, {"batch": name}), doctype
 
 
 def figures(order):
@@ -489,11 +743,14 @@ class TestImportedOrdersEqualTheirInvoices(FrappeTestCase):
 		).insert()
 		frappe.db.commit()
 		self.batches.append(batch.name)
-		api.preview(batch.name)
+		preview_now(batch.name)
 		rows = {r["key"]: r for r in preview_rows(batch.name)}
 		import_runner.start(batch.name, now=True)
 		batch.reload()
 		self.assertEqual(batch.status, "Completed", batch.error)
+		assert_refresh_changes_nothing(
+			self, frappe.get_all("Xero Sales Order", {"import_batch": batch.name}, pluck="name")
+		)
 		return batch, rows
 
 	def order(self, batch, po):

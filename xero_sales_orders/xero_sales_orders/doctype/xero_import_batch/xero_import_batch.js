@@ -36,20 +36,36 @@ frappe.ui.form.on("Xero Import Batch", {
 
 	refresh(frm) {
 		xso_import_settings.render(frm);
-		const colors = { Draft: "gray", Previewed: "blue", Importing: "orange", Completed: "green", Failed: "red" };
+		const colors = {
+			Draft: "gray",
+			Previewing: "orange",
+			Previewed: "blue",
+			Importing: "orange",
+			Completed: "green",
+			Stopped: "yellow",
+			Failed: "red",
+		};
 		frm.page.set_indicator(__(frm.doc.status), colors[frm.doc.status] || "gray");
 		if (frm.doc.error) frm.dashboard.set_headline_alert(frappe.utils.escape_html(frm.doc.error), "red");
-		if (!frm.is_new() && frm.doc.status !== "Importing") {
-			frm.add_custom_button(__("Preview"), () => xso_import.preview(frm)).toggleClass(
+		const running = xso_import.running(frm);
+		if (!frm.is_new() && !running) {
+			// A preview that stopped before it finished goes on where it stopped.
+			const unfinished = !frm.doc.previewed_at && ["Stopped", "Failed"].includes(frm.doc.status);
+			frm.add_custom_button(unfinished ? __("Resume Preview") : __("Preview"), () => xso_import.preview(frm)).toggleClass(
 				"btn-primary",
-				["Draft", "Failed"].includes(frm.doc.status) && !frm.doc.previewed_at
+				["Draft", "Failed", "Stopped"].includes(frm.doc.status) && !frm.doc.previewed_at
 			);
 			if (frm.doc.previewed_at) {
-				frm.add_custom_button(__("Import"), () => xso_import.start(frm)).toggleClass(
-					"btn-primary",
-					frm.doc.status === "Previewed" || frm.doc.status === "Failed"
-				);
+				frm.add_custom_button(
+					frm.doc.status === "Stopped" || (frm.doc.status === "Failed" && frm.doc.orders_created)
+						? __("Resume Import")
+						: __("Import"),
+					() => xso_import.start(frm)
+				).toggleClass("btn-primary", ["Previewed", "Failed", "Stopped"].includes(frm.doc.status));
 			}
+		}
+		if (running) {
+			frm.add_custom_button(__("Stop"), () => xso_import.stop(frm));
 		}
 		xso_import.watch(frm);
 		if (frm.doc.orders_created) {
@@ -182,21 +198,28 @@ const xso_import_settings = {
 };
 
 const xso_import = {
+	running(frm) {
+		return ["Previewing", "Importing"].includes(frm.doc.status);
+	},
+
 	preview(frm) {
 		const run = () =>
-			frappe
-				.call({
-					method: `${XSO_IMPORT_API}.preview`,
-					args: { batch: frm.doc.name },
-					freeze: true,
-					freeze_message: __("Fetching invoices from Xero..."),
-				})
-				.then(() => {
-					frm.xso_view.start = 0;
-					return frm.reload_doc();
-				})
-				.catch(() => frm.reload_doc());
+			frappe.call({ method: `${XSO_IMPORT_API}.preview`, args: { batch: frm.doc.name } }).then(() => {
+				// The preview runs in the background: show its bar at once (a small one may finish before the
+				// first poll), then follow it.
+				frm.xso_view.start = 0;
+				frm.doc.status = "Previewing";
+				frm.doc.previewed_at = null;
+				xso_import.watch(frm);
+				frm.reload_doc();
+			});
 		frm.is_dirty() ? frm.save().then(run) : run();
+	},
+
+	stop(frm) {
+		frappe
+			.call({ method: `${XSO_IMPORT_API}.stop`, args: { batch: frm.doc.name } })
+			.then(() => frappe.show_alert({ message: __("Stopping after the current page"), indicator: "orange" }));
 	},
 
 	start(frm) {
@@ -214,26 +237,67 @@ const xso_import = {
 		);
 	},
 
+	progress(doc) {
+		// What the batch says of its running job: [title, percent, description].
+		if (doc.status === "Previewing") {
+			let fetched = false;
+			try {
+				fetched = !!((JSON.parse(doc.fetch_cursor || "{}").cursor || {}).done);
+			} catch (e) {
+				fetched = false;
+			}
+			if (fetched || doc.invoices_grouped) {
+				const total = doc.invoices_fetched || 0;
+				return [
+					__("Grouping invoices"),
+					total ? ((doc.invoices_grouped || 0) * 100) / total : 0,
+					__("{0} of {1} invoices grouped", [doc.invoices_grouped || 0, total]),
+				];
+			}
+			const total = doc.invoices_total || 0;
+			return [
+				__("Fetching invoices from Xero"),
+				total ? ((doc.invoices_fetched || 0) * 100) / total : 0,
+				__("{0} of {1} invoices ({2} pages)", [doc.invoices_fetched || 0, total, doc.pages_fetched || 0]),
+			];
+		}
+		const total = doc.orders_to_create || 0;
+		return [
+			__("Importing Xero invoices"),
+			total ? ((doc.orders_created || 0) * 100) / total : 0,
+			__("{0} of {1} orders", [doc.orders_created || 0, total]),
+		];
+	},
+
 	watch(frm) {
 		// Realtime progress needs the socket.io service; polling the batch keeps the bar moving without it.
 		clearInterval(frm.xso_poll);
-		if (frm.doc.status !== "Importing") return;
-		const show = (created) =>
-			frm.dashboard.show_progress(
-				__("Importing Xero invoices"),
-				frm.doc.orders_to_create ? (created * 100) / frm.doc.orders_to_create : 0,
-				__("{0} of {1} orders", [created || 0, frm.doc.orders_to_create || 0])
-			);
-		show(frm.doc.orders_created);
+		if (!xso_import.running(frm)) return;
+		const show = (doc) => frm.dashboard.show_progress(...xso_import.progress(doc));
+		show(frm.doc);
+		const fields = [
+			"status",
+			"orders_created",
+			"orders_to_create",
+			"invoices_fetched",
+			"invoices_total",
+			"invoices_grouped",
+			"pages_fetched",
+			"fetch_cursor",
+		];
 		frm.xso_poll = setInterval(() => {
-			frappe.db.get_value("Xero Import Batch", frm.doc.name, ["status", "orders_created"]).then((r) => {
+			frappe.db.get_value("Xero Import Batch", frm.doc.name, fields).then((r) => {
 				const v = r.message || {};
-				if (v.status !== "Importing") {
+				if (!["Previewing", "Importing"].includes(v.status)) {
 					clearInterval(frm.xso_poll);
-					if (v.status === "Completed") show(frm.doc.orders_to_create);
+					if (v.status === "Completed" || v.status === "Previewed") {
+						// The bar ends full before the form shows what the job made.
+						const [title] = xso_import.progress({ ...frm.doc, status: frm.doc.status });
+						frm.dashboard.show_progress(title, 100, "");
+					}
 					frm.reload_doc();
 				} else {
-					show(v.orders_created);
+					show({ ...frm.doc, ...v });
 				}
 			});
 		}, 1000);
@@ -244,7 +308,7 @@ const xso_import = {
 		frm.xso_listening = true;
 		// publish_progress goes to this document's room; show it inline as well as in Frappe's dialog.
 		frappe.realtime.on("progress", (data) => {
-			if (cur_frm !== frm || frm.doc.status !== "Importing") return;
+			if (cur_frm !== frm || !xso_import.running(frm)) return;
 			const e = xero_sales_orders.escape;
 			frm.dashboard.show_progress(e(data.title || __("Importing")), data.percent || 0, e(data.description || ""));
 		});
@@ -259,7 +323,13 @@ const xso_import = {
 	render(frm) {
 		const wrapper = frm.get_field("preview_html").$wrapper;
 		if (frm.is_new() || !frm.doc.previewed_at) {
-			wrapper.html(`<p class="text-muted">${__("Click Preview to see the orders this batch would create.")}</p>`);
+			wrapper.html(
+				`<p class="text-muted">${
+					frm.doc.status === "Previewing"
+						? __("The preview runs in the background; its groups show here when it has finished.")
+						: __("Click Preview to see the orders this batch would create.")
+				}</p>`
+			);
 			return;
 		}
 		const d = frm.doc;
