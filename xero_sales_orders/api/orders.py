@@ -29,13 +29,16 @@ def _check_may_close(sales_order):
 
 
 @frappe.whitelist(methods=["POST"])
-def create_invoice(sales_order, lines=None, invoice_date=None, due_date=None, status=None):
+def create_invoice(
+	sales_order, lines=None, invoice_date=None, due_date=None, status=None, currency_rate=None
+):
 	"""Raises an invoice for ``lines`` ([{"item": <order item row>, "qty": <qty>}]) or everything outstanding,
 	dated ``invoice_date`` (today), due ``due_date`` (the organisation's rule) and sent to Xero as ``status``
-	DRAFT or AUTHORISED (the organisation's default)."""
+	DRAFT or AUTHORISED (the organisation's default); a foreign-currency invoice's ``currency_rate`` (units of
+	its currency per unit of the base currency, Xero's CurrencyRate) when given, else Xero's own rate."""
 	_check_order_access(sales_order)
 	frappe.has_permission(order_invoicing.INVOICE, "create", throw=True)
-	options = order_invoicing.parse_options(invoice_date, due_date, status)
+	options = order_invoicing.parse_options(invoice_date, due_date, status, currency_rate)
 	invoice = order_invoicing.create_invoice(sales_order, lines, options)
 	# The invoice is kept whatever Xero does next; then it goes to Xero at once.
 	frappe.db.commit()
@@ -46,12 +49,14 @@ def create_invoice(sales_order, lines=None, invoice_date=None, due_date=None, st
 
 
 @frappe.whitelist()
-def preview_invoice(sales_order, lines=None, invoice_date=None, due_date=None, status=None):
+def preview_invoice(
+	sales_order, lines=None, invoice_date=None, due_date=None, status=None, currency_rate=None
+):
 	"""What ``create_invoice`` with the same arguments would raise, priced as Xero will compute it: lines,
 	subtotal, tax, total, and the date, due date and status it goes with. Writes nothing."""
 	_check_order_access(sales_order)
 	frappe.has_permission(order_invoicing.INVOICE, "create", throw=True)
-	options = order_invoicing.parse_options(invoice_date, due_date, status)
+	options = order_invoicing.parse_options(invoice_date, due_date, status, currency_rate)
 	return invoice_preview.preview(sales_order, lines, options)
 
 

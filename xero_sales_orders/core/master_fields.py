@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from xero_sales_orders.xero.parsing import parse_xero_date
 
+from .payment_terms import sales_terms
+
 
 def _utc_naive(value) -> datetime | None:
 	# Frappe stores naive datetimes; the app keeps Xero's timestamps in UTC.
@@ -63,6 +65,12 @@ def contact_fields(contact: dict) -> dict:
 		"sales_tax_type": contact.get("AccountsReceivableTaxType") or None,
 		"address": postal_address(contact.get("Addresses")),
 		"is_customer": 1 if contact.get("IsCustomer") else 0,
+		# Xero's sales defaults of the contact: its own branding theme and sales payment terms.
+		"branding_theme": (
+			str((contact.get("BrandingTheme") or {}).get("BrandingThemeID") or "").lower() or None
+		),
+		"sales_terms_day": sales_terms(contact)[0] or 0,  # an Int column: 0 when the contact has no terms
+		"sales_terms_type": sales_terms(contact)[1],
 		"xero_updated_at": _utc_naive(contact.get("UpdatedDateUTC")),
 	}
 

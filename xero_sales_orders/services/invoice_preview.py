@@ -5,6 +5,7 @@ and status it will be sent with. Nothing is written."""
 import frappe
 from frappe.utils import getdate, nowdate
 
+from xero_sales_orders.core.currencies import base_amount
 from xero_sales_orders.core.invoice_options import InvoiceOptions
 from xero_sales_orders.services import invoice_push, order_invoicing
 
@@ -44,4 +45,8 @@ def preview(sales_order: str, lines=None, options: InvoiceOptions | None = None)
 		"due_date": invoice_push.due_date_for(draft, tenant).isoformat(),
 		"status": options.status or tenant.invoice_status or "DRAFT",
 		"default_status": tenant.invoice_status or "DRAFT",
+		# A given exchange rate, and the total in the organisation's base currency at it.
+		"currency_rate": options.currency_rate,
+		"base_currency": tenant.base_currency,
+		"base_total": base_amount(totals.grand_total, options.currency_rate),
 	}

@@ -20,12 +20,12 @@ from collections import defaultdict
 import frappe
 import requests
 from frappe import _
-from frappe.utils import add_days, getdate, now_datetime
+from frappe.utils import getdate, now_datetime
 
 from xero_sales_orders.core.invoice_plans import xero_line_terms
 from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.core.money import round_money, round_qty, to_decimal
-from xero_sales_orders.services import invoice_actions, order_timeline
+from xero_sales_orders.services import invoice_actions, invoice_terms, order_timeline
 from xero_sales_orders.services.order_invoicing import (
 	INVOICE,
 	ORDER,
@@ -264,7 +264,7 @@ def _tenant_settings(connection: str, tenant_id: str):
 	return frappe.db.get_value(
 		"Xero Connection Tenant",
 		{"parent": connection, "parenttype": CONNECTION, "tenant_id": tenant_id},
-		["invoice_status", "due_days", "branding_theme_id", "short_code"],
+		["invoice_status", "due_days", "due_date_type", "branding_theme", "base_currency", "short_code"],
 		as_dict=True,
 	) or frappe._dict(invoice_status="DRAFT", due_days=30)
 
@@ -272,9 +272,7 @@ def _tenant_settings(connection: str, tenant_id: str):
 def due_date_for(invoice, tenant):
 	"""The invoice's DueDate in Xero: the one chosen when it was raised, else the organisation's rule. The
 	Create Invoice dialog's preview shows the same date (``api.orders.preview_invoice``)."""
-	if invoice.get("due_date"):
-		return getdate(invoice.due_date)
-	return getdate(add_days(getdate(invoice.invoice_date), tenant.due_days or 30))
+	return invoice_terms.due_date_for(invoice, tenant)  # the chosen one, the contact's terms, the tenant's
 
 
 def _payload(invoice, tenant) -> dict:
@@ -282,6 +280,7 @@ def _payload(invoice, tenant) -> dict:
 	invoice_date = getdate(invoice.invoice_date)
 	due_date = due_date_for(invoice, tenant)
 	lines = []
+	tracking = invoice_terms.line_tracking(invoice)
 	for row in invoice.items:
 		terms = xero_line_terms(
 			round_qty(to_decimal(row.qty)),
@@ -300,6 +299,8 @@ def _payload(invoice, tenant) -> dict:
 		):
 			if row.get(field):
 				line[key] = row.get(field)
+		if tracking.get(row.name):
+			line["Tracking"] = tracking[row.name]
 		lines.append(line)
 	payload = {
 		"Type": "ACCREC",
@@ -316,8 +317,7 @@ def _payload(invoice, tenant) -> dict:
 		# Shown in Xero as "Go to Xero Sales Orders": accounts staff jump from the invoice to its order.
 		"Url": invoice_actions.order_link(invoice.sales_order),
 	}
-	if tenant.branding_theme_id:
-		payload["BrandingThemeID"] = tenant.branding_theme_id
+	payload.update(invoice_terms.header_terms(invoice, tenant))  # BrandingThemeID, CurrencyRate
 	return payload
 
 

@@ -11,7 +11,11 @@ from datetime import datetime, timedelta, timezone
 import frappe
 from frappe.utils import now_datetime
 
+from xero_sales_orders.core.branding import branding_theme_fields
+from xero_sales_orders.core.currencies import currency_fields
 from xero_sales_orders.core.master_fields import account_fields, contact_fields, item_fields, tax_rate_fields
+from xero_sales_orders.core.tracking import tracking_option_fields
+from xero_sales_orders.services import org_masters
 from xero_sales_orders.services.db import autonomous_transaction
 from xero_sales_orders.services.organisation_profile import refresh_if_stale
 from xero_sales_orders.services.xero_clients import client_for, rate_figures
@@ -41,7 +45,17 @@ MASTERS = {
 	"items": Master("Xero Item", "item_id", item_fields, "items_synced_at", True),
 	"tax_rates": Master("Xero Tax Rate", "tax_type", tax_rate_fields, "tax_rates_synced_at", False),
 	"accounts": Master("Xero Account", "account_id", account_fields, "accounts_synced_at", True),
+	# Whole lists, one call each (services/org_masters.py): what Xero no longer lists is marked DELETED.
+	"tracking_options": Master(
+		"Xero Tracking Option", "option_id", tracking_option_fields, "tracking_synced_at", False
+	),
+	"currencies": Master("Xero Currency", "currency_code", currency_fields, "currencies_synced_at", False),
+	"branding_themes": Master(
+		"Xero Branding Theme", "theme_id", branding_theme_fields, "branding_themes_synced_at", False
+	),
 }
+# Masters whose key is unique only within an organisation (their records are named by a hash).
+PER_ORGANISATION_KEYS = ("tax_type", "currency_code")
 
 
 def _fetch(client, kind: str, since):
@@ -52,6 +66,8 @@ def _fetch(client, kind: str, since):
 		return client.items(modified_since=since)
 	if kind == "tax_rates":
 		return client.tax_rates()
+	if kind in org_masters.LISTED_KINDS:
+		return org_masters.fetch(client, kind)
 	return client.accounts(modified_since=since)
 
 
@@ -72,8 +88,14 @@ def sync_connection(name: str, full: bool = False, kinds=None) -> dict:
 				records = _fetch(
 					client, kind, since.replace(tzinfo=timezone.utc) - OVERLAP if since else None
 				)
-				created, updated = upsert(
-					master, conn.name, tenant.tenant_id, [master.fields(r) for r in records]
+				rows = [master.fields(r) for r in records]
+				created, updated = upsert(master, conn.name, tenant.tenant_id, rows)
+				listed = (
+					org_masters.after_listed_sync(
+						kind, master.doctype, master.key, conn.name, tenant, rows, records
+					)
+					if kind in org_masters.LISTED_KINDS
+					else {}
 				)
 				frappe.db.set_value(
 					"Xero Connection Tenant", tenant.name, master.stamp, started, update_modified=False
@@ -86,6 +108,7 @@ def sync_connection(name: str, full: bool = False, kinds=None) -> dict:
 					"fetched": len(records),
 					"created": created,
 					"updated": updated,
+					**listed,
 				}
 			if kinds is None and refresh_if_stale(tenant, client):
 				frappe.db.commit()  # the order confirmation's seller block; at most one call a day
@@ -112,7 +135,7 @@ def upsert(master: Master, connection: str, tenant_id: str, rows: list[dict]) ->
 	if not rows:
 		return 0, 0
 	fieldnames = [*rows[0], "connection", "tenant_id"]
-	by_tenant_key = master.key == "tax_type"
+	by_tenant_key = master.key in PER_ORGANISATION_KEYS
 	filters = (
 		{"connection": connection, "tenant_id": tenant_id}
 		if by_tenant_key

@@ -28,6 +28,7 @@ from xero_sales_orders.core.order_status import (
 )
 from xero_sales_orders.exceptions import InvalidInvoiceRequestError, throw, throw_core_error
 from xero_sales_orders.services import order_deposits, order_timeline
+from xero_sales_orders.services.order_org_settings import refresh_base_figures
 from xero_sales_orders.services.quote_invoicing import note_order_status
 
 ORDER = "Xero Sales Order"
@@ -106,10 +107,12 @@ def parse_lines_argument(lines):
 		throw_core_error(e)
 
 
-def parse_options(invoice_date=None, due_date=None, status=None) -> InvoiceOptions:
-	"""The invoice's chosen date, due date and DRAFT / AUTHORISED, checked (400 with the reason)."""
+def parse_options(invoice_date=None, due_date=None, status=None, currency_rate=None) -> InvoiceOptions:
+	"""The invoice's chosen date, due date, DRAFT / AUTHORISED and exchange rate, checked (400 with the reason)."""
 	try:
-		return parse_invoice_options(invoice_date, due_date, status, today=getdate(nowdate()))
+		return parse_invoice_options(
+			invoice_date, due_date, status, today=getdate(nowdate()), currency_rate=currency_rate
+		)
 	except InvoicingError as e:
 		throw_core_error(e)
 
@@ -170,6 +173,7 @@ def _create_invoice(sales_order: str, requested, options: InvoiceOptions | None 
 			"invoice_date": options.invoice_date or nowdate(),
 			"due_date": options.due_date,
 			"requested_status": options.status,
+			"currency_rate": _currency_rate(order, options.currency_rate),
 			"currency": order.currency,
 			"line_amount_type": order.line_amount_type,
 			"status": "DRAFT",
@@ -200,6 +204,9 @@ def _create_invoice(sales_order: str, requested, options: InvoiceOptions | None 
 				"account_code": row.account_code,
 				"line_amount": planned.line_amount,
 				"tax_amount": planned.tax_amount,
+				# The line's Xero tracking goes with each of its invoices (services.invoice_terms).
+				"tracking_option_1": row.get("tracking_option_1"),
+				"tracking_option_2": row.get("tracking_option_2"),
 			},
 		)
 	for values in order_deposits.deduction_rows(order, plan.deposit_lines):
@@ -209,6 +216,20 @@ def _create_invoice(sales_order: str, requested, options: InvoiceOptions | None 
 	refresh_order_invoicing(order)
 	order_timeline.invoice_raised(invoice)
 	return invoice
+
+
+def _currency_rate(order, rate):
+	"""An exchange rate given for the invoice: only a foreign-currency order's invoice has one."""
+	if rate is None:
+		return None
+	if order.get("base_currency") and order.currency == order.base_currency:
+		throw(
+			_(
+				"{0} is in {1}, the Xero organisation's base currency: its invoices have no exchange rate"
+			).format(order.name, order.currency),
+			InvalidInvoiceRequestError,
+		)
+	return rate
 
 
 def next_invoice_number(order) -> str:
@@ -297,6 +318,7 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 			"status": order.status,
 		},
 	)
+	refresh_base_figures(order)  # its total in the organisation's base currency, at Xero's latest rate
 	order_deposits.refresh_deposit_figures(order)  # deposit invoiced, received, deducted, remaining
 	# An order made from a Xero quote: once Fully Invoiced, its quote is set to INVOICED (queued after the commit).
 	note_order_status(order)

@@ -108,6 +108,8 @@ COMMON_FILTERS = {
 	"connection": ("Xero Connection", _existing("Xero Connection")),
 	"organisation": ("Organisation", _organisation),
 	"currency": ("Currency", _currency),
+	# Orders with a line tracked with this Xero option (the line report: only those lines).
+	"tracking_option": ("Tracking Option", _existing("Xero Tracking Option")),
 }
 
 
@@ -160,7 +162,18 @@ def order_conditions(filters: frappe._dict, statuses=REPORT_STATUSES) -> tuple[s
 	if filters.po_number:
 		conditions.append(f"{ORDER_TABLE}.po_number like %(po_number)s")
 		values["po_number"] = f"%{like_literal(filters.po_number)}%"
+	if filters.tracking_option:
+		conditions.append(
+			f"""exists (select 1 from {ITEM_TABLE} tracked where tracked.parent = {ORDER_TABLE}.name
+			and tracked.parenttype = 'Xero Sales Order' and {tracked_line("tracked")})"""
+		)
+		values["tracking_option"] = filters.tracking_option
 	return " and ".join(conditions) + get_match_cond(ORDER), values
+
+
+def tracked_line(table: str = ITEM_TABLE) -> str:
+	"""SQL: the order line carries the filter's tracking option (in either of its two tracking fields)."""
+	return f"(%(tracking_option)s in ({table}.tracking_option_1, {table}.tracking_option_2))"
 
 
 def like_literal(text: str) -> str:

@@ -16,10 +16,20 @@ def xero_figures(element: dict, app_totals) -> dict:
 	updated = parse_xero_date(element.get("UpdatedDateUTC"))
 	theirs = xero_totals(element)
 	differences = compare_totals(app_totals, element)
+	# The rate Xero priced a foreign-currency invoice at (given, or its XE.com rate) and the theme it carries.
+	terms = {
+		field: value
+		for field, value in (
+			("currency_rate", element.get("CurrencyRate")),
+			("branding_theme", str(element.get("BrandingThemeID") or "").lower() or None),
+		)
+		if value not in (None, "")
+	}
 	# Xero's summaries leave SentToContact out: only a full answer sets it.
-	sent = {"sent_to_contact": 1 if element["SentToContact"] else 0} if "SentToContact" in element else {}
+	if "SentToContact" in element:
+		terms["sent_to_contact"] = 1 if element["SentToContact"] else 0
 	return {
-		**sent,
+		**terms,
 		"xero_invoice_id": element["InvoiceID"],
 		"status": element.get("Status") or "DRAFT",
 		"amount_due": to_decimal(element.get("AmountDue")),

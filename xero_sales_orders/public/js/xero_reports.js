@@ -16,5 +16,6 @@ xero_sales_orders.report_filters = function (statuses) {
 		{ fieldname: "connection", label: __("Xero Connection"), fieldtype: "Link", options: "Xero Connection" },
 		{ fieldname: "organisation", label: __("Organisation"), fieldtype: "Data" },
 		{ fieldname: "currency", label: __("Currency"), fieldtype: "Data" },
+		{ fieldname: "tracking_option", label: __("Tracking Option"), fieldtype: "Link", options: "Xero Tracking Option" },
 	];
 };

@@ -23,7 +23,10 @@ frappe.ui.form.on("Xero Connection", {
 				call("sync").then((r) => {
 					const lines = Object.entries(r.message || {}).map(([tenant, kinds]) => {
 						const parts = Object.entries(kinds).map(
-							([kind, c]) => `${kind}: ${c.fetched} fetched, ${c.created} new, ${c.updated} changed`
+							([kind, c]) =>
+								`${kind}: ${c.fetched} fetched, ${c.created} new, ${c.updated} changed` +
+								(c.deleted ? `, ${c.deleted} ${__("no longer in Xero")}` : "") +
+								(c.organisation_theme_deleted ? `, <b>${__("the organisation's branding theme was deleted in Xero")}</b>` : "")
 						);
 						return `<b>${frappe.utils.escape_html(tenant)}</b>: ${parts.join("; ")}`;
 					});
@@ -70,5 +73,14 @@ frappe.ui.form.on("Xero Connection", {
 				);
 			}
 		});
+	},
+});
+
+// An organisation's branding theme is picked among its own themes that Xero still has (synced by Sync now).
+frappe.ui.form.on("Xero Connection", {
+	setup(frm) {
+		frm.set_query("branding_theme", "tenants", (doc, cdt, cdn) => ({
+			filters: { connection: doc.name, tenant_id: locals[cdt][cdn].tenant_id, status: "ACTIVE" },
+		}));
 	},
 });

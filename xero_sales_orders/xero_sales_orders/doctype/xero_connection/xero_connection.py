@@ -9,6 +9,7 @@ from frappe.model.document import Document
 
 from xero_sales_orders.exceptions import throw
 from xero_sales_orders.permissions import require_role_permission
+from xero_sales_orders.services.org_masters import validate_tenant_defaults
 from xero_sales_orders.services.xero_consent import redirect_uri
 
 
@@ -22,6 +23,7 @@ class XeroConnection(Document):
 		self.flags.ignore_save_passwords = ["access_token", "refresh_token"]
 		self.validate_urls()
 		self.validate_default_tenant()
+		validate_tenant_defaults(self)  # branding theme of its own organisation, due-date terms Xero takes
 		self.redirect_uri = redirect_uri()
 
 	def validate_urls(self):

@@ -58,6 +58,7 @@ frappe.ui.form.on("Xero Sales Order", {
 			frm.add_custom_button(__("Re-open"), () => xso_call(frm, "reopen"));
 		}
 		xso_order_change_buttons(frm);
+		xso_order_change_buttons(frm);
 		xso_render_invoices(frm);
 	},
 	customer(frm) {
@@ -439,6 +440,8 @@ function xso_render_invoices(frm) {
 				return `<tr>
 				<td><a href="/app/xero-invoice/${encodeURIComponent(inv.name)}">${esc(inv.name)}</a>${
 					inv.is_deposit ? ` <span class="indicator-pill blue xso-deposit-badge">${__("Deposit")}</span>` : ""
+				}${
+					inv.is_deposit ? ` <span class="indicator-pill blue xso-deposit-badge">${__("Deposit")}</span>` : ""
 				}
 					<div class="small">${links.join(" · ")}</div></td>
 				<td><span class="xso-xero-status">${esc(inv.status || "")}</span>${sent}<div>${actions}</div></td>
@@ -595,7 +598,8 @@ const XSO_UPDATE_FIELDS = ["item", "description", "qty", "unit_price", "discount
 
 function xso_update_items_dialog(frm) {
 	const data = (frm.doc.items || []).map((row) => {
-		const line = { name: row.name, invoiced_qty: flt(row.invoiced_qty) };
+		// The dialog's grid names its rows itself ("row 2"): the order line's name goes in a field of its own.
+		const line = { order_line: row.name, invoiced_qty: flt(row.invoiced_qty) };
 		for (const field of XSO_UPDATE_FIELDS) line[field] = row[field];
 		return line;
 	});
@@ -617,7 +621,7 @@ function xso_update_items_dialog(frm) {
 				in_place_edit: true,
 				data,
 				fields: [
-					{ fieldname: "name", fieldtype: "Data", hidden: 1 },
+					{ fieldname: "order_line", fieldtype: "Data", hidden: 1 },
 					{
 						fieldname: "item",
 						fieldtype: "Link",
@@ -628,7 +632,7 @@ function xso_update_items_dialog(frm) {
 						get_query: organisation,
 						onchange() {
 							const row = this.doc;
-							if (!row || !row.item || row.name) return; // a stored line keeps what it has
+							if (!row || !row.item || row.order_line) return; // a stored line keeps what it has
 							frappe
 								.call({ method: "xero_sales_orders.api.masters.item_defaults", args: { item: row.item } })
 								.then((r) => {
@@ -642,7 +646,7 @@ function xso_update_items_dialog(frm) {
 					},
 					{ fieldname: "description", fieldtype: "Data", label: __("Description"), in_list_view: 1, columns: 3 },
 					{ fieldname: "qty", fieldtype: "Float", label: __("Qty"), in_list_view: 1, columns: 1 },
-					{ fieldname: "unit_price", fieldtype: "Currency", label: __("Unit Price"), in_list_view: 1, columns: 1 },
+					{ fieldname: "unit_price", fieldtype: "Float", precision: 4, label: __("Unit Price"), in_list_view: 1, columns: 1 },
 					{ fieldname: "discount_rate", fieldtype: "Percent", label: __("Discount %"), in_list_view: 1, columns: 1 },
 					{
 						fieldname: "tax",
@@ -660,9 +664,9 @@ function xso_update_items_dialog(frm) {
 		primary_action_label: __("Update"),
 		primary_action(values) {
 			const items = (values.lines || []).map((row) => {
-				const line = row.name ? { name: row.name } : {};
+				const line = row.order_line ? { name: row.order_line } : {};
 				for (const field of XSO_UPDATE_FIELDS) {
-					if (row[field] !== undefined && (row.name || row[field] !== "")) line[field] = row[field];
+					if (row[field] !== undefined && (row.order_line || row[field] !== "")) line[field] = row[field];
 				}
 				return line;
 			});

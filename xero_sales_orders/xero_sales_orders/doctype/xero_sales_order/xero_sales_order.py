@@ -21,6 +21,7 @@ from xero_sales_orders.core.pricing import (
 from xero_sales_orders.exceptions import DerivedFieldError, InvalidOrderError, OrderStateError, throw
 from xero_sales_orders.services.master_lookups import item_line_defaults, starting_currency
 from xero_sales_orders.services.order_invoicing import has_live_invoices, qty
+from xero_sales_orders.services.order_org_settings import apply_tracking, base_figures, validate_currency
 from xero_sales_orders.services.organisation_profile import seller
 
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
@@ -53,6 +54,10 @@ DERIVED_FIELDS = (
 	"deposit_paid",
 	"deposit_deducted",
 	"deposit_remaining",
+	# The organisation's base currency and the order's total in it at Xero's rate (services.order_org_settings).
+	"base_currency",
+	"exchange_rate",
+	"base_grand_total",
 )
 DERIVED_LINE_FIELDS = (
 	"invoiced_qty",
@@ -70,11 +75,14 @@ class XeroSalesOrder(Document):
 	def validate(self):
 		self.set_organisation()
 		self.validate_header()
+		validate_currency(self)  # enabled in the organisation; sets base_currency
 		self.set_missing_line_values()
 		lines = self.validate_items()
 		self.validate_masters_belong_to_organisation()
+		apply_tracking(self)  # the order's tracking fills its lines'; all of it active in Xero
 		self.calculate_totals(lines)
 		self.set_uninvoiced_figures()
+		self.update(base_figures(self, invoiced=False))
 		self.keep_quote_link()
 		self.set_status()
 

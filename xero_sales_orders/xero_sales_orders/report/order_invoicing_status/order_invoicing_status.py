@@ -17,6 +17,7 @@ from xero_sales_orders.services.reporting import (
 	order_columns,
 	order_conditions,
 	parse_filters,
+	tracked_line,
 )
 
 # Small slices: reading rows is the cost (pymysql parses every row in Python), so the page overshoots little.
@@ -28,12 +29,13 @@ LINES = f"""{ORDER_TABLE} join {ITEM_TABLE} on {ITEM_TABLE}.parent = {ORDER_TABL
 def execute(filters=None):
 	filters = parse_filters(filters)
 	where, values = order_conditions(filters)
-	rows = page_of_lines(where, values)
+	lines = f" and {tracked_line()}" if filters.tracking_option else ""  # only the lines with the option
+	rows = page_of_lines(where, values, lines)
 	summary = currency_summary(
 		f"""sum({ITEM_TABLE}.line_amount) as ordered, sum({ITEM_TABLE}.invoiced_amount) as invoiced,
 			sum({OUTSTANDING_LINE_AMOUNT}) as outstanding""",
 		LINES,
-		where,
+		where + lines,
 		values,
 		{"ordered": _("Ordered"), "invoiced": _("Invoiced"), "outstanding": _("Outstanding")},
 	)
@@ -41,7 +43,7 @@ def execute(filters=None):
 	return columns(), neutralise_rows(rows[:ROW_LIMIT]), limit_message(len(rows)), None, summary
 
 
-def page_of_lines(where: str, values: dict) -> list[dict]:
+def page_of_lines(where: str, values: dict, lines: str = "") -> list[dict]:
 	"""The first ROW_LIMIT + 1 lines, newest orders first.
 
 	The page's orders are picked on the order table alone, then their lines are read by parent in slices
@@ -61,9 +63,9 @@ def page_of_lines(where: str, values: dict) -> list[dict]:
 				{ITEM_TABLE}.qty as ordered_qty, {ITEM_TABLE}.invoiced_qty, {OUTSTANDING_LINE_QTY} as outstanding_qty,
 				{ITEM_TABLE}.line_amount as ordered_amount, {ITEM_TABLE}.invoiced_amount,
 				{OUTSTANDING_LINE_AMOUNT} as outstanding_amount
-			from {LINES} where {ORDER_TABLE}.name in %(orders)s
+			from {LINES} where {ORDER_TABLE}.name in %(orders)s{lines}
 			order by {ORDER_TABLE}.order_date desc, {ORDER_TABLE}.name desc, {ITEM_TABLE}.idx""",
-			{"orders": orders[start : start + ORDERS_PER_SLICE]},
+			{**values, "orders": orders[start : start + ORDERS_PER_SLICE]},
 			as_dict=True,
 		)
 		if len(rows) > ROW_LIMIT:
