@@ -32,6 +32,16 @@ frappe.ui.form.on("Xero Sales Order", {
 			q.filters.status = "ACTIVE";
 			return q;
 		});
+		// Tracking options of the order's organisation that are active in Xero (an option and its category).
+		const active_tracking = () => {
+			const q = same_organisation();
+			q.filters.is_active = 1;
+			return q;
+		};
+		for (const field of ["tracking_option_1", "tracking_option_2"]) {
+			frm.set_query(field, active_tracking);
+			frm.set_query(field, "items", active_tracking);
+		}
 	},
 	refresh(frm) {
 		xso_invoiced_columns(frm);
@@ -57,7 +67,6 @@ frappe.ui.form.on("Xero Sales Order", {
 		if (can_close && status === "Closed") {
 			frm.add_custom_button(__("Re-open"), () => xso_call(frm, "reopen"));
 		}
-		xso_order_change_buttons(frm);
 		xso_order_change_buttons(frm);
 		xso_render_invoices(frm);
 	},
@@ -276,6 +285,17 @@ function xso_create_invoice_dialog(frm) {
 					{ value: "AUTHORISED", label: __("Approved (AUTHORISED)") },
 				],
 			},
+			{
+				// Xero's CurrencyRate: units of the order's currency per unit of the base currency; empty, Xero
+				// takes its own (XE.com) rate of the invoice's date.
+				fieldname: "currency_rate",
+				fieldtype: "Float",
+				precision: 6,
+				label: __("Exchange Rate (1 {0} = ? {1})", [frm.doc.base_currency, frm.doc.currency]),
+				description: __("Leave empty for Xero's own rate of the invoice's date"),
+				hidden: !(frm.doc.base_currency && frm.doc.currency !== frm.doc.base_currency),
+				onchange: () => refresh_totals(),
+			},
 			{ fieldname: "lines_section", fieldtype: "Section Break" },
 			{
 				fieldname: "lines",
@@ -308,6 +328,7 @@ function xso_create_invoice_dialog(frm) {
 				invoice_date: values.invoice_date,
 				due_date: values.due_date,
 				status: values.status,
+				currency_rate: values.currency_rate || null,
 			}).then((invoice) => {
 				dialog.hide();
 				frappe.show_alert({
@@ -350,6 +371,7 @@ function xso_preview_invoice(frm, dialog, first) {
 			invoice_date: values.invoice_date,
 			due_date: dialog.xso_due_touched ? values.due_date : null,
 			status: first ? null : values.status,
+			currency_rate: values.currency_rate || null,
 		},
 		silent: true,
 		callback(r) {
@@ -366,6 +388,7 @@ function xso_preview_invoice(frm, dialog, first) {
 				<tr><td>${__("Subtotal")}</td><td class="text-right" data-total="subtotal">${fmt(p.subtotal)}</td></tr>
 				<tr><td>${tax_label}</td><td class="text-right" data-total="tax">${fmt(p.total_tax)}</td></tr>
 				<tr><th>${__("Total")} ${xero_sales_orders.escape(p.currency)}</th><th class="text-right" data-total="total">${fmt(p.total)}</th></tr>
+				${p.base_total ? `<tr><td>${__("Total")} ${xero_sales_orders.escape(p.base_currency)}</td><td class="text-right" data-total="base_total">${xero_sales_orders.escape(format_currency(p.base_total, p.base_currency))}</td></tr>` : ""}
 			</table>`);
 		},
 		error(r) {
@@ -439,8 +462,6 @@ function xso_render_invoices(frm) {
 					: "";
 				return `<tr>
 				<td><a href="/app/xero-invoice/${encodeURIComponent(inv.name)}">${esc(inv.name)}</a>${
-					inv.is_deposit ? ` <span class="indicator-pill blue xso-deposit-badge">${__("Deposit")}</span>` : ""
-				}${
 					inv.is_deposit ? ` <span class="indicator-pill blue xso-deposit-badge">${__("Deposit")}</span>` : ""
 				}
 					<div class="small">${links.join(" · ")}</div></td>
