@@ -190,7 +190,10 @@ xero_sales_orders.quotes.dialog = function (defaults = {}) {
 
 frappe.ui.form.on("Xero Sales Order", {
 	refresh(frm) {
-		if (!frm.doc.xero_quote_id || frm.doc.docstatus !== 1) return;
+		if (!frm.doc.xero_quote_id) return;
+		const link = xero_sales_orders.safe_link(frm.doc.xero_quote_url);
+		if (link) frm.add_custom_button(__("View Quote in Xero"), () => window.open(link, "_blank", "noopener"));
+		if (frm.doc.docstatus !== 1) return;
 		// Sending to Xero again is the managers' right (write on Xero Invoice), as retrying a push is.
 		const can_retry = frappe.model.can_write("Xero Invoice");
 		if (can_retry && ["Failed", "Pending"].includes(frm.doc.quote_invoiced)) {
