@@ -112,7 +112,8 @@ def create_contact(connection: str, tenant_id: str, fields: dict, request_id: st
 		throw(str(e), InvalidContactError, title=_("New Xero contact"))
 	remembered_key = f"xso:new-contact:{connection}:{tenant_id}:{request_id}" if request_id else None
 	if remembered_key:
-		remembered = frappe.cache.get_value(remembered_key)
+		# expires=True: read Redis itself (a miss kept in this process's local cache must not hide a later set)
+		remembered = frappe.cache.get_value(remembered_key, expires=True)
 		if remembered and frappe.db.exists(CONTACT, remembered):
 			return {"created": True, "replayed": True, "contact": summary(remembered, org.tenant_name)}
 
