@@ -37,6 +37,12 @@ def preview(sales_order: str, lines=None, options: InvoiceOptions | None = None)
 			}
 			for p in plan.lines
 		],
+		# What the invoice deducts of the order's deposits (negative; positive gives back a voided one's).
+		"deposit_lines": [
+			{"line_amount": d.line_amount, "tax_amount": d.tax_amount, "tax_type": d.tax_type}
+			for d in plan.deposit_lines
+		],
+		"deposit_deducted": sum((d.total(order.line_amount_type) for d in plan.deposit_lines), 0),
 		"subtotal": totals.subtotal,
 		"total_discount": totals.total_discount,
 		"total_tax": totals.total_tax,

@@ -28,17 +28,35 @@ def _money(value):
 
 
 def live_deposit_rows(sales_order: str) -> list:
-	"""The deposit and deduction rows of the order's live invoices."""
-	return frappe.db.sql(
+	"""The deposit and deduction rows of the order's live invoices, and (negated) what credit notes Xero did not
+	refuse and did not void took off those rows: a deposit credited back is no longer deducted, as a voided one."""
+	dead = list(DEAD_INVOICE_STATUSES)
+	rows = frappe.db.sql(
 		"""select item.line_kind, item.account_code, item.tax_type, item.tax_rate, item.line_amount,
 			item.tax_amount, invoice.name as invoice, invoice.invoice_number, invoice.is_deposit
 		from `tabXero Invoice Item` item join `tabXero Invoice` invoice on item.parent = invoice.name
 		where invoice.sales_order = %s and invoice.status not in %s and item.parenttype = 'Xero Invoice'
 			and item.line_kind in %s
 		order by invoice.creation, item.idx""",
-		(sales_order, list(DEAD_INVOICE_STATUSES), [DEPOSIT, DEDUCTION]),
+		(sales_order, dead, [DEPOSIT, DEDUCTION]),
 		as_dict=True,
 	)
+	if not rows:  # no deposit on a live invoice: nothing a credit note could have taken off
+		return rows
+	credited = frappe.db.sql(
+		"""select item.line_kind, credit.account_code, credit.tax_type, credit.tax_rate,
+			-credit.line_amount as line_amount, -credit.tax_amount as tax_amount, invoice.name as invoice,
+			invoice.invoice_number, invoice.is_deposit
+		from `tabXero Credit Note Item` credit
+			join `tabXero Credit Note` note on credit.parent = note.name
+			join `tabXero Invoice Item` item on item.name = credit.invoice_item
+			join `tabXero Invoice` invoice on item.parent = invoice.name
+		where note.sales_order = %s and note.status not in %s and note.push_state != 'Failed'
+			and invoice.status not in %s and item.line_kind in %s""",
+		(sales_order, dead, dead, [DEPOSIT, DEDUCTION]),
+		as_dict=True,
+	)
+	return rows + credited
 
 
 def as_line(row) -> DepositLine:

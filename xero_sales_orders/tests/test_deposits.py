@@ -142,8 +142,12 @@ class TestDeposits(FrappeTestCase):
 		self.assertEqual(order.status, "Open")  # a deposit bills no line
 		self.assertEqual(money(order.outstanding_amount), money(order.grand_total))
 
+		# The Create Invoice dialog's preview shows what the invoice will deduct, and its totals are the invoice's.
+		preview = api.preview_invoice(order.name, [{"item": order.items[0].name, "qty": 3}])
+		self.assertLess(money(preview["deposit_deducted"]), 0)
 		first = api.create_invoice(order.name, [{"item": order.items[0].name, "qty": 3}])
 		self.assert_pushed_with_xeros_totals(first)
+		self.assertEqual(money(preview["total"]), money(first["total"]))
 		[deduction] = [r for r in first["items"] if r["line_kind"] == "Deposit Deduction"]
 		self.assertLess(deduction["line_amount"], 0)
 		self.assertEqual(deduction["account_code"], SANDBOX_DEPOSIT_ACCOUNT)
@@ -219,6 +223,20 @@ class TestDeposits(FrappeTestCase):
 		order.reload()
 		self.assertEqual(money(order.deposit_remaining), 0)
 		self.assert_adds_up_in_xero(order)
+
+	def test_a_deposit_credited_back_in_full_is_no_longer_deducted(self):
+		from xero_sales_orders.api import invoices as invoice_api
+
+		order = self.order([{"item": self.items[0], "qty": 10, "unit_price": 10}])
+		deposit = api.create_deposit(order.name, amount=23)
+		note = invoice_api.credit(deposit["name"])  # the deposit is refunded: a credit note for all of it
+		self.assertEqual(note["push_state"], "Pushed", note.get("last_error"))
+		last = api.create_invoice(order.name)
+		self.assert_pushed_with_xeros_totals(last)
+		self.assertEqual([r["line_kind"] for r in last["items"]], ["Order Line"])
+		self.assertEqual(money(last["total"]), money(order.grand_total))
+		order.reload()
+		self.assertEqual((money(order.deposit_amount), money(order.deposit_remaining)), (0, 0))
 
 	def test_refused_deposits_change_nothing(self):
 		order = self.order([{"item": self.items[0], "qty": 10, "unit_price": 10}])

@@ -385,6 +385,7 @@ function xso_preview_invoice(frm, dialog, first) {
 			const fmt = (v) => xero_sales_orders.escape(format_currency(v, p.currency));
 			const tax_label = p.line_amount_type === "Inclusive" ? __("Includes Tax") : __("Total Tax");
 			area.html(`<table class="table table-sm xso-invoice-totals" style="max-width: 22rem; margin-left: auto">
+				${flt(p.deposit_deducted) ? `<tr><td>${__("Deposit deducted")}</td><td class="text-right" data-total="deposit">${fmt(p.deposit_deducted)}</td></tr>` : ""}
 				<tr><td>${__("Subtotal")}</td><td class="text-right" data-total="subtotal">${fmt(p.subtotal)}</td></tr>
 				<tr><td>${tax_label}</td><td class="text-right" data-total="tax">${fmt(p.total_tax)}</td></tr>
 				<tr><th>${__("Total")} ${xero_sales_orders.escape(p.currency)}</th><th class="text-right" data-total="total">${fmt(p.total)}</th></tr>
