@@ -8,7 +8,7 @@ from frappe.utils import cint
 from xero_sales_orders.api.xero_answers import xero_answers
 from xero_sales_orders.exceptions import throw
 from xero_sales_orders.permissions import require_permission
-from xero_sales_orders.services import import_groups, import_runner
+from xero_sales_orders.services import import_groups, import_runner, quote_import
 from xero_sales_orders.services.import_groups import VIEWS
 from xero_sales_orders.services.import_settings import BATCH
 
@@ -30,6 +30,8 @@ def preview(batch):
 	resumes one that stopped); the batch's status and figures show its progress."""
 	batch = _check(batch)
 	with xero_answers():
+		if quote_import.is_quote_batch(batch):  # Source: Quotes (services/quote_import.py)
+			return quote_import.preview(batch)
 		return import_runner.preview(batch)
 
 
@@ -38,6 +40,8 @@ def start(batch):
 	"""Queues the import of a previewed batch; progress is published to the batch form."""
 	batch = _check(batch)
 	with xero_answers():
+		if quote_import.is_quote_batch(batch):
+			return quote_import.start(batch)
 		return import_runner.start(batch)
 
 
@@ -56,4 +60,6 @@ def groups(batch, view="all", search=None, start=0, page_length=50):
 	if search is not None and not isinstance(search, str):
 		throw(_("search must be text"), frappe.ValidationError)
 	start, page_length = max(cint(start), 0), min(max(cint(page_length), 1), 500)
+	if quote_import.is_quote_batch(batch):
+		return quote_import.page(batch, view, search, start, page_length)
 	return import_groups.page(batch, view, search, start, page_length)

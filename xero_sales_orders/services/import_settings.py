@@ -29,6 +29,7 @@ SETTINGS = (
 	"grouping",
 	"po_pattern",
 	"voided_as_demand",
+	"source",
 )
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 

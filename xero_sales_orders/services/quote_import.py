@@ -41,7 +41,14 @@ from xero_sales_orders.xero.errors import XeroAPIError
 
 BATCH = "Xero Import Batch"
 SOURCE_QUOTES = "Quotes"
-DRAFT, PREVIEWED, IMPORTING, COMPLETED, FAILED = "Draft", "Previewed", "Importing", "Completed", "Failed"
+DRAFT, PREVIEWED, IMPORTING, COMPLETED, FAILED, STOPPED = (
+	"Draft",
+	"Previewed",
+	"Importing",
+	"Completed",
+	"Failed",
+	"Stopped",
+)
 ROWS_FILE = "quotes"  # the preview's rows: a private file attached to the batch
 RUN = "xero_sales_orders.services.quote_import.run"
 PROGRESS_TITLE = "Making orders from Xero quotes"
@@ -120,7 +127,16 @@ def _row(quote: dict, order: str | None, rates: dict, contacts: set) -> dict:
 		"importable": not blocking,
 		"conflict": False,
 		"flags": [{"code": c, "reason": r, "blocking": c != "unknown_contact"} for c, r in flags],
-		"invoices": [],
+		# The quote itself, where an invoice group lists its invoices.
+		"invoices": [
+			{
+				"number": summary["number"],
+				"status": summary["status"],
+				"total": summary["total"],
+				"date": summary["date"],
+				"left_out": None,
+			}
+		],
 		"lines": lines,
 		"subtotal": summary["subtotal"],
 		"total_tax": summary["total_tax"],
@@ -189,7 +205,9 @@ def start(batch_name: str, now: bool = False) -> dict:
 	if batch.status == DRAFT or not batch.previewed_at:
 		throw(_("Preview batch {0} before importing it").format(batch.name), ImportStateError)
 	job = job_id(batch.name)
-	frappe.db.set_value(BATCH, batch.name, {"status": IMPORTING, "error": None, "job_id": job})
+	frappe.db.set_value(
+		BATCH, batch.name, {"status": IMPORTING, "error": None, "job_id": job, "stop_requested": 0}
+	)
 	frappe.db.commit()
 	frappe.enqueue(
 		RUN, queue="long", timeout=3600, job_id=job, deduplicate=True, now=now, batch_name=batch.name
@@ -230,6 +248,9 @@ def run(batch_name: str) -> dict:
 		quote_orders.tax_rates(batch.connection, batch.tenant_id, wanted, sync=True)
 		_progress(batch_name, 0, len(todo))
 		for done, quote in enumerate(todo, start=1):
+			if frappe.db.get_value(BATCH, batch_name, "stop_requested"):  # Stop: Import goes on from here
+				log.append(_("Stopped after {0} orders at {1}").format(created, now_datetime()))
+				return _stopped(batch, log, created)
 			try:
 				order = quote_orders.order_from_quote(
 					batch.connection, batch.tenant_id, quote, import_batch=batch_name, sync=False
@@ -285,7 +306,46 @@ def run(batch_name: str) -> dict:
 		return {"error": message, "created": created}
 
 
+def _stopped(batch, log: list, created: int) -> dict:
+	frappe.db.set_value(
+		BATCH,
+		batch.name,
+		{
+			"status": STOPPED,
+			"stop_requested": 0,
+			"orders_created": frappe.db.count(ORDER, {"import_batch": batch.name}),
+			"import_log": "\n".join(filter(None, [batch.import_log, *log])),
+		},
+		update_modified=False,
+	)
+	frappe.db.commit()
+	frappe.publish_realtime("xero_import_done", {"batch": batch.name}, doctype=BATCH, docname=batch.name)
+	return {"created": created, "stopped": True}
+
+
 # --- the preview's rows ------------------------------------------------------------------------------
+
+
+VIEWS = {
+	"all": lambda row: True,
+	"importable": lambda row: row["importable"] and not row.get("order"),
+	"flagged": lambda row: bool(row["flags"]),
+	"conflicts": lambda row: row["conflict"],
+	"skipped": lambda row: not row["importable"] or bool(row.get("order")),
+}
+
+
+def page(batch_name: str, view: str, search: str | None, start: int, page_length: int) -> dict:
+	"""One page of a quote batch's preview, as ``import_groups.page`` answers for an invoice batch."""
+	wanted = VIEWS.get(view, VIEWS["all"])
+	needle = (search or "").strip().casefold()
+	rows = [
+		r
+		for r in read_rows(batch_name)
+		if wanted(r)
+		and (not needle or needle in str(r["key"]).casefold() or needle in str(r["contact"]).casefold())
+	]
+	return {"total": len(rows), "start": start, "rows": rows[start : start + page_length]}
 
 
 def _file_filters(batch_name: str) -> dict:

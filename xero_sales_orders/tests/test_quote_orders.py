@@ -241,6 +241,29 @@ class TestOrdersFromQuotes(FrappeTestCase):
 			order.xero_quote_url, f"https://go.xero.com/app/{short_code}/quotes/view/{quote['QuoteID']}"
 		)
 
+	def test_the_quotes_tracking_is_the_orders_and_goes_on_its_invoices(self):
+		with self.sandbox.lock:
+			categories = self.sandbox.tenants[self.tenant].tracking_categories.values()
+			category = next(c for c in categories if c["Status"] == "ACTIVE")
+			option = next(o for o in category["Options"] if o["Status"] == "ACTIVE")
+		tracked = {**LINES[0], "Tracking": [{"Name": category["Name"], "Option": option["Name"]}]}
+		quote = self.quote([tracked, dict(LINES[1])])
+		self.assertEqual(quote["LineItems"][0]["Tracking"][0]["TrackingOptionID"], option["TrackingOptionID"])
+		order = self.create(quote)
+		self.assertEqual(
+			[row.tracking_option_1 for row in order.items], [option["TrackingOptionID"].lower(), None]
+		)
+		invoice = self.invoice_everything(order)
+		client = self.xero()
+		try:
+			[in_xero] = list(client.invoices(ids=[invoice["xero_invoice_id"]]))
+		finally:
+			client.close()
+		self.assertEqual(
+			[[t["TrackingOptionID"] for t in line.get("Tracking") or []] for line in in_xero["LineItems"]],
+			[[option["TrackingOptionID"]], []],
+		)
+
 	def test_inclusive_and_notax_quotes_keep_their_amount_type(self):
 		for xero_type, ours in (("INCLUSIVE", "Inclusive"), ("NOTAX", "NoTax")):
 			quote = self.quote(LineAmountTypes=xero_type)

@@ -209,3 +209,17 @@ frappe.ui.form.on("Xero Sales Order", {
 		}
 	},
 });
+
+// An import batch whose Source is Quotes makes an order of each ACCEPTED quote of its dates (and contacts):
+// the invoice statuses and the grouping mean nothing for it, so they are not shown.
+xero_sales_orders.quotes.batch_fields = function (frm) {
+	const invoices = frm.doc.source !== "Quotes";
+	["statuses", "statuses_html", "grouping_section", "grouping", "po_pattern", "voided_as_demand"].forEach(
+		(fieldname) => frm.get_field(fieldname) && frm.toggle_display(fieldname, invoices)
+	);
+};
+
+frappe.ui.form.on("Xero Import Batch", {
+	refresh: (frm) => xero_sales_orders.quotes.batch_fields(frm),
+	source: (frm) => xero_sales_orders.quotes.batch_fields(frm),
+});
