@@ -195,3 +195,21 @@ def test_an_invoice_goes_out_with_the_contacts_theme_else_the_organisations_neve
 	assert choose_theme("gone", "org", status) == ("org", ["gone"])
 	assert choose_theme("gone", "unknown", status) == (None, ["gone", "unknown"])
 	assert choose_theme(None, None, status) == (None, [])
+
+
+def test_imported_lines_of_different_tracking_never_merge_and_keep_xeros_options():
+	from dataclasses import replace
+
+	from tests.test_import_grouping import build, invoice, line
+
+	north, south = ("opt-north",), ("opt-south",)
+	first = invoice(
+		"INV-1", "PO-9", [replace(line(), tracking=north), replace(line(), tracking=south), line()]
+	)
+	second = invoice("INV-2", "PO-9", [replace(line(qty="2"), tracking=north)])
+	[group] = build([first, second])
+	assert sorted((str(order_line.qty), order_line.tracking) for order_line in group.lines) == [
+		("1", ()),
+		("1", south),
+		("3", north),
+	]

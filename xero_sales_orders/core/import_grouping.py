@@ -166,6 +166,7 @@ class SourceLine:
 	line_amount: Decimal
 	tax_amount: Decimal
 	discount_amount: Decimal = ZERO  # Xero's DiscountAmount, when the line was given one
+	tracking: tuple = ()  # the line's TrackingOptionIDs in Xero
 
 	@property
 	def is_text_only(self) -> bool:
@@ -230,6 +231,7 @@ class OrderLine:
 	discount_amount: Decimal = ZERO
 	# True when the amounts are Xero's and not what qty x unit price x discount prices to.
 	carried: bool = False
+	tracking: tuple = ()  # Xero's TrackingOptionIDs of the invoice lines it stands for (all the same)
 
 
 @dataclass
@@ -275,6 +277,7 @@ def merge_key(line: SourceLine, tax_rate: Decimal) -> tuple:
 		line.discount_rate,
 		line.tax_type,
 		tax_rate,
+		tuple(sorted(line.tracking)),  # lines tracked differently stay separate order lines
 	)
 
 
@@ -517,6 +520,7 @@ def _merge_lines(
 						tax_rate=rate,
 						account_code=line.account_code,
 						carried=not exact,
+						tracking=line.tracking,
 					)
 				)
 			order_line = group.lines[position]

@@ -11,6 +11,7 @@ from decimal import Decimal
 from frappe.utils import getdate
 
 from xero_sales_orders.core.import_grouping import SourceInvoice, SourceLine
+from xero_sales_orders.core.tracking import line_option_ids
 from xero_sales_orders.exceptions import (
 	ImportFetchError,
 	ImportRateLimitedError,
@@ -98,6 +99,7 @@ def compact_invoice(raw: dict) -> dict:
 		"paid": _text(raw.get("AmountPaid") or 0),
 		"credited": _text(raw.get("AmountCredited") or 0),
 		"due": _text(raw.get("AmountDue") or 0),
+		"rate": _text(raw.get("CurrencyRate") or ""),  # Xero's CurrencyRate (foreign units per base unit)
 		"lines": [
 			[
 				line.get("ItemCode") or "",
@@ -110,6 +112,7 @@ def compact_invoice(raw: dict) -> dict:
 				_text(line.get("LineAmount") or 0),
 				_text(line.get("TaxAmount") or 0),
 				_text(line.get("DiscountAmount") or 0),
+				list(line_option_ids(line.get("Tracking"))),  # the line's TrackingOptionIDs
 			]
 			for line in raw.get("LineItems") or []
 		],
@@ -117,8 +120,10 @@ def compact_invoice(raw: dict) -> dict:
 
 
 def line_values(values: list) -> list:
-	"""A compact line's ten values (snapshots written before DiscountAmount was kept have nine)."""
-	return [*values, "0"] if len(values) == 9 else values
+	"""A compact line's eleven values (lines stored before DiscountAmount or the tracking was kept have nine
+	or ten)."""
+	values = [*values, "0"] if len(values) == 9 else list(values)
+	return [*values, []] if len(values) == 10 else values
 
 
 def source_invoice(compact: dict) -> SourceInvoice:
@@ -149,8 +154,9 @@ def source_invoice(compact: dict) -> SourceInvoice:
 				line_amount=Decimal(amount),
 				tax_amount=Decimal(tax),
 				discount_amount=Decimal(discount_amount),
+				tracking=tuple(tracking),
 			)
-			for code, description, qty, price, discount, tax_type, account, amount, tax, discount_amount in (
+			for code, description, qty, price, discount, tax_type, account, amount, tax, discount_amount, tracking in (
 				line_values(values) for values in compact["lines"]
 			)
 		),

@@ -16,13 +16,15 @@ import frappe
 from frappe import _
 from frappe.model.naming import set_new_name
 
+from xero_sales_orders.core.currencies import base_amount
 from xero_sales_orders.core.import_grouping import OrderLine, ProposedOrder
 from xero_sales_orders.core.money import EXCLUSIVE, ZERO, round_money, round_qty
-from xero_sales_orders.core.order_status import derive_status
+from xero_sales_orders.core.order_status import derive_status, is_live_invoice
 from xero_sales_orders.services.import_fetch import line_values
 from xero_sales_orders.services.import_lookups import free_invoice_names
 from xero_sales_orders.services.import_sql import bulk_insert, standard_fields
 from xero_sales_orders.services.order_invoicing import INVOICE, ORDER, invoiced_percent
+from xero_sales_orders.services.order_org_settings import base_currency_of
 from xero_sales_orders.xero.parsing import parse_xero_date
 
 
@@ -42,6 +44,9 @@ class OrderWriter:
 		self.items = dict(frappe.get_all("Xero Item", org, ["item_code", "name"], as_list=True))
 		self.taxes = dict(frappe.get_all("Xero Tax Rate", org, ["tax_type", "name"], as_list=True))
 		self.accounts = dict(frappe.get_all("Xero Account", org, ["account_code", "name"], as_list=True))
+		# Xero's tracking of the lines, as the organisation's synced options (named by TrackingOptionID).
+		self.options = set(frappe.get_all("Xero Tracking Option", org, pluck="name"))
+		self.base_currency = base_currency_of(batch.connection, batch.tenant_id)
 		# Derived by refresh_order_invoicing where the order has it.
 		self.credited = frappe.get_meta(ORDER).has_field("credited_amount")
 
@@ -69,6 +74,7 @@ class OrderWriter:
 			order = self._order_row(group, contact_names)
 			rows = [self._order_item_row(order["name"], idx, line) for idx, line in enumerate(group.lines, 1)]
 			paid = credited = ZERO
+			first_invoice = len(invoices)  # this order's invoices are the ones appended from here
 			for invoice_index, source in enumerate(group.invoices):
 				if invoice_index in group.left_out:
 					continue  # voided or deleted, not asked for as demand: not part of the order
@@ -89,6 +95,7 @@ class OrderWriter:
 					paid += Decimal(raw["paid"])
 					credited += Decimal(raw["credited"])
 			self._derive(order, rows, paid, credited)
+			self._base_figures(order, invoices[first_invoice:])
 			orders.append(order)
 			order_items.extend(rows)
 		bulk_insert(ORDER, orders)
@@ -119,6 +126,18 @@ class OrderWriter:
 		if self.credited:
 			order["credited_amount"] = round_money(credited)
 		order["status"] = derive_status(1, False, [(line.qty, line.invoiced_qty) for line in lines])
+
+	def _base_figures(self, order: dict, invoices: list[dict]) -> None:
+		"""The order's total in its organisation's base currency at the rate of its latest live invoice, as
+		``order_org_settings.refresh_base_figures`` derives it."""
+		order["base_currency"] = self.base_currency
+		if self.base_currency and order["currency"] == self.base_currency:
+			order["exchange_rate"], order["base_grand_total"] = 1, order["grand_total"]
+			return
+		rated = [i for i in invoices if is_live_invoice(i["status"]) and i.get("currency_rate")]
+		rate = Decimal(max(rated, key=lambda i: i["name"])["currency_rate"]) if rated else None
+		order["exchange_rate"] = rate or 0
+		order["base_grand_total"] = base_amount(Decimal(order["grand_total"]), rate) if rate else 0
 
 	def _order_row(self, group, contact_names: dict) -> dict:
 		t = group.totals
@@ -177,10 +196,16 @@ class OrderWriter:
 			"invoiced_qty": line.invoiced_qty,
 			"invoiced_amount": ZERO,
 			"invoiced_tax": ZERO,
+			**self._tracking(line.tracking),
 		}
 
+	def _tracking(self, option_ids) -> dict:
+		"""The two tracking fields of a line from Xero's TrackingOptionIDs (only options synced here)."""
+		known = [o for o in option_ids if o in self.options][:2]
+		return {f"tracking_option_{n}": known[n - 1] if len(known) >= n else None for n in (1, 2)}
+
 	def _invoice_item_row(self, raw: dict, line_index: int, values: list, order_row: dict, line) -> dict:
-		code, description, qty, price, discount, tax_type, account, amount, tax, discount_amount = (
+		code, description, qty, price, discount, tax_type, account, amount, tax, discount_amount, tracking = (
 			line_values(values)
 		)
 		return {
@@ -202,6 +227,7 @@ class OrderWriter:
 			"line_amount": amount,
 			"tax_amount": tax,
 			"discount_amount": discount_amount,
+			**self._tracking(tracking),
 		}
 
 	def _order_name(self) -> str:
@@ -242,6 +268,7 @@ class OrderWriter:
 			"amount_paid": raw["paid"],
 			"amount_credited": raw["credited"],
 			"amount_due": raw["due"],
+			"currency_rate": raw.get("rate") or None,
 		}
 
 

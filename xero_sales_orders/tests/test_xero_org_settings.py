@@ -14,10 +14,11 @@ from frappe.utils import getdate, nowdate
 from xero_sales_orders.api import orders as api
 from xero_sales_orders.core.payment_terms import due_date
 from xero_sales_orders.exceptions import InvalidOrderError, InvalidReportFilterError
-from xero_sales_orders.services import invoice_push
+from xero_sales_orders.services import import_runner, invoice_push
 from xero_sales_orders.services.master_sync import sync_connection
+from xero_sales_orders.services.order_invoicing import refresh_order_invoicing
 from xero_sales_orders.tests.factories import make_user
-from xero_sandbox.invoices import render_invoice
+from xero_sandbox.invoices import render_invoice, write_invoice
 from xso_devkit.sandbox import reset_calls, sandbox_calls, start_sandbox, synced_organisation
 
 CONNECTION = "Org Settings Test"
@@ -411,6 +412,88 @@ class TestXeroOrgSettings(FrappeTestCase):
 				{"due_date_type": "DAYSAFTERBILLDATE", "due_days": 30},
 			)
 			frappe.db.commit()
+
+	# --- import -------------------------------------------------------------------------------------
+
+	def test_imported_invoices_bring_their_tracking_and_rate_onto_the_order(self):
+		north, south = self.option("Region", "North"), self.option("Region", "South")
+		contact = frappe.db.get_value("Xero Contact", self.plain, "contact_id")
+		item = frappe.db.get_value("Xero Item", self.items[0], "item_code")
+		po = f"PO-TRK-{uuid.uuid4().hex[:6]}"
+
+		def line(qty, *options):
+			return {
+				"ItemCode": item,
+				"Quantity": qty,
+				"UnitAmount": 10,
+				"AccountCode": "200",
+				"Tracking": [{"TrackingOptionID": o} for o in options],
+			}
+
+		# Two invoices of one PO in USD at Xero's rate 0.6: a North line on each (they merge into one order
+		# line), a South line and an untracked one (each a line of its own, though of the same item and price).
+		with self.sandbox.lock:
+			tenant = self.sandbox.tenants[self.tenant.lower()]
+			for lines in ([line(2, north), line(3, south), line(1)], [line(4, north)]):
+				invoice, problems = write_invoice(
+					tenant,
+					{
+						"Type": "ACCREC",
+						"Contact": {"ContactID": contact},
+						"Reference": po,
+						"Status": "AUTHORISED",
+						"CurrencyCode": "USD",
+						"CurrencyRate": "0.6",
+						"LineItems": lines,
+					},
+					now=self.sandbox.clock.now(),
+					today=getdate(nowdate()),
+					unitdp=4,
+					existing=None,
+					by_app=False,
+				)
+				self.assertEqual(problems, [])
+		batch = frappe.get_doc(
+			{
+				"doctype": "Xero Import Batch",
+				"connection": CONNECTION,
+				"tenant_id": self.tenant,
+				"from_date": getdate(nowdate()) - timedelta(days=1),
+				"to_date": getdate(nowdate()) + timedelta(days=1),
+				"statuses": "AUTHORISED",
+				"contacts": contact,
+			}
+		).insert()
+		frappe.db.commit()
+		import_runner.preview(batch.name, now=True)
+		import_runner.start(batch.name, now=True)
+		[name] = frappe.get_all(
+			"Xero Sales Order", {"import_batch": batch.name, "po_number": po}, pluck="name"
+		)
+		order = frappe.get_doc("Xero Sales Order", name)
+		self.assertEqual(
+			sorted((float(r.qty), r.tracking_option_1 or "", r.tracking_option_2 or "") for r in order.items),
+			sorted([(6.0, north, ""), (3.0, south, ""), (1.0, "", "")]),
+		)
+		invoice_lines = frappe.get_all(
+			"Xero Invoice Item",
+			{"parent": ["in", frappe.get_all("Xero Invoice", {"sales_order": name}, pluck="name")]},
+			["qty", "tracking_option_1"],
+		)
+		self.assertEqual(
+			sorted((float(r.qty), r.tracking_option_1 or "") for r in invoice_lines),
+			sorted([(2.0, north), (3.0, south), (1.0, ""), (4.0, north)]),
+		)
+		self.assertEqual((order.base_currency, Decimal(str(order.exchange_rate))), ("NZD", Decimal("0.6")))
+		self.assertEqual(
+			money(order.base_grand_total), money(Decimal(str(order.grand_total)) / Decimal("0.6"))
+		)
+		# The import's figures are what the order's own refresh derives.
+		before = (order.base_currency, order.exchange_rate, order.base_grand_total)
+		refresh_order_invoicing(name, notify=False)
+		order.reload()
+		self.assertEqual((order.base_currency, order.exchange_rate, order.base_grand_total), before)
+		frappe.db.rollback()
 
 	# --- doors --------------------------------------------------------------------------------------
 
