@@ -235,3 +235,52 @@ def test_only_users_who_may_make_orders_reach_the_quotes(make_user, organisation
 	assert made.status_code == 200, made.text
 	retry = seller.method(f"{API}.retry_quote_invoiced", sales_order=made.json()["message"]["name"])
 	assert retry.status_code == 403  # sending to Xero again is the managers' right
+
+
+def test_a_quotes_batch_makes_the_orders_in_the_background_once(admin, organisation, xero_user):
+	accepted = [xero_user.quote(Date=f"2026-07-{day:02d}") for day in (1, 31)]
+	xero_user.quote(Date="2026-07-15", status="SENT")
+	xero_user.quote(Date="2026-08-01")
+	r = admin.post(
+		admin.resource("Xero Import Batch"),
+		{
+			"connection": organisation["name"],
+			"tenant_id": organisation["tenant_id"],
+			"from_date": "2026-07-01",
+			"to_date": "2026-07-31",
+			"source": "Quotes",
+		},
+	)
+	assert r.status_code == 200, r.text
+	batch = r.json()["data"]["name"]
+	preview = admin.method("xero_sales_orders.api.importing.preview", batch=batch)
+	assert preview.status_code == 200, preview.text
+	assert preview.json()["message"]["summary"]["to_create"] == 2
+	rows = admin.get(
+		"/api/method/xero_sales_orders.api.importing.groups", params={"batch": batch, "view": "importable"}
+	).json()["message"]["rows"]
+	assert {row["quote_id"] for row in rows} == {q["QuoteID"] for q in accepted}
+
+	def run_to_the_end():
+		started = admin.method("xero_sales_orders.api.importing.start", batch=batch)
+		assert started.status_code == 200, started.text
+		deadline = time.time() + 90
+		while time.time() < deadline:
+			doc = admin.get(admin.resource("Xero Import Batch", batch)).json()["data"]
+			if doc["status"] in ("Completed", "Failed"):
+				return doc
+			time.sleep(1)
+		raise AssertionError(f"batch {batch} did not finish: {doc['status']}")
+
+	done = run_to_the_end()
+	assert (done["status"], done["orders_created"]) == ("Completed", 2), done.get("error")
+	made = admin.get(
+		admin.resource(ORDER),
+		params={
+			"filters": f'[["import_batch", "=", "{batch}"]]',
+			"fields": '["xero_quote_id", "grand_total"]',
+		},
+	).json()["data"]
+	assert {m["xero_quote_id"] for m in made} == {q["QuoteID"] for q in accepted}
+	assert sorted(money(m["grand_total"]) for m in made) == sorted(money(q["Total"]) for q in accepted)
+	assert run_to_the_end()["orders_created"] == 2  # again: nothing twice

@@ -307,8 +307,20 @@ class TestOrdersFromQuotes(FrappeTestCase):
 		with self.assertRaisesRegex(QuoteStateError, f"already order {first.name}"):
 			api.create_order(CONNECTION, quote["QuoteID"], self.tenant)
 		self.assertEqual(self.orders(), before)
-		# A cancelled order does not hold the quote: it can be ordered again.
+		# A cancelled order does not hold the quote: it can be ordered again, or its amendment keeps the link.
 		first.cancel()
+		frappe.db.commit()
+		amended = frappe.copy_doc(first)
+		amended.amended_from, amended.docstatus = first.name, 0
+		amended.quote_invoiced = "Done"  # what a request might send: the app's state starts again
+		amended.insert()
+		self.assertEqual(
+			(amended.xero_quote_id, amended.xero_quote_number, amended.quote_invoiced),
+			(quote["QuoteID"], quote["QuoteNumber"], None),
+		)
+		with self.assertRaisesRegex(QuoteStateError, f"already order {amended.name}"):
+			api.create_order(CONNECTION, quote["QuoteID"], self.tenant)
+		amended.delete()
 		frappe.db.commit()
 		self.assertNotEqual(self.create(quote).name, first.name)
 
