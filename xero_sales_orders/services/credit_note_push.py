@@ -41,6 +41,7 @@ from xero_sales_orders.services.push_claims import (
 	claim_documents,
 	due_for_retry,
 	found_under_our_numbers,
+	key_after_failure,
 	record_push,
 	refresh_keys_outside_window,
 	release_claim,
@@ -386,16 +387,13 @@ def _failed(notes, message: str, transient: bool, claim: str | None = None) -> N
 			continue
 		# Once Xero holds it, only the allocation is left, and that is retried.
 		retried = transient or bool(note.xero_credit_note_id)
-		if not retried:
-			# Xero refused it and stored nothing: its key holds that refusal, so a retry (once fixed) gets another.
-			note.idempotency_key = uuid.uuid4().hex
 		record_push(
 			CREDIT_NOTE,
 			note,
 			{
 				"push_state": "Pending" if retried else "Failed",
 				"last_error": message[:1000],
-				"idempotency_key": note.idempotency_key,
+				"idempotency_key": key_after_failure(note, retried),
 				**unclaimed(),
 			},
 			claim,

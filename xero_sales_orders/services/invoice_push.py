@@ -33,10 +33,11 @@ from xero_sales_orders.services.order_invoicing import (
 	with_order_locked,
 )
 from xero_sales_orders.services.push_claims import (
-	RETRY_BACKOFF_SECONDS,
 	batch_key,
 	claim_documents,
+	due_for_retry,
 	found_under_our_numbers,
+	key_after_failure,
 	outside_window,
 	record_push,
 	release_claim,
@@ -218,7 +219,7 @@ def _failed(invoices, message: str, transient: bool, claim: str | None = None) -
 			{
 				"push_state": "Pending" if transient else "Failed",
 				"last_error": message[:1000],
-				"idempotency_key": invoice.idempotency_key,
+				"idempotency_key": key_after_failure(invoice, transient),
 				**_unclaimed(),
 			},
 			claim,
@@ -358,11 +359,5 @@ def retry_pending(connection: str | None = None) -> dict:
 			order_by="creation asc",
 			limit=RETRY_PER_ORGANISATION,
 		)
-		due += [
-			c.name
-			for c in candidates
-			if not c.last_attempt_at
-			or (now - c.last_attempt_at).total_seconds()
-			>= RETRY_BACKOFF_SECONDS[min(c.push_attempts, len(RETRY_BACKOFF_SECONDS) - 1)]
-		]
+		due += due_for_retry(candidates, now)
 	return push_invoices(due) if due else {}

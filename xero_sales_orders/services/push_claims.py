@@ -102,6 +102,15 @@ def refresh_keys_outside_window(documents) -> None:
 			document.idempotency_key = uuid.uuid4().hex  # the old key may be forgotten, or hold an error
 
 
+def key_after_failure(document, transient: bool) -> str:
+	"""The key a failed attempt leaves: the same one while the outcome is unknown (a retry in Xero's window is
+	then replayed, never doubled), a new one after Xero refused the document (it stored nothing, and the old
+	key holds the refusal, which Xero would replay to a retry sent once the cause is fixed)."""
+	if not transient:
+		document.idempotency_key = uuid.uuid4().hex
+	return document.idempotency_key
+
+
 def batch_key(documents) -> str:
 	"""One document's own key; a batch's derived from its documents' keys (a retry of the same batch sends the
 	same key, any other batch another one)."""

@@ -212,6 +212,32 @@ class TestInvoiceActions(FrappeTestCase):
 		invoice_actions.note_pending_history()
 		self.assertEqual(self.calls().get(HISTORY), 7)  # noted once each
 
+	def test_a_refused_invoice_sent_again_once_fixed_is_not_answered_with_the_old_refusal(self):
+		# Xero keeps an Idempotency-Key's answer for minutes: a Failed invoice sent again within them under the
+		# same key would get Xero's old refusal back, however the cause was fixed. A refusal gets a new key.
+		contact_id = frappe.db.get_value("Xero Contact", self.customer, "contact_id")
+		with self.client() as client:
+			client.post(f"/Contacts/{contact_id}", {"Contacts": [{"ContactStatus": "ARCHIVED"}]})
+		try:
+			order = frappe.get_doc(
+				{
+					"doctype": "Xero Sales Order",
+					"customer": self.customer,
+					"po_number": f"PO-{uuid.uuid4().hex[:6]}",
+					"currency": self.currency,
+					"items": [{"item": self.item, "qty": 1, "unit_price": 20}],
+				}
+			).insert()
+			order.submit()
+			frappe.db.commit()
+			refused = orders_api.create_invoice(order.name)
+		finally:
+			with self.client() as client:
+				client.post(f"/Contacts/{contact_id}", {"Contacts": [{"ContactStatus": "ACTIVE"}]})
+		self.assertEqual(refused["push_state"], "Failed")
+		self.assertIn("archived", refused["last_error"])
+		self.assertEqual(orders_api.retry_push(refused["name"])["push_state"], "Pushed")
+
 	def invoice_pending(self):
 		order = frappe.get_doc(
 			{
