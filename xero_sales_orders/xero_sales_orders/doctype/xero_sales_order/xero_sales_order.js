@@ -344,6 +344,18 @@ function xso_create_invoice_dialog(frm) {
 	dialog.fields_dict.status.$input.on("change", () => refresh_totals());
 	// In-place edits of the grid reach the dialog's value on change; typing is caught here too.
 	dialog.fields_dict.lines.$wrapper.on("change", "input", () => refresh_totals());
+	// Frappe's grid moves to the next row on Tab before the typed quantity is taken, and adds an empty row
+	// after the last one: the quantity is taken first (capture phase), and Tab on the last row adds nothing.
+	dialog.fields_dict.lines.$wrapper.get(0).addEventListener(
+		"keydown",
+		(e) => {
+			if (e.key !== "Tab" || !e.target.matches('input[data-fieldname="qty"]')) return;
+			$(e.target).trigger("change");
+			const row = $(e.target).closest(".grid-row").attr("data-idx");
+			if (cint(row) === (dialog.get_value("lines") || []).length) e.stopPropagation();
+		},
+		true
+	);
 	dialog.show();
 	xso_preview_invoice(frm, dialog, true);
 }
@@ -396,7 +408,9 @@ function xso_preview_invoice(frm, dialog, first) {
 			if (asked !== dialog.xso_preview_seq) return;
 			let message = __("The invoice cannot be priced");
 			try {
-				const messages = JSON.parse((r && r._server_messages) || "[]");
+				// Frappe hands a 417 answer's body here, and the request itself for other refusals (409, 400).
+				const body = (r && r.responseJSON) || r || {};
+				const messages = JSON.parse(body._server_messages || "[]");
 				if (messages.length) message = JSON.parse(messages[0]).message || message;
 			} catch (e) {
 				// keep the general message
