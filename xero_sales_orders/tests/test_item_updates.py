@@ -144,6 +144,21 @@ class TestItemUpdates(FrappeTestCase):
 		self.assertEqual(changed.status, "Fully Invoiced")
 		self.assert_invoices_add_up(changed)
 
+	def test_the_timeline_shows_texts_as_text(self):
+		order = self.order()
+		hostile = '<img src=x onerror="alert(1)">'
+		api.update_items(
+			order.name,
+			[*lines_of(order), {"description": hostile, "item_code": hostile, "qty": 1, "unit_price": 1}],
+		)
+		[content] = frappe.get_all(
+			"Comment",
+			{"reference_name": order.name, "content": ["like", "Items updated%"]},
+			pluck="content",
+		)
+		self.assertNotIn("<img", content)
+		self.assertIn("&lt;img", content)
+
 	def test_a_quantity_down_to_what_is_invoiced_fully_invoices_the_order_to_the_cent(self):
 		order = self.order([{"item": self.items[0], "qty": 3, "unit_price": 0.3333}])
 		line = order.items[0].name
