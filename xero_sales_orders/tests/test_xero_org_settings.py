@@ -309,6 +309,13 @@ class TestXeroOrgSettings(FrappeTestCase):
 		order = self.order(currency="USD")
 		order.reload()  # a foreign-currency order has no Xero rate before Xero has priced one of its invoices
 		self.assertEqual((order.base_currency, order.exchange_rate, order.base_grand_total), ("NZD", 0, 0))
+		# The Create Invoice dialog's preview shows the invoice's total in NZD at the rate given.
+		preview = api.preview_invoice(
+			order.name, [{"item": order.items[0].name, "qty": 1}], currency_rate="0.5"
+		)
+		self.assertEqual(
+			(preview["base_currency"], money(preview["base_total"])), ("NZD", money(preview["total"] * 2))
+		)
 		given = api.create_invoice(
 			order.name, [{"item": order.items[0].name, "qty": 1}], currency_rate="0.6125"
 		)
