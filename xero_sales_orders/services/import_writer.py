@@ -120,6 +120,7 @@ class OrderWriter:
 		grand_total = round_money(order["grand_total"])
 		lines = [frappe._dict(qty=row["qty"], invoiced_qty=row["invoiced_qty"]) for row in rows]
 		order["invoiced_amount"] = invoiced_total
+		order["invoiced_tax"] = sum((row["invoiced_tax"] for row in rows), ZERO)
 		order["outstanding_amount"] = grand_total - invoiced_total
 		order["per_invoiced"] = invoiced_percent(frappe._dict(items=lines), grand_total, invoiced_total)
 		order["paid_amount"] = round_money(paid)

@@ -272,7 +272,7 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 	by_row = {s.sales_order_item: s for s in sums}
 	returned = returned_by_line(order.name)
 
-	invoiced_total = ZERO
+	invoiced_total = invoiced_tax_total = ZERO
 	for row in order.items:
 		s = by_row.get(row.name) or {}
 		r = returned.get(row.name) or {}
@@ -293,6 +293,7 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 				row.doctype, row.name, {k: flt(v, 9) for k, v in changed.items()}, update_modified=False
 			)
 		invoiced_total += invoiced_amount + (invoiced_tax if order.line_amount_type == "Exclusive" else ZERO)
+		invoiced_tax_total += invoiced_tax
 
 	paid, credited = frappe.db.sql(
 		"""select coalesce(sum(amount_paid), 0), coalesce(sum(amount_credited), 0) from `tabXero Invoice`
@@ -303,6 +304,7 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 	order.paid_amount = money(paid)
 	order.credited_amount = money(credited)
 	order.invoiced_amount = invoiced_total
+	order.invoiced_tax = invoiced_tax_total  # the lines' sum, so reports need not read every line
 	order.outstanding_amount = grand_total - invoiced_total
 	order.per_invoiced = invoiced_percent(order, grand_total, invoiced_total)
 	order.set_status()
@@ -311,6 +313,7 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 		order.name,
 		{
 			"invoiced_amount": flt(order.invoiced_amount, 2),
+			"invoiced_tax": flt(order.invoiced_tax, 2),
 			"outstanding_amount": flt(order.outstanding_amount, 2),
 			"per_invoiced": order.per_invoiced,
 			"paid_amount": flt(order.paid_amount, 2),

@@ -14,6 +14,7 @@ from xero_sales_orders.exceptions import (
 	InvalidInvoiceRequestError,
 	throw,
 )
+from xero_sales_orders.services.reporting import add_order_book_indexes
 
 
 class XeroInvoice(Document):
@@ -114,3 +115,4 @@ def on_doctype_update():
 	frappe.db.add_unique(
 		"Xero Invoice", ["tenant_id", "invoice_number"], "unique_invoice_number_per_organisation"
 	)
+	add_order_book_indexes("Xero Invoice")

@@ -23,6 +23,7 @@ from xero_sales_orders.services.master_lookups import item_line_defaults, starti
 from xero_sales_orders.services.order_invoicing import has_live_invoices, qty
 from xero_sales_orders.services.order_org_settings import apply_tracking, base_figures, validate_currency
 from xero_sales_orders.services.organisation_profile import seller
+from xero_sales_orders.services.reporting import add_order_book_indexes
 
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # The Xero quote an order was made from (services.quote_orders) and its INVOICED state in Xero
@@ -42,6 +43,7 @@ DERIVED_FIELDS = (
 	"status",
 	"is_closed",
 	"invoiced_amount",
+	"invoiced_tax",
 	"outstanding_amount",
 	"per_invoiced",
 	"paid_amount",
@@ -260,7 +262,7 @@ class XeroSalesOrder(Document):
 			row.invoiced_qty = row.invoiced_amount = row.invoiced_tax = 0
 			row.outstanding_qty = row.qty
 			row.outstanding_amount = row.line_amount
-		self.invoiced_amount = self.paid_amount = self.credited_amount = ZERO
+		self.invoiced_amount = self.invoiced_tax = self.paid_amount = self.credited_amount = ZERO
 		self.outstanding_amount = self.grand_total
 		self.per_invoiced = 0
 		self.deposit_amount = self.deposit_paid = self.deposit_deducted = self.deposit_remaining = ZERO
@@ -328,3 +330,8 @@ def _differs(doc, stored, fieldname: str) -> bool:
 	if fieldtype in ("Float", "Currency", "Percent"):
 		return flt(value, 9) != flt(before, 9)
 	return cstr(value) != cstr(before)
+
+
+def on_doctype_update():
+	# The order book's indexes (services.reporting.ORDER_BOOK_INDEXES), for a new site's table too.
+	add_order_book_indexes("Xero Sales Order")

@@ -26,19 +26,42 @@ LINES = f"""{ORDER_TABLE} join {ITEM_TABLE} on {ITEM_TABLE}.parent = {ORDER_TABL
 	and {ITEM_TABLE}.parenttype = 'Xero Sales Order' and {ITEM_TABLE}.parentfield = 'items'"""
 
 
+# The sums of all of an order's lines, from the order's own figures (read from one index instead of a million
+# lines): its lines' amounts add up to its subtotal (its total, tax included, for Inclusive amounts), what is
+# invoiced of them to its invoiced amount less the invoiced tax where tax is added on top (Exclusive), and each
+# line's outstanding amount is its amount less what is invoiced of it (core.pricing.totals and
+# refresh_order_invoicing, which every writer of these figures follows).
+LINES_ORDERED = f"""(case when {ORDER_TABLE}.line_amount_type = 'Inclusive' then {ORDER_TABLE}.grand_total
+	else {ORDER_TABLE}.subtotal end)"""
+LINES_INVOICED = f"""({ORDER_TABLE}.invoiced_amount
+	- case when {ORDER_TABLE}.line_amount_type = 'Exclusive' then {ORDER_TABLE}.invoiced_tax else 0 end)"""
+
+
 def execute(filters=None):
 	filters = parse_filters(filters)
 	where, values = order_conditions(filters)
 	lines = f" and {tracked_line()}" if filters.tracking_option else ""  # only the lines with the option
 	rows = page_of_lines(where, values, lines)
-	summary = currency_summary(
-		f"""sum({ITEM_TABLE}.line_amount) as ordered, sum({ITEM_TABLE}.invoiced_amount) as invoiced,
-			sum({OUTSTANDING_LINE_AMOUNT}) as outstanding""",
-		LINES,
-		where + lines,
-		values,
-		{"ordered": _("Ordered"), "invoiced": _("Invoiced"), "outstanding": _("Outstanding")},
-	)
+	labels = {"ordered": _("Ordered"), "invoiced": _("Invoiced"), "outstanding": _("Outstanding")}
+	if lines:  # some lines of an order only: summed line by line
+		summary = currency_summary(
+			f"""sum({ITEM_TABLE}.line_amount) as ordered, sum({ITEM_TABLE}.invoiced_amount) as invoiced,
+				sum({OUTSTANDING_LINE_AMOUNT}) as outstanding""",
+			LINES,
+			where + lines,
+			values,
+			labels,
+		)
+	else:  # every line of each matching order: its sums follow from the order's own figures
+		summary = currency_summary(
+			f"""sum({LINES_ORDERED}) as ordered, sum({LINES_INVOICED}) as invoiced,
+				sum(case when {ORDER_TABLE}.status = 'Closed' then 0 else {LINES_ORDERED} - {LINES_INVOICED} end)
+				as outstanding""",
+			ORDER_TABLE,
+			where,
+			values,
+			labels,
+		)
 	# Customer names, references and descriptions are text, never formulas, on screen and in the export.
 	return columns(), neutralise_rows(rows[:ROW_LIMIT]), limit_message(len(rows)), None, summary
 
