@@ -219,6 +219,8 @@ def run(
 			xero_calls=calls["total"],
 			xero_calls_preview=preview_calls,
 			calls_by_endpoint=calls["by_endpoint"],
+			calls_rejected={k: v for k, v in (calls.get("rejected") or {}).items() if v},
+			log=batch.import_log,
 			pages_fetched=batch.pages_fetched,
 			preview_seconds=round(preview_seconds, 2),
 			import_seconds=round(total_seconds - preview_seconds, 2),
@@ -231,11 +233,13 @@ def run(
 			f"xero import: {results['invoices']} invoices, {results['groups']} groups -> "
 			f"{results['orders_created']} orders ({results['status']}"
 			f"{': ' + results['error'] if results['error'] else ''})\n"
-			f"  Xero calls: {results['xero_calls']} ({preview_calls} in the preview) {results['calls_by_endpoint']}\n"
+			f"  Xero calls: {results['xero_calls']} ({preview_calls} in the preview, {results['pages_fetched']} pages; "
+			f"refused by Xero's limits: {results['calls_rejected']}) {results['calls_by_endpoint']}\n"
 			f"  preview {results['preview_seconds']} s + import {results['import_seconds']} s = "
 			f"{results['total_seconds']} s end to end (Xero's rate limits {'on' if rate_limits else 'off'})\n"
 			f"  worker's peak memory {results['peak_mb']} MB (preview {results['peak_mb_preview']} MB; "
-			f"{results['rss_mb_before']} MB resident before the jobs)"
+			f"{results['rss_mb_before']} MB resident before the jobs)\n"
+			f"  the batch's log: {(batch.import_log or '').replace(chr(10), '; ')}"
 		)
 		results.update(page_timings(batch.name))
 		print(

@@ -8,6 +8,8 @@ from the last one's second on (``xero.paging``), so 10,000 invoices cost 10 or 1
 
 from decimal import Decimal
 
+import frappe
+from frappe import _
 from frappe.utils import getdate
 
 from xero_sales_orders.core.import_grouping import SourceInvoice, SourceLine
@@ -26,8 +28,13 @@ from xero_sales_orders.exceptions import (
 	XeroUnreachableError,
 	answer_for,
 	keep_retry_after,
+	throw,
 )
 from xero_sales_orders.services.import_settings import contact_ids
+from xero_sales_orders.services.xero_clients import shared_rate_limiter
+from xero_sales_orders.services.xero_endpoints import CONNECTION, endpoints
+from xero_sales_orders.services.xero_tokens import ensure_usable
+from xero_sales_orders.xero.client import XeroClient
 from xero_sales_orders.xero.paging import ORDER, Cursor, next_cursor
 from xero_sales_orders.xero.parsing import parse_xero_date
 
@@ -163,13 +170,13 @@ def source_invoice(compact: dict) -> SourceInvoice:
 	)
 
 
-def fetch_page(client, batch, cursor: Cursor) -> tuple[list[dict], dict, Cursor]:
-	"""One page of the batch's invoices at ``cursor``: the compact invoices, Xero's pagination and the cursor
-	of the next page."""
+def fetch_page(client, statuses: list[str], where: str, cursor: Cursor) -> tuple[list[dict], dict, Cursor]:
+	"""One page of invoices at ``cursor``: the compact invoices, Xero's pagination and the cursor of the next
+	page. Touches nothing of Frappe (the preview calls it from its fetching thread)."""
 	records, pagination = client.invoice_page(
 		cursor.page,
-		statuses=batch.statuses.split(","),
-		where=where_clause(batch),
+		statuses=statuses,
+		where=where,
 		order=ORDER,
 		modified_since=cursor.since,
 		page_size=PAGE_SIZE,
@@ -179,4 +186,36 @@ def fetch_page(client, batch, cursor: Cursor) -> tuple[list[dict], dict, Cursor]
 		[compact_invoice(raw) for raw in records],
 		pagination,
 		next_cursor(cursor, updated, pagination, PAGE_SIZE),
+	)
+
+
+class TokenRejected(Exception):
+	"""Xero refused the fetching thread's access token: the preview refreshes it and goes on."""
+
+
+def thread_client(batch, token: str, figures: dict) -> XeroClient:
+	"""A client of the batch's organisation for a thread that may not touch Frappe: the access token is the one
+	given (a 401 raises ``TokenRejected`` instead of refreshing it), the shared rate limiter is made here, and
+	Xero's rate figures go to ``figures`` for the caller to keep."""
+	conn = frappe.get_doc(CONNECTION, batch.connection)
+	ensure_usable(batch.connection, conn.status)
+	if batch.tenant_id not in {t.tenant_id for t in conn.tenants}:
+		throw(
+			_("Organisation {0} is not part of Xero Connection {1}").format(
+				batch.tenant_id, batch.connection
+			),
+			frappe.ValidationError,
+		)
+
+	def access_token(force_refresh: bool) -> str:
+		if force_refresh:
+			raise TokenRejected(token)
+		return token
+
+	return XeroClient(
+		endpoints(conn),
+		batch.tenant_id,
+		access_token,
+		rate_limiter=shared_rate_limiter(),
+		on_rate_figures=figures.update,
 	)

@@ -14,6 +14,8 @@ Progress goes to the batch form (``frappe.publish_progress``) and onto the batch
 """
 
 import json
+import queue
+import threading
 import time
 
 import frappe
@@ -29,7 +31,13 @@ from xero_sales_orders.core.import_grouping import (
 	stream_proposed_orders,
 )
 from xero_sales_orders.services import import_groups, import_staging
-from xero_sales_orders.services.import_fetch import fetch_page, source_invoice
+from xero_sales_orders.services.import_fetch import (
+	TokenRejected,
+	fetch_page,
+	source_invoice,
+	thread_client,
+	where_clause,
+)
 from xero_sales_orders.services.import_lookups import imported_invoices, taken_numbers, tax_rates, text_limits
 from xero_sales_orders.services.import_runner import (
 	check_stop,
@@ -40,7 +48,8 @@ from xero_sales_orders.services.import_runner import (
 )
 from xero_sales_orders.services.import_settings import BATCH, PREVIEWED
 from xero_sales_orders.services.import_sql import delete_batch_rows
-from xero_sales_orders.services.xero_clients import client_for
+from xero_sales_orders.services.xero_clients import rate_figures_key
+from xero_sales_orders.services.xero_tokens import get_access_token
 from xero_sales_orders.xero.errors import XeroRateLimitError
 from xero_sales_orders.xero.paging import Cursor
 
@@ -70,10 +79,19 @@ def run_preview(batch_name: str) -> dict:
 		if state.get("fresh") or state.get("settings") != settings_signature(batch):
 			state = _start_over(batch)
 		cursor = Cursor.from_json(state.get("cursor"))
+		log = []
 		if not cursor.done:
+			started = time.monotonic()
 			_fetch(batch, state, cursor)
+			fetched = frappe.db.get_value(BATCH, batch_name, ["invoices_fetched", "pages_fetched"])
+			log.append(
+				_("{0} invoices fetched from Xero in {1} pages, {2:.0f} s").format(
+					fetched[0], fetched[1], time.monotonic() - started
+				)
+			)
+		started = time.monotonic()
 		_group(batch)
-		return _finish(batch_name)
+		return _finish(batch_name, log, time.monotonic() - started)
 	except Exception as e:
 		return record_end(batch_name, e, "preview")
 
@@ -103,59 +121,134 @@ def _start_over(batch) -> dict:
 
 
 def _fetch(batch, state: dict, cursor: Cursor) -> None:
+	"""Stores page after page while a thread fetches the next one (Xero's answer overlaps the storing of the
+	page before). Only the thread calls Xero and only this one touches the database; the cursor committed
+	with each page is the next page's, so a stop or a crash at most loses a page fetched ahead, never
+	stored, which the resumed fetch asks for again."""
 	pattern = compile_po_pattern(batch.po_pattern) if batch.grouping == GROUP_BY_PATTERN else None
 	pages, total = batch.pages_fetched or 0, batch.invoices_total or 0
-	client = client_for(batch.connection, batch.tenant_id)
-	try:
-		while not cursor.done:
-			check_stop(batch.name)
-			invoices, pagination, following = _page(client, batch, cursor)
-			import_staging.store_page(
-				batch.name, invoices, group_ids([_Reference(i) for i in invoices], batch.grouping, pattern)
-			)
-			pages += 1
-			if cursor.since is None and cursor.page == 1:
-				total = pagination.get("itemCount") or len(invoices)
-			cursor = following
-			fetched = import_staging.stored_count(batch.name)
-			total = max(total, fetched)
-			state["cursor"] = cursor.to_json()
-			frappe.db.set_value(
-				BATCH,
-				batch.name,
-				{
-					"fetch_cursor": json.dumps(state),
-					"pages_fetched": pages,
-					"invoices_fetched": fetched,
-					"invoices_total": total,
-				},
-				update_modified=False,
-			)
-			frappe.db.commit()
-			publish(
-				batch.name,
-				_(FETCH_TITLE),
-				fetched,
-				total,
-				_("{0} of {1} invoices ({2} pages)").format(fetched, total, pages),
-			)
-	finally:
-		client.close()
-
-
-def _page(client, batch, cursor: Cursor):
-	"""One page; while Xero's (or the shared limiter's) minute limit holds it back, waits and asks again."""
-	waited = 0.0
-	while True:
+	statuses, where = batch.statuses.split(","), where_clause(batch)
+	while not cursor.done:
+		fetcher = _Fetcher(batch, statuses, where, cursor)
 		try:
-			return fetch_page(client, batch, cursor)
-		except XeroRateLimitError as e:
-			if e.problem == "day" or waited >= MAX_LIMIT_WAIT:
-				raise
-			pause = min(max(e.retry_after or 5.0, 1.0), 60.0)
-			time.sleep(pause)
-			waited += pause
-			check_stop(batch.name)
+			for page_cursor, invoices, pagination, following in fetcher.pages():
+				import_staging.store_page(
+					batch.name,
+					invoices,
+					group_ids([_Reference(i) for i in invoices], batch.grouping, pattern),
+				)
+				pages += 1
+				if page_cursor.since is None and page_cursor.page == 1:
+					total = pagination.get("itemCount") or len(invoices)
+				cursor = following
+				fetched = import_staging.stored_count(batch.name)
+				total = max(total, fetched)
+				state["cursor"] = cursor.to_json()
+				frappe.db.set_value(
+					BATCH,
+					batch.name,
+					{
+						"fetch_cursor": json.dumps(state),
+						"pages_fetched": pages,
+						"invoices_fetched": fetched,
+						"invoices_total": total,
+					},
+					update_modified=False,
+				)
+				frappe.db.commit()
+				fetcher.keep_figures()
+				publish(
+					batch.name,
+					_(FETCH_TITLE),
+					fetched,
+					total,
+					_("{0} of {1} invoices ({2} pages)").format(fetched, total, pages),
+				)
+				check_stop(batch.name)
+		except TokenRejected:
+			# The token expired or was rotated while the thread fetched: a fresh one, then on from the cursor.
+			get_access_token(batch.connection, force_refresh=True, rejected_token=fetcher.token)
+			frappe.db.commit()
+		finally:
+			fetcher.close()
+
+
+class _Fetcher:
+	"""The thread that asks Xero for the pages, one ahead of the one being stored."""
+
+	def __init__(self, batch, statuses: list[str], where: str, cursor: Cursor):
+		self.batch_name, self.connection = batch.name, batch.connection
+		self.token = get_access_token(batch.connection)
+		self.figures: dict = {}
+		self.client = thread_client(batch, self.token, self.figures)
+		self.statuses, self.where, self.start = statuses, where, cursor
+		self.queue: queue.Queue = queue.Queue(maxsize=1)
+		# The thread asks for a page only once the page before has been taken: one page ahead, never more.
+		self.taken = threading.Semaphore(1)
+		self.stopping = threading.Event()
+		self.thread = threading.Thread(target=self._run, name=f"xero-fetch-{batch.name}", daemon=True)
+		self.thread.start()
+
+	def _run(self) -> None:
+		cursor = self.start
+		try:
+			while not cursor.done and self._may_ask():
+				invoices, pagination, following = self._page(cursor)
+				self._put((cursor, invoices, pagination, following))
+				cursor = following
+			self._put(None)
+		except BaseException as e:  # handed to the storing thread, which raises it
+			self._put(e)
+
+	def _may_ask(self) -> bool:
+		while not self.stopping.is_set():
+			if self.taken.acquire(timeout=0.5):
+				return not self.stopping.is_set()
+		return False
+
+	def _put(self, item) -> None:
+		while not self.stopping.is_set():
+			try:
+				self.queue.put(item, timeout=0.5)
+				return
+			except queue.Full:
+				continue
+
+	def _page(self, cursor: Cursor):
+		"""One page; while Xero's (or the shared limiter's) minute limit holds it back, waits and asks again."""
+		waited = 0.0
+		while True:
+			try:
+				return fetch_page(self.client, self.statuses, self.where, cursor)
+			except XeroRateLimitError as e:
+				if e.problem == "day" or waited >= MAX_LIMIT_WAIT or self.stopping.is_set():
+					raise
+				pause = min(max(e.retry_after or 5.0, 1.0), 60.0)
+				self.stopping.wait(pause)
+				waited += pause
+
+	def pages(self):
+		while True:
+			item = self.queue.get()
+			self.taken.release()
+			if item is None:
+				return
+			if isinstance(item, BaseException):
+				raise item
+			yield item
+
+	def keep_figures(self) -> None:
+		"""Xero's last rate figures, for the connection's health (as every other client keeps them)."""
+		if self.figures:
+			frappe.cache.set_value(
+				rate_figures_key(self.connection),
+				{**self.figures, "at": now_datetime().isoformat(sep=" ", timespec="seconds")},
+			)
+
+	def close(self) -> None:
+		self.stopping.set()
+		self.thread.join(timeout=120)
+		self.client.close()
 
 
 def _group(batch) -> None:
@@ -218,8 +311,14 @@ def _store(batch_name: str, groups: list, grouped: int, fetched: int) -> int:
 	return grouped
 
 
-def _finish(batch_name: str) -> dict:
+def _finish(batch_name: str, log: list[str], grouping_seconds: float) -> dict:
 	summary = import_groups.summary(batch_name)
+	log.append(
+		_("{0} invoices grouped into {1} proposed orders in {2:.0f} s, previewed at {3}").format(
+			summary["invoices"], summary["groups"], grouping_seconds, now_datetime()
+		)
+	)
+	previous = frappe.db.get_value(BATCH, batch_name, "import_log")
 	frappe.db.set_value(
 		BATCH,
 		batch_name,
@@ -233,6 +332,7 @@ def _finish(batch_name: str) -> dict:
 			"skipped_count": summary["skipped"],
 			"conflicts_count": summary["conflicts"],
 			"previewed_at": now_datetime(),
+			"import_log": "\n".join(filter(None, [previous, *log])),
 		},
 	)
 	frappe.db.commit()

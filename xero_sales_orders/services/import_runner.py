@@ -61,7 +61,7 @@ from xero_sales_orders.services.xero_tokens import ensure_usable
 from xero_sales_orders.xero.errors import XeroAPIError
 
 # Groups per transaction: a crash loses at most this many orders' work, each commit costs little.
-CHUNK = 250
+CHUNK = 500
 PROGRESS_TITLE = "Importing Xero invoices"
 # The background jobs (frappe.enqueue's method paths). Jobs queued before the import was split name
 # xero_sales_orders.services.importing.run_import: patches/v1/requeue_import_jobs.py queues them again here.

@@ -14,7 +14,8 @@ from decimal import Decimal
 
 import frappe
 from frappe import _
-from frappe.model.naming import set_new_name
+from frappe.model.base_document import get_controller
+from frappe.model.naming import BRACED_PARAMS_PATTERN, getseries, parse_naming_series, set_new_name
 
 from xero_sales_orders.core.currencies import base_amount
 from xero_sales_orders.core.import_grouping import OrderLine, ProposedOrder
@@ -29,9 +30,11 @@ from xero_sales_orders.xero.parsing import parse_xero_date
 
 
 def row_name() -> str:
-	"""A child row's name: ten random hex characters, as Frappe names child rows (``frappe.generate_hash``),
-	drawn in one call instead of hashing the time and a random string for each of a chunk's thousands of rows."""
-	return secrets.token_hex(5)
+	"""A child row's name: twenty random hex characters. Frappe names child rows with ten
+	(``frappe.generate_hash(length=10)``), 40 bits: among the million rows an import of 100,000 invoices
+	writes, two would share one about half the time (the benchmark met it: a duplicate primary key); 80 bits
+	never will."""
+	return secrets.token_hex(10)
 
 
 class OrderWriter:
@@ -62,6 +65,7 @@ class OrderWriter:
 			)
 		)
 		orders, order_items, invoices, invoice_items = [], [], [], []
+		self.order_names = iter(reserve_order_names(len(groups)))
 		self.names = free_invoice_names(
 			[
 				source.number
@@ -144,7 +148,7 @@ class OrderWriter:
 		t = group.totals
 		return {
 			**self.standard,
-			"name": self._order_name(),
+			"name": next(self.order_names),
 			"docstatus": 1,
 			"customer": group.contact_id,
 			"customer_name": contact_names.get(group.contact_id) or group.contact_name,
@@ -231,12 +235,6 @@ class OrderWriter:
 			**self._tracking(tracking),
 		}
 
-	def _order_name(self) -> str:
-		# The order's own naming rule (its series), so imported orders number like the others.
-		doc = frappe.new_doc(ORDER)
-		set_new_name(doc)
-		return doc.name
-
 	def _invoice_row(self, raw: dict, order_name: str, group) -> dict:
 		return {
 			**self.standard,
@@ -271,6 +269,61 @@ class OrderWriter:
 			"amount_due": raw["due"],
 			"currency_rate": raw.get("rate") or None,
 		}
+
+
+def reserve_order_names(count: int) -> list[str]:
+	"""``count`` names by the order's own naming rule (its series), so imported orders number like the others.
+
+	When the rule is the doctype's ``format:`` with one series in it (``XSO-{#####}``) and nothing else names
+	orders (no Document Naming Rule, no ``autoname`` in the controller), the first number is taken as Frappe
+	takes every one (``getseries``, which locks the series' row until the chunk commits) and the series is
+	advanced past the other ``count - 1`` in one statement: one round trip for a chunk, not two per order
+	(10,000 invoices: 3.5 of the import's 10.6 s went to naming 2,500 orders one by one). Otherwise each
+	order is named by Frappe's ``set_new_name``.
+	"""
+	if count <= 0:
+		return []
+	template = _series_template()
+	if template is None:
+		names = []
+		for _ in range(count):
+			doc = frappe.new_doc(ORDER)
+			set_new_name(doc)
+			names.append(doc.name)
+		return names
+	brace = BRACED_PARAMS_PATTERN.search(template).group()
+	hashes = brace[1:-1]
+	taken = {}
+
+	def first_of_block(key: str, digits: int) -> str:
+		first = int(getseries(key, digits))
+		if count > 1:
+			frappe.db.sql(
+				"update `tabSeries` set `current` = `current` + %s where `name` = %s", (count - 1, key)
+			)
+		taken.update(first=first, digits=digits)
+		return str(first).zfill(digits)
+
+	parse_naming_series([hashes], number_generator=first_of_block)
+	first, digits = taken["first"], taken["digits"]
+	return [template.replace(brace, str(number).zfill(digits)) for number in range(first, first + count)]
+
+
+def _series_template() -> str | None:
+	"""The order's ``format:`` template when its only part that varies is one series, else None."""
+	autoname = frappe.get_meta(ORDER).autoname or ""
+	if not autoname.startswith("format:"):
+		return None
+	template = autoname[len("format:") :]
+	params = BRACED_PARAMS_PATTERN.findall(template)
+	if len(params) != 1 or not set(params[0][1:-1]) == {"#"}:
+		return None
+	controller = get_controller(ORDER)
+	if hasattr(controller, "autoname") or hasattr(controller, "before_naming"):
+		return None
+	if frappe.get_all("Document Naming Rule", {"document_type": ORDER, "disabled": 0}, limit=1):
+		return None
+	return template
 
 
 def _naive_utc(value: str):

@@ -353,14 +353,16 @@ class TestXeroImportBatch(FrappeTestCase):
 			batch.reload()
 			self.assertEqual((batch.status, batch.pages_fetched), ("Stopped", 2))
 			self.assertFalse(batch.previewed_at or batch.stop_requested)
-			self.assertEqual(sandbox_calls(self.sandbox)["total"], 2)
+			# Two pages stored; the fetching thread may have asked for the third (one page ahead, never more).
+			self.assertIn(sandbox_calls(self.sandbox)["total"], (2, 3))
 			# Two pages of 10, the second from the first one's last second on: 19 invoices, or 20.
 			self.assertIn(import_staging.stored_count(batch.name), (19, 20))
 			self.assertEqual(batch.invoices_fetched, import_staging.stored_count(batch.name))
 			with self.assertRaisesRegex(ImportStateError, "Preview"):
 				import_runner.start(batch.name)
 
-			# Preview again goes on from the third page: the calls the uninterrupted preview made after its second.
+			# Preview again goes on from the third page (what was stored is not asked for again): the calls the
+			# uninterrupted preview made after its second.
 			reset_calls(self.sandbox)
 			self.assertTrue(import_runner.preview(batch.name, now=True)["resumed"])
 			calls = sandbox_calls(self.sandbox)
