@@ -73,11 +73,20 @@ UPDATED = (
 )
 
 
+def group_rows(batch_name: str, groups: list[ProposedOrder]) -> list[dict]:
+	standard = standard_fields()
+	return [group_row(batch_name, group, standard) for group in groups]
+
+
+def store_rows(rows: list[dict]) -> None:
+	"""Writes group rows (a group stored before is replaced)."""
+	bulk_insert(GROUP, rows, update=UPDATED, chunk=500)
+
+
 def store_groups(batch_name: str, groups: list[ProposedOrder]) -> list[dict]:
 	"""Stores the proposed orders (a group stored before is replaced); returns the rows written."""
-	standard = standard_fields()
-	rows = [group_row(batch_name, group, standard) for group in groups]
-	bulk_insert(GROUP, rows, update=UPDATED, chunk=500)
+	rows = group_rows(batch_name, groups)
+	store_rows(rows)
 	return rows
 
 

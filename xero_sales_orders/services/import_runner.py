@@ -7,8 +7,9 @@ it stopped: the preview without fetching again what it stored, the import withou
 
 The import works on the invoices the preview stored (``import_staging``), a chunk of ``CHUNK`` groups at a
 time in the preview's order: each chunk's proposals are made again with the site's current lookups (so an
-invoice imported meanwhile by another batch is not imported twice), written with ``import_writer.OrderWriter``
-and marked on their group rows in the same transaction, which a re-run skips.
+invoice imported meanwhile by another batch is not imported twice), prepared with
+``import_writer.OrderWriter`` and written by a thread of its own (``import_sql.BackgroundWriter``, while the
+next chunk is prepared) with their group rows marked in the same transaction, which a re-run skips.
 """
 
 import json
@@ -54,6 +55,7 @@ from xero_sales_orders.services.import_settings import (
 	STOPPED,
 	validate_settings,
 )
+from xero_sales_orders.services.import_sql import BackgroundWriter
 from xero_sales_orders.services.import_writer import OrderWriter
 from xero_sales_orders.services.master_sync import sync_connection
 from xero_sales_orders.services.order_invoicing import ORDER
@@ -267,14 +269,26 @@ def run_import(batch_name: str) -> dict:
 		total = batch.orders_to_create or 0
 		created = frappe.db.count(ORDER, {"import_batch": batch_name})
 		_progress(batch_name, created, total)
-		after = None
-		while chunk := import_groups.importable_groups(batch_name, after, CHUNK):
-			check_stop(batch_name)
-			after = (chunk[-1][2], chunk[-1][0])
-			created += _import_chunk(batch, writer, chunk, pattern, lookups)
-			frappe.db.set_value(BATCH, batch_name, "orders_created", created, update_modified=False)
-			frappe.db.commit()
-			_progress(batch_name, created, total)
+		background = BackgroundWriter()
+		try:
+			after = None
+			while chunk := import_groups.importable_groups(batch_name, after, CHUNK):
+				check_stop(batch_name)
+				after = (chunk[-1][2], chunk[-1][0])
+				count, unit = _prepare_chunk(batch, writer, chunk, pattern, lookups, created)
+				# The chunk's order names are taken from their series: committed now, so that the series is
+				# not held while the chunk is written (a chunk that then fails leaves a gap in the numbers).
+				frappe.db.commit()
+				created += count
+				background.submit(unit)  # once the chunk before is committed
+				_progress(batch_name, created - count, total)
+			background.settle()
+			frappe.db.commit()  # a new snapshot, which sees what the writer committed
+		except Exception as e:
+			# The chunk in flight is written (or fails) before the job says how it ended.
+			raise background.settle(e) from None
+		finally:
+			background.close()
 		log = _("{0} orders created at {1} ({2:.0f} s)").format(
 			created, now_datetime(), time.monotonic() - started
 		)
@@ -298,9 +312,10 @@ def run_import(batch_name: str) -> dict:
 		return record_end(batch_name, e, "import")
 
 
-def _import_chunk(batch, writer: OrderWriter, chunk: list[tuple], pattern, lookups: dict) -> int:
-	"""Proposes the chunk's groups again with the site's current lookups, writes the importable ones and marks
-	every group row (with its order, or with what now keeps it out) in the same transaction."""
+def _prepare_chunk(batch, writer: OrderWriter, chunk: list[tuple], pattern, lookups: dict, created: int):
+	"""Proposes the chunk's groups again with the site's current lookups and prepares the rows of the
+	importable ones. Returns how many orders they make and the unit that writes them and marks every group
+	row (with its order, or with what now keeps it out) with the batch's count, in one transaction."""
 	names = {gid: name for name, gid, _ in chunk}
 	stored = import_staging.invoices_of_groups(batch.name, list(names))
 	groups = [
@@ -319,14 +334,18 @@ def _import_chunk(batch, writer: OrderWriter, chunk: list[tuple], pattern, looku
 	)
 	proposed = [propose(group, rules) for group in groups]
 	importable = [g for g in proposed if g.importable]
-	blocked = [g for g in proposed if not g.importable]
-	orders = writer.write(importable)
-	if blocked:
-		import_groups.store_groups(batch.name, blocked)
-	import_groups.mark_orders(
-		{
-			import_groups.row_name(batch.name, group): order
-			for group, order in zip(importable, orders, strict=True)
-		}
-	)
-	return len(orders)
+	blocked = import_groups.group_rows(batch.name, [g for g in proposed if not g.importable])
+	prepared = writer.prepare(importable)
+	marks = {
+		import_groups.row_name(batch.name, group): order
+		for group, order in zip(importable, prepared.names, strict=True)
+	}
+	total = created + len(importable)
+
+	def write() -> None:
+		writer.insert(prepared)
+		import_groups.store_rows(blocked)
+		import_groups.mark_orders(marks)
+		frappe.db.set_value(BATCH, batch.name, "orders_created", total, update_modified=False)
+
+	return len(importable), write

@@ -12,6 +12,9 @@ type, texts with the very escaping PyMySQL and ``frappe.db.escape`` use (``pymys
 .escape_string``), numbers and dates in the form the driver would give them, and refuses any other type.
 """
 
+import queue
+import threading
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -41,14 +44,26 @@ def bulk_insert(
 ) -> None:
 	"""One multi-row INSERT per ``chunk`` rows, every value written by ``literal``; with ``update``, a row
 	whose name exists already gets those columns from the new row instead."""
+	run(insert_statements(doctype, rows, update, chunk))
+
+
+def run(statements: list[str]) -> None:
+	for statement in statements:
+		frappe.db.sql(statement)
+
+
+def insert_statements(
+	doctype: str, rows: list[dict], update: tuple[str, ...] = (), chunk: int = BULK_CHUNK
+) -> list[str]:
+	"""The statements of ``bulk_insert``, written, not run."""
 	if not rows:
-		return
+		return []
 	columns = list(dict.fromkeys(key for row in rows for key in row))
 	head = f"insert into `tab{doctype}` ({', '.join(f'`{c}`' for c in columns)}) values "
 	tail = ""
 	if update:
 		tail = " on duplicate key update " + ", ".join(f"`{c}` = values(`{c}`)" for c in update)
-	written = LITERALS
+	written, statements = LITERALS, []
 	for start in range(0, len(rows), chunk):
 		part = rows[start : start + chunk]
 		try:
@@ -61,7 +76,8 @@ def bulk_insert(
 				for column in columns:
 					literal(row.get(column))
 			raise
-		frappe.db.sql(head + ", ".join(tuples) + tail)
+		statements.append(head + ", ".join(tuples) + tail)
+	return statements
 
 
 def _text(value: str) -> str:
@@ -111,3 +127,72 @@ def delete_batch_rows(doctype: str, batch_name: str, commit: bool = True) -> Non
 		frappe.db.sql(f"delete from {table} where batch = %s limit {DELETE_CHUNK}", batch_name)
 		if commit:
 			frappe.db.commit()
+
+
+class BackgroundWriter:
+	"""Database work run in a thread on a connection of its own, one unit at a time, each committed on its own.
+
+	The job prepares the next unit (Python) while this one is written (MariaDB, on the other core): at most one
+	unit is in flight, ``submit`` first waits for the one before. A unit that fails is rolled back and its error
+	raised in the job (at the next ``submit`` or at ``settle``); no unit runs after it. Units must not read what
+	the job has not committed.
+	"""
+
+	def __init__(self):
+		self.site, self.sites_path, self.user = (
+			frappe.local.site,
+			frappe.local.sites_path,
+			frappe.session.user,
+		)
+		self.units: queue.Queue = queue.Queue(maxsize=1)
+		self.results: queue.Queue = queue.Queue()
+		self.in_flight = False
+		self.thread = threading.Thread(target=self._run, name=f"xso-writer-{self.site}", daemon=True)
+		self.thread.start()
+
+	def _run(self) -> None:
+		try:
+			frappe.init(site=self.site, sites_path=self.sites_path)
+			frappe.connect()
+			frappe.set_user(self.user)
+		except BaseException as e:
+			self.results.put(e)
+			return
+		try:
+			while (unit := self.units.get()) is not None:
+				try:
+					unit()
+					frappe.db.commit()
+					self.results.put(None)
+				except BaseException as e:
+					frappe.db.rollback()
+					self.results.put(e)
+					return
+		finally:
+			frappe.destroy()
+
+	def submit(self, unit: Callable[[], None]) -> None:
+		"""Queues ``unit`` once the unit before it is committed (raising that one's error if it failed)."""
+		self.settle()
+		if not self.thread.is_alive():
+			raise RuntimeError("the database writer has stopped")
+		self.units.put(unit)
+		self.in_flight = True
+
+	def settle(self, error: BaseException | None = None) -> BaseException | None:
+		"""Waits for the unit in flight. Without ``error``, raises that unit's failure; with one (the job's own),
+		returns the unit's failure if there was one, else ``error``."""
+		if not self.in_flight:
+			return error
+		self.in_flight = False
+		failure = self.results.get()
+		if error is None:
+			if failure is not None:
+				raise failure
+			return None
+		return failure or error
+
+	def close(self) -> None:
+		if self.thread.is_alive():
+			self.units.put(None)
+			self.thread.join(timeout=300)
