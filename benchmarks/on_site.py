@@ -7,6 +7,7 @@ Each starts its own Xero sandbox in-process and prints its figures; none is a te
 
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 import frappe
 import requests
@@ -145,6 +146,7 @@ def push_soak(invoices: int = 1000, fault_rate: float = 0.2, read_timeout: float
 			)
 			frappe.db.commit()
 			invoice_push.retry_pending(name)
+			time.sleep(5)  # the app's shared limiter (60 calls a minute) paces the rounds, as Xero would
 		seconds = time.perf_counter() - started
 		requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=10)
 		states = dict(
@@ -156,9 +158,9 @@ def push_soak(invoices: int = 1000, fault_rate: float = 0.2, read_timeout: float
 				as_list=True,
 			)
 		)
-		client = xero_clients.client_for(name, tenant.tenant_id)
-		remote = [inv["InvoiceNumber"] for inv in client.invoices(numbers=names)]
-		client.close()
+		remote = [
+			inv["InvoiceNumber"] for inv in _when_allowed(lambda: _fetch(name, tenant.tenant_id, names))
+		]
 		calls = sandbox_calls(sandbox)
 		figures = {
 			"invoices": len(names),
@@ -217,8 +219,6 @@ def webhook_processing(events: int = 1000) -> dict:
 			requests.post(
 				f"{sandbox.url}/_sandbox/invoices/{invoice_id}/pay", json={}, timeout=10
 			).raise_for_status()
-		from datetime import datetime, timezone
-
 		now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
 		body = frappe.as_json(
 			{
@@ -617,3 +617,280 @@ def _when_allowed(call):
 			return call()
 		except XeroRateLimitError as e:
 			time.sleep(min(e.retry_after or 5, 60))
+
+
+# --- Backlogs in the fewest calls (issue 16): Xero's real limits on, counts read from the sandbox's call log ---
+
+
+def _organisations(name: str, invoice_status: str) -> list:
+	"""Every organisation of the connection, raising invoices as ``invoice_status``."""
+	orgs = []
+	for tenant in frappe.get_doc(xero_endpoints.CONNECTION, name).tenants:
+		frappe.db.set_value("Xero Connection Tenant", tenant.name, "invoice_status", invoice_status)
+		orgs.append(frappe._dict(name=name, tenant_id=tenant.tenant_id, currency=tenant.base_currency))
+	frappe.db.commit()
+	return orgs
+
+
+def _call_log(sandbox) -> list:
+	return requests.get(f"{sandbox.url}/_sandbox/calls/log", timeout=60).json()["calls"]
+
+
+def _counts(log: list, tenant_id: str) -> dict:
+	counts = {}
+	for _, tenant, endpoint in log:
+		if tenant == tenant_id:
+			counts[endpoint] = counts.get(endpoint, 0) + 1
+	return counts
+
+
+def _busiest_minute(log: list, tenant_id: str, endpoints=None) -> int:
+	"""The most calls for the organisation within any 60 s (a sliding window over the call log)."""
+	times = [
+		t for t, tenant, endpoint in log if tenant == tenant_id and (not endpoints or endpoint in endpoints)
+	]
+	most, first = 0, 0
+	for last in range(len(times)):
+		while times[last] - times[first] >= 60:
+			first += 1
+		most = max(most, last - first + 1)
+	return most
+
+
+def _in_xero(sandbox) -> dict:
+	tenants = requests.get(f"{sandbox.url}/_sandbox/tenants", timeout=10).json()["tenants"]
+	return {t["tenantId"]: t.get("invoices") for t in tenants}
+
+
+PUTS = "PUT /api.xro/2.0/Invoices"
+GETS = "GET /api.xro/2.0/Invoices"
+
+
+def push_backlog(sizes=(100, 300, 1000)) -> list:
+	"""N Pending invoices over two organisations of one consent, each with an attempt that met an outage long
+	ago (so each is looked up in Xero first), sent by the scheduled retry: prints per size the runs, PUTs and
+	lookups per organisation against the fewest (2 x ceil(N / 2 / 50)), Xero's 429s (target 0), the busiest
+	minute of calls per organisation (Xero allows 60), what Xero holds and the seconds."""
+	from benchmarks.on_site_seed import clear_backlog, seed_backlog
+
+	results = []
+	for size in sizes:
+		sandbox = start_sandbox(tenants=2, seed_invoices=0)  # Xero's own limits: 60 a minute, 5 at once
+		prefix = f"BKP{frappe.generate_hash(length=5).upper()}-"
+		try:
+			name = connect(sandbox, f"Benchmark Push Backlog {prefix}")
+			sync_connection(name)
+			orgs = _organisations(name, "AUTHORISED")
+			names = []
+			for n, org in enumerate(orgs):
+				names += seed_backlog(org, size // len(orgs), f"{prefix}{n}-", attempts=1, seed=n)
+			reset_calls(sandbox)
+			started, runs = time.perf_counter(), 0
+			while runs < 5 and frappe.db.count(
+				"Xero Invoice", {"name": ["in", names], "push_state": "Pending"}
+			):
+				runs += 1
+				invoice_push.retry_pending(name)
+			seconds = time.perf_counter() - started
+			log, calls = _call_log(sandbox), sandbox_calls(sandbox)
+			held = _in_xero(sandbox)
+			per_org = {}
+			for n, org in enumerate(orgs):
+				counts = _counts(log, org.tenant_id)
+				per_org[f"organisation {n + 1}"] = {
+					"puts": counts.get(PUTS, 0),
+					"lookups": counts.get(GETS, 0),
+					"busiest_minute_calls": _busiest_minute(log, org.tenant_id),
+					"in_xero": held.get(org.tenant_id),
+				}
+			states = dict(
+				frappe.get_all(
+					"Xero Invoice",
+					{"name": ["in", names]},
+					["push_state", "count(*) as n"],
+					group_by="push_state",
+					as_list=True,
+				)
+			)
+			figures = {
+				"pending": len(names),
+				"runs": runs,
+				"puts": sum(o["puts"] for o in per_org.values()),
+				"fewest_puts": sum(-(-(size // len(orgs)) // 50) for _ in orgs),
+				"lookups": sum(o["lookups"] for o in per_org.values()),
+				"per_organisation": per_org,
+				"states": states,
+				"xero_429s": sum(calls["rejected"].values()),
+				"seconds": round(seconds, 1),
+			}
+		finally:
+			clear_backlog(prefix)
+			sandbox.stop()
+		print(f"push backlog of {size}: {figures}", flush=True)
+		results.append(figures)
+	return results
+
+
+def webhook_backlog(sizes=(1000, 3000, 10000), push_every: float = 5.0) -> list:
+	"""Events naming N invoices (each paid in Xero) over two organisations of one consent, applied by the
+	background drain under Xero's real limits while a user pushes an invoice to each organisation every
+	``push_every`` s: prints per size the drain's Xero GETs (target ceil(N / 50)), its busiest minute per
+	organisation (it must leave at least half of Xero's 60), every call's busiest minute, the pushes made
+	during the drain with their p95 (and idle p95), Xero's 429s (target 0) and the seconds. Each size's events
+	name invoices of their own, paid once in Xero."""
+	from benchmarks.on_site_seed import clear_backlog, seed_backlog
+	from xero_sales_orders.services import webhook_drain
+	from xero_sales_orders.xero.webhooks import sign
+
+	sandbox = start_sandbox(tenants=2, seed_invoices=0)
+	prefix = f"BKW{frappe.generate_hash(length=5).upper()}-"
+	original_drain_seconds = webhook_drain.DRAIN_SECONDS
+	webhook_drain.DRAIN_SECONDS = 10**6  # the benchmark is the drain's only caller: no job to hand over to
+	results = []
+	try:
+		name = connect(sandbox, f"Benchmark Webhook Backlog {prefix}")
+		sync_connection(name)
+		orgs = _organisations(name, "AUTHORISED")  # payable in Xero
+		everything = {}
+		for n, org in enumerate(orgs):
+			everything[org.tenant_id] = seed_backlog(org, sum(sizes) // len(orgs), f"{prefix}{n}-", seed=n)
+		# Pushed by the app as in ordinary use (Xero's limits pace it: 60 calls a minute per organisation).
+		started = time.perf_counter()
+		while frappe.db.count("Xero Invoice", {"name": ["like", f"{prefix}%"], "push_state": "Pending"}):
+			invoice_push.retry_pending(name)
+		print(f"setup: {sum(sizes)} invoices pushed in {time.perf_counter() - started:.0f} s", flush=True)
+		ids = {
+			tenant: frappe.get_all(
+				"Xero Invoice",
+				{"name": ["in", names], "push_state": "Pushed"},
+				pluck="xero_invoice_id",
+				order_by="name asc",
+			)
+			for tenant, names in everything.items()
+		}
+		pool = {
+			org.tenant_id: seed_backlog(org, 400, f"{prefix}P{n}-", seed=100 + n)
+			for n, org in enumerate(orgs)
+		}
+		webhook_key = frappe.get_doc(xero_endpoints.CONNECTION, name).get_password("webhook_key")
+		site = frappe.local.site
+
+		def push_one(tenant_id: str) -> tuple[float, str]:
+			invoice = pool[tenant_id].pop(0)
+			began = time.perf_counter()
+			state = invoice_push.push_invoices([invoice]).get(invoice)
+			return time.perf_counter() - began, state
+
+		time.sleep(61)  # the setup's calls leave the minute's window of Xero's limit (and the app's limiter)
+		idle = []
+		for _ in range(5):
+			idle += [push_one(org.tenant_id)[0] for org in orgs]
+			time.sleep(push_every)
+		used = 0
+		for size in sizes:
+			per_org = size // len(orgs)
+			subset = {tenant: ids[tenant][used : used + per_org] for tenant in ids}
+			used += per_org
+			for tenant in subset:
+				for invoice_id in subset[tenant]:
+					requests.post(
+						f"{sandbox.url}/_sandbox/invoices/{invoice_id}/pay",
+						json={"amount": "1.00"},
+						timeout=10,
+					).raise_for_status()
+			now = datetime.now(timezone.utc)
+			events = [
+				{
+					"resourceUrl": f"https://api.xero.com/api.xro/2.0/Invoices/{subset[tenant][i]}",
+					"resourceId": subset[tenant][i],
+					"eventDateUtc": (now + timedelta(microseconds=i)).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+					"eventType": "UPDATE",
+					"eventCategory": "INVOICE",
+					"tenantId": tenant,
+					"tenantType": "ORGANISATION",
+				}
+				for i in range(per_org)
+				for tenant in subset
+			]
+			for start in range(0, len(events), 100):  # Xero's deliveries carry a few events each
+				body = frappe.as_json(
+					{
+						"events": events[start : start + 100],
+						"firstEventSequence": start + 1,
+						"lastEventSequence": start + len(events[start : start + 100]),
+						"entropy": frappe.generate_hash(length=20),
+					}
+				).encode()
+				webhook_receiver.receive(body, sign(body, webhook_key))
+				frappe.db.commit()
+			resource_ids = [e["resourceId"] for e in events]
+			reset_calls(sandbox)
+			pushes, stop = [], threading.Event()
+
+			def user_pushing(pushes=pushes, stop=stop):
+				frappe.init(site=site)
+				frappe.connect()
+				try:
+					while not stop.wait(push_every):
+						for org in orgs:
+							pushes.append(push_one(org.tenant_id))
+				finally:
+					frappe.destroy()
+
+			pusher = threading.Thread(target=user_pushing)
+			pusher.start()
+			started = time.perf_counter()
+			try:
+				while frappe.db.count(
+					"Xero Webhook Event", {"resource_id": ["in", resource_ids], "status": "Queued"}
+				):
+					frappe.cache.set(frappe.cache.make_key(webhook_drain.PENDING_KEY), 1, ex=60)
+					webhook_drain.drain()
+					frappe.db.commit()
+					time.sleep(1)  # a drain that met Xero's limit rests; so does this loop
+				seconds = time.perf_counter() - started
+			finally:
+				stop.set()
+				pusher.join()
+			log, calls = _call_log(sandbox), sandbox_calls(sandbox)
+			statuses = dict(
+				frappe.get_all(
+					"Xero Webhook Event",
+					{"resource_id": ["in", resource_ids]},
+					["status", "count(*) as n"],
+					group_by="status",
+					as_list=True,
+				)
+			)
+			organisations = {}
+			for n, org in enumerate(orgs):
+				counts = _counts(log, org.tenant_id)
+				organisations[f"organisation {n + 1}"] = {
+					"drain_gets": counts.get(GETS, 0),
+					"drain_busiest_minute": _busiest_minute(log, org.tenant_id, {GETS}),
+					"all_calls_busiest_minute": _busiest_minute(log, org.tenant_id),
+					"push_calls": sum(v for k, v in counts.items() if k != GETS),
+				}
+			latencies = [seconds_ for seconds_, _ in pushes]
+			figures = {
+				"events": len(events),
+				"drain_gets": sum(o["drain_gets"] for o in organisations.values()),
+				"fewest_gets": len(orgs) * -(-per_org // 50),
+				"per_organisation": organisations,
+				"events_by_status": statuses,
+				"pushes_during_drain": len(pushes),
+				"pushes_pushed": sum(1 for _, state in pushes if state == "Pushed"),
+				"push_p95_ms_idle_vs_drain": [
+					round(_p95(idle) * 1000),
+					round(_p95(latencies) * 1000) if latencies else None,
+				],
+				"xero_429s": sum(calls["rejected"].values()),
+				"seconds": round(seconds, 1),
+			}
+			print(f"webhook backlog of {len(events)} events: {figures}", flush=True)
+			results.append(figures)
+	finally:
+		webhook_drain.DRAIN_SECONDS = original_drain_seconds
+		clear_backlog(prefix)
+		sandbox.stop()
+	return results

@@ -17,6 +17,12 @@ checkout must be on the bench env's import path, as `python3 tools/xso_dev.py se
                       answering in 3 s (target within 2x)
   remainder_soak      the issue's orders invoiced in three parts (remainders) under faults -> invoices whose
                       totals in Xero differ from the app's (target 0), orders whose invoices do not add up (0)
+  push_backlog        100 / 300 / 1,000 Pending invoices over two organisations (each met an outage before)
+                      under Xero's real limits -> runs, PUTs and lookups per organisation (target for 1,000:
+                      <= 2 x ceil(500 / 50) = 20 PUTs), Xero's 429s (0), busiest minute, seconds
+  webhook_backlog     1,000 / 3,000 / 10,000 invoice events over two organisations drained while a user pushes
+                      an invoice to each every 4 s -> drain GETs (target for 10,000: <= 200), the drain's
+                      busiest minute per organisation (<= 30 of Xero's 60), pushes made and their p95, 429s (0)
 """
 
 import argparse
@@ -33,6 +39,8 @@ ALL = [
 	"push_soak_with_broken_organisation",
 	"create_invoice_during_slow_push",
 	"remainder_soak",
+	"push_backlog",
+	"webhook_backlog",
 ]
 
 
