@@ -10,7 +10,7 @@ import json
 import frappe
 
 from xero_sales_orders.core.import_grouping import ALREADY_IMPORTED, ProposedOrder, group_id, preview_row
-from xero_sales_orders.services.import_sql import bulk_insert, standard_fields
+from xero_sales_orders.services.import_sql import insert_statements, run, standard_fields
 
 GROUP = "Xero Import Group"
 VIEWS = ("all", "importable", "flagged", "conflicts", "skipped")
@@ -80,7 +80,11 @@ def group_rows(batch_name: str, groups: list[ProposedOrder]) -> list[dict]:
 
 def store_rows(rows: list[dict]) -> None:
 	"""Writes group rows (a group stored before is replaced)."""
-	bulk_insert(GROUP, rows, update=UPDATED, chunk=500)
+	run(row_statements(rows))
+
+
+def row_statements(rows: list[dict]) -> list[str]:
+	return insert_statements(GROUP, rows, update=UPDATED, chunk=500)
 
 
 def store_groups(batch_name: str, groups: list[ProposedOrder]) -> list[dict]:

@@ -1,13 +1,16 @@
 """The background preview of a batch: fetch, then group, each resumable, neither holding the whole fetch.
 
-1. **Fetch**: Xero's invoices a page of 1,000 at a time (``import_fetch.fetch_page``), each page stored as
-   it comes (``import_staging.store_page``, with each invoice's group id) in the same transaction as the
-   cursor of the next page (``xero.paging``), so a stop or a crash loses at most the page in flight and the
-   fetch goes on with exactly the requests it would have made.
+1. **Fetch**: Xero's invoices a page of 1,000 at a time (``import_fetch.fetch_page``, in a thread one page
+   ahead), each page stored as it comes (``import_staging.page_statements``, with each invoice's group id) in
+   the same transaction as the cursor of the next page (``xero.paging``), so a stop or a crash loses at most
+   the pages in flight and the fetch goes on with exactly the requests it would have made.
 2. **Group**: the stored invoices read back one group at a time in group id order
    (``core.import_grouping.read_in_groups``), proposed a run at a time with the site's lookups
    (``stream_proposed_orders``) and stored as group rows (``import_groups``) ``GROUP_CHUNK`` at a time with
    the id of the last group stored, from which a resumed pass goes on.
+
+Pages and groups are written by ``import_sql.BackgroundWriter`` (a thread with a connection of its own, one
+unit in flight) while the next are made, so MariaDB's work runs beside this one's.
 3. The batch's summary comes from the group rows (one aggregate query).
 
 Progress goes to the batch form (``frappe.publish_progress``) and onto the batch, for a form that polls.
@@ -47,7 +50,7 @@ from xero_sales_orders.services.import_runner import (
 	settings_signature,
 )
 from xero_sales_orders.services.import_settings import BATCH, PREVIEWED
-from xero_sales_orders.services.import_sql import delete_batch_rows
+from xero_sales_orders.services.import_sql import BackgroundWriter, delete_batch_rows, run
 from xero_sales_orders.services.xero_clients import rate_figures_key
 from xero_sales_orders.services.xero_tokens import get_access_token
 from xero_sales_orders.xero.errors import XeroRateLimitError
@@ -80,17 +83,43 @@ def run_preview(batch_name: str) -> dict:
 			state = _start_over(batch)
 		cursor = Cursor.from_json(state.get("cursor"))
 		log = []
-		if not cursor.done:
-			started = time.monotonic()
-			_fetch(batch, state, cursor)
-			fetched = frappe.db.get_value(BATCH, batch_name, ["invoices_fetched", "pages_fetched"])
-			log.append(
-				_("{0} invoices fetched from Xero in {1} pages, {2:.0f} s").format(
-					fetched[0], fetched[1], time.monotonic() - started
+		# Pages and groups are written and committed by a thread of their own while the next are made.
+		background = BackgroundWriter()
+		try:
+			if not cursor.done:
+				started = time.monotonic()
+				_fetch(batch, state, cursor, background)
+				background.settle()
+				frappe.db.commit()  # a new snapshot, which sees what the writer committed
+				fetched = frappe.db.get_value(BATCH, batch_name, ["invoices_fetched", "pages_fetched"])
+				publish(
+					batch_name,
+					_(FETCH_TITLE),
+					fetched[0],
+					fetched[0],
+					_("{0} of {1} invoices ({2} pages)").format(fetched[0], fetched[0], fetched[1]),
 				)
+				log.append(
+					_("{0} invoices fetched from Xero in {1} pages, {2:.0f} s").format(
+						fetched[0], fetched[1], time.monotonic() - started
+					)
+				)
+			started = time.monotonic()
+			_group(batch, background)
+			background.settle()
+			frappe.db.commit()
+			grouped = frappe.db.get_value(BATCH, batch_name, "invoices_grouped") or 0
+			publish(
+				batch_name,
+				_(GROUP_TITLE),
+				grouped,
+				grouped,
+				_("{0} of {1} invoices grouped").format(grouped, grouped),
 			)
-		started = time.monotonic()
-		_group(batch)
+		except Exception as e:
+			raise background.settle(e) from None
+		finally:
+			background.close()
 		return _finish(batch_name, log, time.monotonic() - started)
 	except Exception as e:
 		return record_end(batch_name, e, "preview")
@@ -120,19 +149,20 @@ def _start_over(batch) -> dict:
 	return state
 
 
-def _fetch(batch, state: dict, cursor: Cursor) -> None:
-	"""Stores page after page while a thread fetches the next one (Xero's answer overlaps the storing of the
-	page before). Only the thread calls Xero and only this one touches the database; the cursor committed
-	with each page is the next page's, so a stop or a crash at most loses a page fetched ahead, never
-	stored, which the resumed fetch asks for again."""
+def _fetch(batch, state: dict, cursor: Cursor, background: BackgroundWriter) -> None:
+	"""Three at once: a thread fetches the next page from Xero, this one makes the page's rows and a third
+	writes and commits the page before, with the cursor of the page after it (``BackgroundWriter``). Only the
+	fetching thread calls Xero, only the writing one writes; a stop or a crash at most loses a page fetched
+	ahead or not yet committed, never stored, which the resumed fetch asks for again."""
 	pattern = compile_po_pattern(batch.po_pattern) if batch.grouping == GROUP_BY_PATTERN else None
 	pages, total = batch.pages_fetched or 0, batch.invoices_total or 0
 	statuses, where = batch.statuses.split(","), where_clause(batch)
+	written = {"fetched": batch.invoices_fetched or 0}
 	while not cursor.done:
 		fetcher = _Fetcher(batch, statuses, where, cursor)
 		try:
 			for page_cursor, invoices, pagination, following in fetcher.pages():
-				import_staging.store_page(
+				statements = import_staging.page_statements(
 					batch.name,
 					invoices,
 					group_ids([_Reference(i) for i in invoices], batch.grouping, pattern),
@@ -141,28 +171,19 @@ def _fetch(batch, state: dict, cursor: Cursor) -> None:
 				if page_cursor.since is None and page_cursor.page == 1:
 					total = pagination.get("itemCount") or len(invoices)
 				cursor = following
-				fetched = import_staging.stored_count(batch.name)
-				total = max(total, fetched)
 				state["cursor"] = cursor.to_json()
-				frappe.db.set_value(
-					BATCH,
-					batch.name,
-					{
-						"fetch_cursor": json.dumps(state),
-						"pages_fetched": pages,
-						"invoices_fetched": fetched,
-						"invoices_total": total,
-					},
-					update_modified=False,
+				background.submit(
+					_page_unit(batch.name, statements, json.dumps(state), pages, total, written)
 				)
-				frappe.db.commit()
+				frappe.db.commit()  # a new snapshot: what the writer committed, and a Stop asked for
 				fetcher.keep_figures()
+				fetched = written["fetched"]  # as of the page before, committed
 				publish(
 					batch.name,
 					_(FETCH_TITLE),
 					fetched,
-					total,
-					_("{0} of {1} invoices ({2} pages)").format(fetched, total, pages),
+					max(total, fetched),
+					_("{0} of {1} invoices ({2} pages)").format(fetched, max(total, fetched), pages - 1),
 				)
 				check_stop(batch.name)
 		except TokenRejected:
@@ -171,6 +192,31 @@ def _fetch(batch, state: dict, cursor: Cursor) -> None:
 			frappe.db.commit()
 		finally:
 			fetcher.close()
+
+
+def _page_unit(
+	batch_name: str, statements: list[str], cursor_json: str, pages: int, total: int, written: dict
+):
+	"""What the writing thread does for one page: its rows, and the batch's cursor and counts, in one
+	transaction."""
+
+	def write() -> None:
+		run(statements)
+		fetched = import_staging.stored_count(batch_name)
+		frappe.db.set_value(
+			BATCH,
+			batch_name,
+			{
+				"fetch_cursor": cursor_json,
+				"pages_fetched": pages,
+				"invoices_fetched": fetched,
+				"invoices_total": max(total, fetched),
+			},
+			update_modified=False,
+		)
+		return lambda: written.update(fetched=fetched)  # once committed
+
+	return write
 
 
 class _Fetcher:
@@ -251,7 +297,7 @@ class _Fetcher:
 		self.client.close()
 
 
-def _group(batch) -> None:
+def _group(batch, background: BackgroundWriter) -> None:
 	pattern = compile_po_pattern(batch.po_pattern) if batch.grouping == GROUP_BY_PATTERN else None
 	rates, limits = tax_rates(batch), text_limits()
 	voided_as_demand = bool(batch.get("voided_as_demand"))
@@ -284,23 +330,28 @@ def _group(batch) -> None:
 	for group in groups:
 		pending.append(group)
 		if len(pending) >= GROUP_CHUNK:
-			grouped = _store(batch.name, pending, grouped, fetched)
+			grouped = _store(batch.name, pending, grouped, fetched, background)
 			pending = []
 	if pending:
-		_store(batch.name, pending, grouped, fetched)
+		_store(batch.name, pending, grouped, fetched, background)
 
 
-def _store(batch_name: str, groups: list, grouped: int, fetched: int) -> int:
+def _store(batch_name: str, groups: list, grouped: int, fetched: int, background: BackgroundWriter) -> int:
+	"""Hands a run of proposed orders to the writing thread, with the group id to resume after."""
+	rows = import_groups.group_rows(batch_name, groups)
+	statements = import_groups.row_statements(rows)
+	done = grouped + sum(len(group.invoices) for group in groups)
+	cursor = rows[-1]["group_id"]
+
+	def write() -> None:
+		run(statements)
+		frappe.db.set_value(
+			BATCH, batch_name, {"group_cursor": cursor, "invoices_grouped": done}, update_modified=False
+		)
+
+	background.submit(write)
+	frappe.db.commit()  # a new snapshot: what the writer committed, and a Stop asked for
 	check_stop(batch_name)
-	rows = import_groups.store_groups(batch_name, groups)
-	grouped += sum(len(group.invoices) for group in groups)
-	frappe.db.set_value(
-		BATCH,
-		batch_name,
-		{"group_cursor": rows[-1]["group_id"], "invoices_grouped": grouped},
-		update_modified=False,
-	)
-	frappe.db.commit()
 	publish(
 		batch_name,
 		_(GROUP_TITLE),
@@ -308,7 +359,7 @@ def _store(batch_name: str, groups: list, grouped: int, fetched: int) -> int:
 		fetched,
 		_("{0} of {1} invoices grouped").format(grouped, fetched),
 	)
-	return grouped
+	return done
 
 
 def _finish(batch_name: str, log: list[str], grouping_seconds: float) -> dict:

@@ -11,7 +11,7 @@ import json
 
 import frappe
 
-from xero_sales_orders.services.import_sql import bulk_insert, standard_fields
+from xero_sales_orders.services.import_sql import insert_statements, run, standard_fields
 
 STAGING = "Xero Import Invoice"
 
@@ -22,6 +22,11 @@ def row_name(batch_name: str, invoice_id: str) -> str:
 
 def store_page(batch_name: str, invoices: list[dict], group_ids: list[str]) -> None:
 	"""Stores one fetched page (compact invoices and their group ids); an invoice stored before is replaced."""
+	run(page_statements(batch_name, invoices, group_ids))
+
+
+def page_statements(batch_name: str, invoices: list[dict], group_ids: list[str]) -> list[str]:
+	"""The statements of ``store_page``, written, not run."""
 	standard = standard_fields()
 	rows = [
 		{
@@ -38,7 +43,7 @@ def store_page(batch_name: str, invoices: list[dict], group_ids: list[str]) -> N
 		}
 		for invoice, group_id in zip(invoices, group_ids, strict=True)
 	]
-	bulk_insert(
+	return insert_statements(
 		STAGING, rows, update=("invoice_number", "contact_id", "group_id", "data", "modified"), chunk=500
 	)
 
