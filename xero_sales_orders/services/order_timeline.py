@@ -17,6 +17,7 @@ from frappe import _
 from frappe.utils import escape_html, fmt_money
 
 from xero_sales_orders.core.links import safe_link
+from xero_sales_orders.core.money import round_money, to_decimal
 
 ORDER = "Xero Sales Order"
 INVOICE = "Xero Invoice"
@@ -87,7 +88,11 @@ def invoice_changed_in_xero(invoice_name: str, order: str, before, values: dict,
 	or in full), a void or a deletion. ``before`` holds the invoice's status and amount paid until now."""
 	link = _desk_link(INVOICE, invoice_name)
 	status, was = values.get("status"), before.get("status")
-	paid, paid_before = values.get("amount_paid") or 0, before.get("amount_paid") or 0
+	# Xero's figure is a Decimal, the stored one a float: compared and subtracted as money, to the cent.
+	paid, paid_before = (
+		round_money(to_decimal(values.get("amount_paid"))),
+		round_money(to_decimal(before.get("amount_paid"))),
+	)
 	if status != was and status == "VOIDED":
 		record(order, _("Invoice {0} was voided in Xero; its quantities are back on the order").format(link))
 	elif status != was and status == "DELETED":

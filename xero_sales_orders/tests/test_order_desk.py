@@ -363,6 +363,22 @@ class TestOrderDesk(FrappeTestCase):
 			any("voided in Xero" in e and f'/app/xero-invoice/{voided["name"]}"' in e for e in entries),
 			entries,
 		)
+		# The second part: the stored amount paid (read back as a float) and Xero's (a Decimal) are compared.
+		rest = money(paid["total"]) - part
+		requests.post(
+			f"{self.sandbox.url}/_sandbox/invoices/{paid['xero_invoice_id']}/pay",
+			json={"amount": str(rest)},
+			timeout=10,
+		).raise_for_status()
+		client = self.client()
+		invoice_updates.apply_xero_invoices(
+			list(client.invoices(ids=[paid["xero_invoice_id"]])), CONNECTION, self.tenant
+		)
+		client.close()
+		entries = timeline(order.name)
+		rest_text = frappe.utils.fmt_money(rest, 2)
+		self.assertTrue(any("payment of" in e and rest_text in e and link in e for e in entries), entries)
+		self.assertEqual(frappe.db.get_value("Xero Invoice", paid["name"], "status"), "PAID")
 		order_timeline.invoice_credited(
 			order.name, paid["name"], "CN-0001", 5, self.currency, returned_to_order=True
 		)
