@@ -1,6 +1,6 @@
 """Per-tenant limits on calls to Xero (60 a minute, 5 at once, a daily budget), shared through Redis.
 
-Without Redis the limits hold per process only. Windows are sliding (a call counts for 61 s, or 24 h for the day),
+Without Redis the limits hold per process only. Windows are sliding (a call counts for 60 s, or 24 h for the day),
 which is never looser than Xero's fixed windows. When Xero answers 429 with a Retry-After, `record_figures` pauses
 the tenant for every worker, because calls sent meanwhile only lengthen the penalty.
 """
@@ -19,12 +19,6 @@ from .errors import XeroRateLimitError
 log = logging.getLogger(__name__)
 
 MINUTE = 60.0
-# A call counts in the minute for a second longer than Xero counts it. Xero's minute is a fixed window from
-# the arrival of its first call; this one slides over the times calls are sent. A call sent exactly 60 s after
-# the window's first one arrives before that window ends whenever it travels faster than that first one did
-# (a first call on a cold connection is slow), and is refused: a 429 and a call more. Measured: 101 pages of
-# a 100,000-invoice import preview right after a sync made 102 calls, one refused, without the margin.
-MINUTE_WINDOW = MINUTE + 1.0
 DAY = 86400.0
 FIGURE_HEADERS = {
 	"minute": "X-MinLimit-Remaining",
@@ -172,9 +166,9 @@ class _LocalBackend:
 			_expire(state.day, now - DAY)
 			if len(state.day) >= limits.per_day:
 				return "day", state.day[0] + DAY - now
-			_expire(state.minute, now - MINUTE_WINDOW)
+			_expire(state.minute, now - MINUTE)
 			if len(state.minute) >= limits.per_minute:
-				return "minute", state.minute[0] + MINUTE_WINDOW - now
+				return "minute", state.minute[0] + MINUTE - now
 			for stale in [t for t, expiry in state.slots.items() if expiry <= now]:
 				del state.slots[stale]
 			if len(state.slots) >= limits.concurrent:
@@ -231,10 +225,10 @@ if redis.call('ZCARD', KEYS[2]) >= per_day then
 	local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 	return {'day', tostring(tonumber(oldest[2]) + 86400 - now)}
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 61)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60)
 if redis.call('ZCARD', KEYS[1]) >= per_minute then
 	local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-	return {'minute', tostring(tonumber(oldest[2]) + 61 - now)}
+	return {'minute', tostring(tonumber(oldest[2]) + 60 - now)}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 if redis.call('ZCARD', KEYS[3]) >= concurrent then
@@ -243,7 +237,7 @@ end
 redis.call('ZADD', KEYS[1], now, token)
 redis.call('ZADD', KEYS[2], now, token)
 redis.call('ZADD', KEYS[3], now + slot_ttl, token)
-redis.call('EXPIRE', KEYS[1], 62)
+redis.call('EXPIRE', KEYS[1], 61)
 redis.call('EXPIRE', KEYS[2], 86401)
 redis.call('EXPIRE', KEYS[3], math.ceil(slot_ttl) + 1)
 return {'', '0'}
