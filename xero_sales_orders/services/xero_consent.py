@@ -13,6 +13,7 @@ from frappe.utils.password import get_decrypted_password, remove_encrypted_passw
 from xero_sales_orders.exceptions import OAuthStateError, throw
 from xero_sales_orders.services.db import autonomous_transaction
 from xero_sales_orders.services.organisation_profile import profile_values
+from xero_sales_orders.services.xero_clients import shared_rate_limiter
 from xero_sales_orders.services.xero_endpoints import CONNECTION, endpoints
 from xero_sales_orders.services.xero_tokens import get_access_token, store_tokens
 from xero_sales_orders.xero import oauth
@@ -142,8 +143,16 @@ def complete_authorization(code=None, state=None, error=None, error_description=
 
 
 def _organisation(conn, tenant_id: str, access_token: str) -> dict:
-	"""Base currency and short code of a newly consented organisation (one call; best effort)."""
-	client = XeroClient(endpoints(conn), tenant_id, lambda force: access_token, max_retries=1)
+	"""Base currency and short code of a newly consented organisation (one call; best effort). Within the
+	organisation's shared rate limits like every other call: uncounted, it made a 100,000-invoice import
+	preview right after a consent and sync send Xero a 61st call in a minute (a 429 and a call more)."""
+	client = XeroClient(
+		endpoints(conn),
+		tenant_id,
+		lambda force: access_token,
+		max_retries=1,
+		rate_limiter=shared_rate_limiter(),
+	)
 	try:
 		return client.organisation()
 	except Exception:
