@@ -151,7 +151,7 @@ def test_email_is_refused_for_a_contact_without_an_address(admin, sandbox_connec
 	conn = sandbox_connection
 	name = f"No Email E2E {uuid.uuid4().hex[:6]}"
 	[contact] = in_xero(conn["tenant_id"], "PUT", "/Contacts", {"Contacts": [{"Name": name}]})["Contacts"]
-	r = admin.method("xero_sales_orders.api.connection.sync", connection=conn["name"])
+	r = admin.sync(conn["name"])
 	assert r.status_code == 200, r.text
 	item = first(
 		admin,

