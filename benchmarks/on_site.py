@@ -647,7 +647,9 @@ def _counts(log: list, tenant_id: str) -> dict:
 def _busiest_minute(log: list, tenant_id: str, endpoints=None) -> int:
 	"""The most calls for the organisation within any 60 s (a sliding window over the call log)."""
 	times = [
-		t for t, tenant, endpoint in log if tenant == tenant_id and (not endpoints or endpoint in endpoints)
+		t
+		for t, tenant, endpoint in log
+		if tenant == tenant_id and (endpoints is None or endpoint in endpoints)
 	]
 	most, first = 0, 0
 	for last in range(len(times)):
@@ -657,7 +659,8 @@ def _busiest_minute(log: list, tenant_id: str, endpoints=None) -> int:
 	return most
 
 
-def _in_xero(sandbox) -> dict:
+def _invoices_held(sandbox) -> dict:
+	"""How many invoices the sandbox holds per organisation."""
 	tenants = requests.get(f"{sandbox.url}/_sandbox/tenants", timeout=10).json()["tenants"]
 	return {t["tenantId"]: t.get("invoices") for t in tenants}
 
@@ -693,7 +696,7 @@ def push_backlog(sizes=(100, 300, 1000)) -> list:
 				invoice_push.retry_pending(name)
 			seconds = time.perf_counter() - started
 			log, calls = _call_log(sandbox), sandbox_calls(sandbox)
-			held = _in_xero(sandbox)
+			held = _invoices_held(sandbox)
 			per_org = {}
 			for n, org in enumerate(orgs):
 				counts = _counts(log, org.tenant_id)
@@ -731,7 +734,7 @@ def push_backlog(sizes=(100, 300, 1000)) -> list:
 	return results
 
 
-def webhook_backlog(sizes=(1000, 3000, 10000), push_every: float = 5.0) -> list:
+def webhook_backlog(sizes=(1000, 3000, 10000), push_every: float = 8.0) -> list:
 	"""Events naming N invoices (each paid in Xero) over two organisations of one consent, applied by the
 	background drain under Xero's real limits while a user pushes an invoice to each organisation every
 	``push_every`` s: prints per size the drain's Xero GETs (target ceil(N / 50)), its busiest minute per
@@ -869,7 +872,8 @@ def webhook_backlog(sizes=(1000, 3000, 10000), push_every: float = 5.0) -> list:
 					"drain_gets": counts.get(GETS, 0),
 					"drain_busiest_minute": _busiest_minute(log, org.tenant_id, {GETS}),
 					"all_calls_busiest_minute": _busiest_minute(log, org.tenant_id),
-					"push_calls": sum(v for k, v in counts.items() if k != GETS),
+					"push_calls": {k: v for k, v in counts.items() if k != GETS},
+					"push_busiest_minute": _busiest_minute(log, org.tenant_id, set(counts) - {GETS}),
 				}
 			latencies = [seconds_ for seconds_, _ in pushes]
 			figures = {

@@ -109,6 +109,38 @@ def order_list() -> int:
 	return len(rows["values"])
 
 
+RESTRICTED_USER = "xso-bench-restricted@example.com"
+
+
+def restricted_user(customers: int = 20) -> str:
+	"""A Xero Sales User allowed (by user permissions) the first ``customers`` seeded customers only, so that
+	every report, card and chart carries a permission condition in its SQL; returns the user."""
+	if not frappe.db.exists("User", RESTRICTED_USER):
+		frappe.get_doc(
+			{"doctype": "User", "email": RESTRICTED_USER, "first_name": "Restricted", "send_welcome_email": 0}
+		).insert(ignore_permissions=True)
+	user = frappe.get_doc("User", RESTRICTED_USER)
+	user.add_roles("Xero Sales User")
+	frappe.db.delete("User Permission", {"user": RESTRICTED_USER})
+	for contact in frappe.get_all(
+		"Xero Contact",
+		{"contact_name": ["like", "Seed Customer %"]},
+		pluck="name",
+		order_by="contact_name",
+		limit=customers,
+	):
+		frappe.get_doc(
+			{
+				"doctype": "User Permission",
+				"user": RESTRICTED_USER,
+				"allow": "Xero Contact",
+				"for_value": contact,
+			}
+		).insert(ignore_permissions=True)
+	frappe.db.commit()
+	return RESTRICTED_USER
+
+
 def measure(user: str = "Administrator") -> str:
 	frappe.set_user(user)
 	figures = {

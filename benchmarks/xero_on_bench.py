@@ -21,7 +21,7 @@ checkout must be on the bench env's import path, as `python3 tools/xso_dev.py se
                       under Xero's real limits -> runs, PUTs and lookups per organisation (target for 1,000:
                       <= 2 x ceil(500 / 50) = 20 PUTs), Xero's 429s (0), busiest minute, seconds
   webhook_backlog     1,000 / 3,000 / 10,000 invoice events over two organisations drained while a user pushes
-                      an invoice to each every 4 s -> drain GETs (target for 10,000: <= 200), the drain's
+                      an invoice to each every 8 s -> drain GETs (target for 10,000: <= 200), the drain's
                       busiest minute per organisation (<= 30 of Xero's 60), pushes made and their p95, 429s (0)
 """
 

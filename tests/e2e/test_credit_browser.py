@@ -47,4 +47,8 @@ def test_credit_dialog_credits_in_xero_and_returns_the_quantity_to_the_order(
 	assert (credited["items"][0]["invoiced_qty"], credited["items"][0]["outstanding_qty"]) == (3, 2)
 	assert Decimal(str(credited["credited_amount"])).quantize(Decimal("0.01")) == total
 	note = admin.get(admin.resource("Xero Credit Note", f"{invoice['invoice_number']}-CN1")).json()["data"]
-	assert (note["push_state"], note["allocation_state"], note["returns_to_order"]) == ("Pushed", "Allocated", 1)
+	assert (note["push_state"], note["allocation_state"], note["returns_to_order"]) == (
+		"Pushed",
+		"Allocated",
+		1,
+	)
