@@ -627,8 +627,13 @@ class TestXeroImportBatch(FrappeTestCase):
 				api.preview(batch.name)
 			with self.assertRaises(frappe.PermissionError):
 				api.start(batch.name)
+			with self.assertRaises(frappe.PermissionError):
+				api.stop(batch.name)
 		finally:
 			frappe.set_user("Administrator")
+		# Stop is for a running preview or import only.
+		with self.assertRaisesRegex(ImportStateError, "not previewing or importing"):
+			api.stop(batch.name)
 
 	def test_changing_settings_after_preview_asks_for_a_new_preview(self):
 		batch = self.batch()
