@@ -6,7 +6,7 @@ Runs benchmarks/on_site.py's functions on the site, one process each, with the d
 (`cd BENCH/sites && ../env/bin/python -m xso_devkit.execute --site SITE benchmarks.on_site.<name>`; the
 checkout must be on the bench env's import path, as `python3 tools/xso_dev.py setup` or `test` puts it):
   refresh_race        10 workers refreshing one connection at once -> token calls Xero saw (target 1)
-  sync_cost           first sync of 5,000 contacts and 1,000 items -> calls used vs the minimum
+  sync_cost           first sync of 5,000 contacts and 1,000 items -> calls used vs the minimum (contact pages + one per other master)
   push_soak           1,000 invoices pushed under 20 % injected faults -> in Xero once each, none lost
   webhook_processing  1,000 invoice events -> Xero calls used (target <= 20) and seconds
   push_soak_with_broken_organisation
