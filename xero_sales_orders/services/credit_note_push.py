@@ -15,9 +15,6 @@ Amount Credited and Amount Due, and the order's figures, are Xero's. Calls per c
 allocate, the invoice read back); a retry after a lost answer adds a lookup.
 """
 
-import uuid
-from collections import defaultdict
-
 import frappe
 import requests
 from frappe import _
@@ -42,9 +39,9 @@ from xero_sales_orders.services.push_claims import (
 	due_for_retry,
 	found_under_our_numbers,
 	key_after_failure,
+	push_by_organisation,
 	record_push,
 	refresh_keys_outside_window,
-	release_claim,
 	unclaimed,
 )
 from xero_sales_orders.services.xero_clients import client_for
@@ -69,30 +66,7 @@ OWES_LESS = ("amount outstanding", "already been paid off")
 def push_credit_notes(names: list[str]) -> dict[str, str]:
 	"""Pushes (and allocates) the given Pending credit notes, one organisation at a time; returns each one's
 	push state. An organisation whose push fails unexpectedly costs only its own credit notes' turn."""
-	rows = frappe.get_all(
-		CREDIT_NOTE,
-		filters={"name": ["in", names]},
-		fields=["name", "connection", "tenant_id"],
-		order_by="name",
-	)
-	groups = defaultdict(list)
-	for row in rows:
-		if row.connection and row.tenant_id:
-			groups[(row.connection, row.tenant_id)].append(row.name)
-	for (connection, tenant_id), group in groups.items():
-		claim = uuid.uuid4().hex
-		try:
-			_push_group(connection, tenant_id, group, claim)
-		except Exception:
-			frappe.db.rollback()
-			frappe.log_error(title=f"Pushing credit notes to Xero failed for {connection} / {tenant_id}")
-		finally:
-			release_claim(CREDIT_NOTE, claim)
-	return dict(
-		frappe.get_all(
-			CREDIT_NOTE, filters={"name": ["in", names]}, fields=["name", "push_state"], as_list=True
-		)
-	)
+	return push_by_organisation(CREDIT_NOTE, names, _push_group, "credit notes")
 
 
 def retry_pending(connection: str | None = None) -> dict:

@@ -39,6 +39,7 @@ from xero_sales_orders.services.push_claims import (
 	found_under_our_numbers,
 	key_after_failure,
 	outside_window,
+	push_by_organisation,
 	record_push,
 	release_claim,
 	unclaimed,
@@ -71,28 +72,7 @@ def push_invoices(names: list[str]) -> dict[str, str]:
 	An organisation whose push fails unexpectedly (a token refresh that errors, a bug) costs only its own
 	invoices' turn: what Xero accepted for the others is already committed.
 	"""
-	rows = frappe.get_all(
-		INVOICE,
-		filters={"name": ["in", names]},
-		fields=["name", "connection", "tenant_id"],
-		order_by="name asc",
-	)
-	groups = defaultdict(list)
-	for row in rows:
-		if row.connection and row.tenant_id:
-			groups[(row.connection, row.tenant_id)].append(row.name)
-	for (connection, tenant_id), group in groups.items():
-		claim = uuid.uuid4().hex
-		try:
-			_push_group(connection, tenant_id, group, claim)
-		except Exception:
-			frappe.db.rollback()
-			frappe.log_error(title=f"Pushing invoices to Xero failed for {connection} / {tenant_id}")
-		finally:
-			_release(claim)
-	return dict(
-		frappe.get_all(INVOICE, filters={"name": ["in", names]}, fields=["name", "push_state"], as_list=True)
-	)
+	return push_by_organisation(INVOICE, names, _push_group, "invoices")
 
 
 def _claim(names: list[str], claim: str) -> list:

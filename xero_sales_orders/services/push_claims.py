@@ -16,6 +16,8 @@ The document's doctype needs ``push_state`` (Pending, Pushed, Failed), ``push_cl
 """
 
 import uuid
+from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 
 import frappe
@@ -74,6 +76,31 @@ def release_claim(doctype: str, claim: str) -> None:
 		claim,
 	)
 	frappe.db.commit()
+
+
+def push_by_organisation(doctype: str, names: list[str], push_group: Callable, what: str) -> dict[str, str]:
+	"""Pushes the given documents one organisation at a time, each group under a claim of its own
+	(``push_group(connection, tenant_id, names, claim)``), and returns each document's push state. An
+	organisation whose push fails unexpectedly (a token refresh that errors, a bug) costs only its own
+	documents' turn: what Xero accepted for the others is already committed."""
+	groups = defaultdict(list)
+	for row in frappe.get_all(
+		doctype, filters={"name": ["in", names]}, fields=["name", "connection", "tenant_id"], order_by="name"
+	):
+		if row.connection and row.tenant_id:
+			groups[(row.connection, row.tenant_id)].append(row.name)
+	for (connection, tenant_id), group in groups.items():
+		claim = uuid.uuid4().hex
+		try:
+			push_group(connection, tenant_id, group, claim)
+		except Exception:
+			frappe.db.rollback()
+			frappe.log_error(title=f"Pushing {what} to Xero failed for {connection} / {tenant_id}")
+		finally:
+			release_claim(doctype, claim)
+	return dict(
+		frappe.get_all(doctype, filters={"name": ["in", names]}, fields=["name", "push_state"], as_list=True)
+	)
 
 
 def unclaimed() -> dict:
