@@ -141,7 +141,7 @@ def test_credit_note_validation(xero, xero_conformance):
 	assert "Account code must be specified on every line" in errors[1]
 	assert "ACCRECCREDIT or ACCPAYCREDIT" in errors[2]
 	assert "cannot be created with the status PAID" in errors[3]
-	assert "JPY is not enabled" in errors[4]
+	assert "Organisation is not subscribed to currency JPY" in errors[4]  # Xero's words (facts §11)
 	# Without summarizeErrors=false a bad element is Xero's 400 ValidationException.
 	assert "Discounts" in refusal(
 		xero.put("/CreditNotes", {"CreditNotes": [credit_note(contact, discounted)]})

@@ -486,7 +486,9 @@ def invoices(request: ApiRequest) -> Answer:
 		if segments[2].lower() == "history":
 			return history(request, invoice["InvoiceID"])
 		if request.method != "POST":
-			raise ApiError(405, {"Title": "MethodNotAllowed", "Status": 405, "Detail": "POST to email an invoice"})
+			raise ApiError(
+				405, {"Title": "MethodNotAllowed", "Status": 405, "Detail": "POST to email an invoice"}
+			)
 		return email_invoice(request, invoice)
 	if len(segments) > 2:
 		raise not_found()

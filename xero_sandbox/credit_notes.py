@@ -12,7 +12,7 @@ own arithmetic (``arithmetic.py``, as for invoices) and the JSON shape.
 from datetime import date, datetime
 from decimal import Decimal
 
-from .arithmetic import EXCLUSIVE, LINE_AMOUNT_TYPES, cents, invoice_totals
+from .arithmetic import cents, invoice_totals
 from .invoices import (
 	NO_MONEY,
 	RATE_ONE,
@@ -20,8 +20,10 @@ from .invoices import (
 	_lines,
 	_lines_as_sent,
 	_Problems,
-	_resolve_contact,
 	_text,
+	document_amount_type,
+	document_contact,
+	document_currency,
 	new_id,
 	render_line,
 )
@@ -126,23 +128,9 @@ def write_credit_note(
 	if existing is not None and note_type != existing["Type"]:
 		problems.add("The Type of an existing credit note cannot be changed")
 
-	contact = existing["Contact"] if existing is not None and "Contact" not in element else None
-	if contact is not None:
-		contact = tenant.contacts.get(contact["ContactID"])
-	else:
-		contact = _resolve_contact(tenant, element.get("Contact"), problems)
-
-	line_amount_type = str(given("LineAmountTypes") or EXCLUSIVE)
-	matched = next((t for t in LINE_AMOUNT_TYPES if t.lower() == line_amount_type.lower()), None)
-	if matched is None:
-		problems.add(
-			f"LineAmountTypes must be one of {', '.join(LINE_AMOUNT_TYPES)}, not {line_amount_type!r}"
-		)
-	line_amount_type = matched or EXCLUSIVE
-
-	currency = str(given("CurrencyCode") or tenant.base_currency).upper()
-	if currency not in {c["Code"] for c in tenant.currencies}:
-		problems.add(f"The currency {currency} is not enabled for this organisation")
+	contact = document_contact(tenant, element, existing, problems)
+	line_amount_type = document_amount_type(given("LineAmountTypes"), problems)
+	currency = document_currency(tenant, given("CurrencyCode"), problems)
 	issued = None
 	try:
 		issued = parse_date(given("Date")) if given("Date") else today

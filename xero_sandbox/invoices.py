@@ -119,6 +119,35 @@ def _number(value, label: str, problems: _Problems) -> Decimal | None:
 		return None
 
 
+def document_contact(
+	tenant: Tenant, element: dict, existing: dict | None, problems: _Problems
+) -> dict | None:
+	"""An invoice's or credit note's contact: the one it has, unless the request names another."""
+	if existing is not None and "Contact" not in element:
+		return tenant.contacts.get(existing["Contact"]["ContactID"])
+	return _resolve_contact(tenant, element.get("Contact"), problems)
+
+
+def document_amount_type(value, problems: _Problems) -> str:
+	"""Xero's LineAmountTypes (any case) of an invoice or credit note; Exclusive when refused."""
+	line_amount_type = str(value or EXCLUSIVE)
+	matched = next((t for t in LINE_AMOUNT_TYPES if t.lower() == line_amount_type.lower()), None)
+	if matched is None:
+		problems.add(
+			f"LineAmountTypes must be one of {', '.join(LINE_AMOUNT_TYPES)}, not {line_amount_type!r}"
+		)
+	return matched or EXCLUSIVE
+
+
+def document_currency(tenant: Tenant, value, problems: _Problems) -> str:
+	"""A document's currency: the organisation's base one when none is given; one it has not enabled is
+	refused in Xero's words (facts §11)."""
+	currency = str(value or tenant.base_currency).upper()
+	if currency not in {c["Code"] for c in tenant.currencies}:
+		problems.add(f"Organisation is not subscribed to currency {currency}")
+	return currency
+
+
 def _resolve_contact(tenant: Tenant, value, problems: _Problems) -> dict | None:
 	if not isinstance(value, dict) or not any(value.get(k) for k in ("ContactID", "Name", "ContactNumber")):
 		problems.add("A Contact must be specified for this type of transaction")
@@ -327,23 +356,9 @@ def write_invoice(
 	if existing is not None and invoice_type != existing["Type"]:
 		problems.add("The Type of an existing invoice cannot be changed")
 
-	contact = existing["Contact"] if existing is not None and "Contact" not in element else None
-	if contact is not None:
-		contact = tenant.contacts.get(contact["ContactID"])
-	else:
-		contact = _resolve_contact(tenant, element.get("Contact"), problems)
-
-	line_amount_type = str(given("LineAmountTypes") or EXCLUSIVE)
-	matched_type = next((t for t in LINE_AMOUNT_TYPES if t.lower() == line_amount_type.lower()), None)
-	if matched_type is None:
-		problems.add(
-			f"LineAmountTypes must be one of {', '.join(LINE_AMOUNT_TYPES)}, not {line_amount_type!r}"
-		)
-	line_amount_type = matched_type or EXCLUSIVE
-
-	currency = str(given("CurrencyCode") or tenant.base_currency).upper()
-	if currency not in {c["Code"] for c in tenant.currencies}:
-		problems.add(f"Organisation is not subscribed to currency {currency}")  # Xero's words (facts §11)
+	contact = document_contact(tenant, element, existing, problems)
+	line_amount_type = document_amount_type(given("LineAmountTypes"), problems)
+	currency = document_currency(tenant, given("CurrencyCode"), problems)
 	rate = None
 	if currency != tenant.base_currency and given("CurrencyRate") not in (None, ""):
 		rate = _number(given("CurrencyRate"), "CurrencyRate", problems)

@@ -42,6 +42,7 @@ from .invoices import (
 	_Problems,
 	_resolve_contact,
 	_text,
+	document_currency,
 	new_id,
 	render_line,
 )
@@ -159,10 +160,9 @@ def write_quote(tenant: Tenant, element, *, now, existing: dict | None) -> tuple
 		public_type = "EXCLUSIVE"
 	amount_type = AMOUNT_TYPES[public_type]
 
-	currency = str(element.get("CurrencyCode") or (existing or {}).get("CurrencyCode") or "")
-	currency = (currency or tenant.base_currency).upper()
-	if currency not in {c["Code"] for c in tenant.currencies}:
-		problems.add(f"The currency {currency} is not enabled for this organisation")
+	currency = document_currency(
+		tenant, element.get("CurrencyCode") or (existing or {}).get("CurrencyCode"), problems
+	)
 
 	if existing is not None and old_status not in EDITABLE:
 		changed = []

@@ -572,6 +572,7 @@ class _Controls:
 		specs = data.get("events") or []
 		if not isinstance(specs, list):
 			raise WebhookError("events must be a list")
+
 		def credit_note_data(tenant_id: str, credit_note_id: str) -> dict | None:
 			with sandbox.lock:
 				note = sandbox.tenants[tenant_id.lower()].find_credit_note(str(credit_note_id))

@@ -88,9 +88,13 @@ class WebhookSender:
 		}
 		if category == "CREDITNOTE":
 			# Only credit note events carry data: the credit note's Type and Status (facts §6).
-			data = spec.get("data") or (credit_note_data(tenant_id, resource_id) if credit_note_data else None)
+			data = spec.get("data") or (
+				credit_note_data(tenant_id, resource_id) if credit_note_data else None
+			)
 			if not isinstance(data, dict) or not data.get("Type") or not data.get("Status"):
-				raise WebhookError(f"no credit note {resource_id!r} in that tenant: pass its data {{Type, Status}}")
+				raise WebhookError(
+					f"no credit note {resource_id!r} in that tenant: pass its data {{Type, Status}}"
+				)
 			event["data"] = {"Type": data["Type"], "Status": data["Status"]}
 		return event
 
