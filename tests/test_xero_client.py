@@ -257,6 +257,38 @@ def test_exhausted_retries_raise_unavailable(xero_sandbox, make_client, kind, st
 	assert xero_sandbox.endpoint_calls(f"GET {ORGANISATION}") == 3
 
 
+@pytest.mark.parametrize("kind, status", [("503", 503), ("drop", None)])
+def test_a_call_budget_ends_the_retries_it_has_no_time_for(xero_sandbox, make_client, kind, status):
+	"""A call inside a user's request gives up once its next wait would pass its budget: the retry of a 1 s
+	backoff does not fit 0.5 s, so Xero is asked once and the error is the last one."""
+	client = make_client(max_retries=5, backoff_base=1.0, call_budget=0.5)
+	xero_sandbox.fault(kind=kind, path=ORGANISATION, count=10)
+	with pytest.raises(XeroUnavailableError) as failed:
+		client.organisation()
+	assert failed.value.status == status
+	assert xero_sandbox.endpoint_calls(f"GET {ORGANISATION}") == 1
+	assert client._sleep == []
+
+
+def test_a_call_budget_bounds_the_wait_for_xeros_limits(xero_sandbox, make_client):
+	"""With the organisation's minute used up, the limiter would wait up to its 30 s; a call with a 1.5 s
+	budget waits no longer than that, and a 429 asking for more than the budget is not waited out."""
+	client = make_client(rate_limiter=RateLimiter(max_wait=30), call_budget=1.5)
+	use_up_the_minute(client)
+	started = time.monotonic()
+	with pytest.raises(XeroRateLimitError) as limited:
+		client.organisation()
+	assert limited.value.problem == "minute" and limited.value.status is None  # the limiter's, not Xero's
+	assert time.monotonic() - started < 3
+	assert xero_sandbox.endpoint_calls(f"GET {ORGANISATION}") == 60
+
+	patient = make_client(call_budget=1.5)
+	xero_sandbox.fault(kind="429", path=ORGANISATION, count=1, problem="minute", retry_after=7)
+	with pytest.raises(XeroRateLimitError) as refused:
+		patient.organisation()
+	assert refused.value.retry_after == 7 and patient._sleep == []
+
+
 def test_a_minute_429_waits_retry_after_then_retries(xero_sandbox, make_client):
 	client = make_client()
 	xero_sandbox.fault(kind="429", path=ORGANISATION, count=1, problem="minute", retry_after=7)

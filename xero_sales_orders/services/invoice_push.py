@@ -33,6 +33,7 @@ from xero_sales_orders.services.order_invoicing import (
 	with_order_locked,
 )
 from xero_sales_orders.services.push_claims import (
+	CALL_BUDGET,
 	batch_key,
 	claim_documents,
 	due_for_retry,
@@ -89,7 +90,9 @@ def _push_group(connection: str, tenant_id: str, names: list[str], claim: str) -
 	if not invoices:
 		return
 	try:
-		client = client_for(connection, tenant_id, max_retries=2, timeout=PUSH_TIMEOUT)
+		client = client_for(
+			connection, tenant_id, max_retries=2, timeout=PUSH_TIMEOUT, call_budget=CALL_BUDGET
+		)
 	except frappe.ValidationError as e:
 		_failed(invoices, str(e), transient=True)
 		return

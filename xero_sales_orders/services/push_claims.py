@@ -35,6 +35,13 @@ RETRY_BACKOFF_SECONDS = (0, 30, 60, 120, 300, 600, 1800)
 CLAIMABLE = ("Xero Invoice", "Xero Credit Note")
 
 
+# The most seconds one push call may spend before its last try (waiting for Xero's rate limits, an answer that
+# never came, retries): a push made inside a user's request answers (the document Pending, for the scheduled
+# retry) before a proxy's 60 s give up on it, and an answer lost after Xero stored the invoice (a 20 s read
+# timeout) still gets its retry under the same Idempotency-Key.
+CALL_BUDGET = 30.0
+
+
 def claim_documents(doctype: str, names: list[str], claim: str) -> list:
 	"""Claims the documents still Pending and not claimed by a live pusher, counting the attempt, in a commit
 	of its own; returns them with ``earlier_attempts`` and ``previous_attempt_at`` set."""

@@ -87,6 +87,7 @@ class XeroClient:
 		backoff_cap: float = 64.0,
 		max_retry_after: float = 120.0,
 		session: requests.Session | None = None,
+		call_budget: float | None = None,
 	):
 		self.endpoints = endpoints
 		self.tenant_id = tenant_id
@@ -96,6 +97,9 @@ class XeroClient:
 		self.backoff_base = backoff_base
 		self.backoff_cap = backoff_cap
 		self.max_retry_after = max_retry_after
+		# The most seconds one call may spend waiting for the rate limiter and between its retries (a call made
+		# inside a user's request must answer before a proxy gives up on it); past it the last error is raised.
+		self.call_budget = call_budget
 		self._access_token = access_token
 		self._sleep = sleep
 		self._on_rate_figures = on_rate_figures
@@ -451,13 +455,18 @@ class XeroClient:
 
 		retries = 0
 		refreshed = force_refresh = False
+		deadline = None if self.call_budget is None else time.monotonic() + self.call_budget
+
+		def out_of_budget(wait: float) -> bool:
+			return deadline is not None and time.monotonic() + wait >= deadline
+
 		while True:
 			headers["Authorization"] = f"Bearer {self._access_token(force_refresh)}"
 			force_refresh = False
 			try:
-				response = self._send_once(method, url, params, headers, data)
+				response = self._send_once(method, url, params, headers, data, deadline)
 			except RETRYABLE_NETWORK_ERRORS as exc:
-				if retries >= self.max_retries:
+				if retries >= self.max_retries or out_of_budget(self._backoff(retries)):
 					raise XeroUnavailableError(
 						f"Xero could not be reached after {retries + 1} attempts: {exc}", status=None
 					) from exc
@@ -477,11 +486,13 @@ class XeroClient:
 				if retry_after is not None and retry_after > self.max_retry_after:
 					raise error
 				wait = retry_after if retry_after is not None else self._backoff(retries)
+				if out_of_budget(wait):
+					raise error
 				self._sleep(wait + random.uniform(0, 1))
 				retries += 1
 				continue
 			if status in RETRYABLE_STATUSES:
-				if retries >= self.max_retries:
+				if retries >= self.max_retries or out_of_budget(self._backoff(retries)):
 					raise self._error(response, path, XeroUnavailableError)
 				self._sleep(self._backoff(retries))
 				retries += 1
@@ -492,9 +503,12 @@ class XeroClient:
 				raise self._error(response, path)
 			return loads(response.content) if response.content else {}
 
-	def _send_once(self, method, url, params, headers, data) -> requests.Response:
+	def _send_once(self, method, url, params, headers, data, deadline=None) -> requests.Response:
 		limiter = self.rate_limiter
-		with limiter.slot(self.tenant_id) if limiter else nullcontext():
+		max_wait = None
+		if limiter and deadline is not None:
+			max_wait = max(min(limiter.max_wait, deadline - time.monotonic()), 0.0)
+		with limiter.slot(self.tenant_id, max_wait) if limiter else nullcontext():
 			response = self.session.request(
 				method, url, params=params, headers=headers, data=data, timeout=self.timeout
 			)
