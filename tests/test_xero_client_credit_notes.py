@@ -7,10 +7,26 @@ from decimal import Decimal
 
 import pytest
 
-from tests.test_xero_client import draft_invoice, make_client, xero_sandbox  # noqa: F401 - fixtures
+from tests.test_xero_client import client_factory, draft_invoice
+from tests.test_xero_support import start_sandbox
 from xero_sales_orders.xero.client import CREDIT_NOTES_PER_WHERE, XeroValidationError
 
 CREDIT_NOTES = "GET /api.xro/2.0/CreditNotes"
+
+
+@pytest.fixture(scope="module")
+def xero_sandbox():
+	running = start_sandbox(tenants=2)
+	yield running
+	running.stop()
+
+
+@pytest.fixture
+def make_client(xero_sandbox, xero_conformance):
+	make, clients = client_factory(xero_sandbox, xero_conformance)
+	yield make
+	for client in clients:
+		client.close()
 
 
 def credit_note(contact_id: str, number: str | None = None, **fields) -> dict:
