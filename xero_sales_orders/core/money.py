@@ -34,6 +34,17 @@ def to_decimal(value, what: str = "value") -> Decimal:
 	Floats come from the database (Frappe reads DECIMAL columns as float); their shortest repr is
 	the stored figure, so ``str`` recovers it exactly for the precisions used here.
 	"""
+	kind = type(value)
+	if kind is Decimal or kind is str and value:
+		# The common cases first (an import reads hundreds of thousands of figures as text); Decimal itself
+		# ignores the spaces around a text, as the strip below does.
+		try:
+			result = value if kind is Decimal else Decimal(value)
+		except InvalidOperation:
+			raise MoneyError(f"{what} must be a number, not {value!r}") from None
+		if result.is_finite():
+			return result
+		raise MoneyError(f"{what} must be a finite number, not {value!r}")
 	if value is None or value == "":
 		return ZERO
 	if isinstance(value, bool):

@@ -42,8 +42,11 @@ class Totals:
 	grand_total: Decimal
 
 
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(7)}
+
+
 def _max_places(value: Decimal, places: int, label: str, field: str, row: int | None) -> None:
-	if value != value.quantize(Decimal(1).scaleb(-places)):
+	if value != value.quantize(_QUANTUM[places]):
 		raise LineValidationError(f"{label} {value} has more than {places} decimal places", field, row)
 
 
