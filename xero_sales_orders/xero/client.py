@@ -466,11 +466,12 @@ class XeroClient:
 			try:
 				response = self._send_once(method, url, params, headers, data, deadline)
 			except RETRYABLE_NETWORK_ERRORS as exc:
-				if retries >= self.max_retries or out_of_budget(self._backoff(retries)):
+				pause = self._backoff(retries)
+				if retries >= self.max_retries or out_of_budget(pause):
 					raise XeroUnavailableError(
 						f"Xero could not be reached after {retries + 1} attempts: {exc}", status=None
 					) from exc
-				self._sleep(self._backoff(retries))
+				self._sleep(pause)
 				retries += 1
 				continue
 
@@ -492,9 +493,10 @@ class XeroClient:
 				retries += 1
 				continue
 			if status in RETRYABLE_STATUSES:
-				if retries >= self.max_retries or out_of_budget(self._backoff(retries)):
+				pause = self._backoff(retries)
+				if retries >= self.max_retries or out_of_budget(pause):
 					raise self._error(response, path, XeroUnavailableError)
-				self._sleep(self._backoff(retries))
+				self._sleep(pause)
 				retries += 1
 				continue
 			if status == 304:
