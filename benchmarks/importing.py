@@ -193,7 +193,17 @@ def run(
 		reset_peak()
 
 		started = time.perf_counter()
-		import_runner.preview(batch.name, now=True)
+		if os.environ.get("XSO_PROFILE"):
+			import cProfile
+
+			cProfile.runctx(
+				"import_runner.preview(batch.name, now=True)",
+				globals(),
+				locals(),
+				os.environ["XSO_PROFILE"] + ".preview",
+			)
+		else:
+			import_runner.preview(batch.name, now=True)
 		preview_seconds = time.perf_counter() - started
 		preview_peak = peak_mb()
 		batch.reload()

@@ -662,7 +662,25 @@ class TestImportSql(FrappeTestCase):
 		rng = random.Random(7)
 		alphabet = "".join(chr(i) for i in range(300)) + "'\"\\\n\r\x1a\x00é中😀%s%(x)s"
 		texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
-		values = [*texts, 0, -7, 10**12, Decimal("12.3400"), Decimal("-0.0001"), Decimal("1E+3"), None]
+		# Long texts that need escapes are written as hex (a stored invoice's JSON), the others as the driver.
+		long_texts = [
+			"".join(rng.choice(alphabet) for _ in range(rng.randint(import_sql.HEX_FROM, 3000)))
+			for _ in range(200)
+		]
+		for text in long_texts:
+			self.assertEqual(import_sql.literal(text), "_utf8mb4 X'" + text.encode().hex() + "'")
+		texts += [*long_texts, "x" * 5000, "é" * 200]
+		values = [
+			*texts[:3000],
+			*texts[-2:],
+			0,
+			-7,
+			10**12,
+			Decimal("12.3400"),
+			Decimal("-0.0001"),
+			Decimal("1E+3"),
+			None,
+		]
 		values += [datetime(2026, 1, 2, 3, 4, 5, 6), date(2026, 1, 2)]
 		for value in values:
 			expected = escape_item(value, "utf8mb4")
@@ -689,8 +707,20 @@ class TestImportSql(FrappeTestCase):
 		stored = dict(
 			frappe.db.sql("select invoice_id, data from `tabXero Import Invoice` where batch = %s", name)
 		)
+		# The lookups write their IN lists the same way, a % among the values kept apart from the args.
+		from xero_sales_orders.services.import_lookups import rows_in
+
+		odd = [{**rows[0], "name": f"{name}-{i}", "invoice_id": i} for i in ("50%", "it's", "%s")]
+		import_sql.bulk_insert("Xero Import Invoice", [{**import_sql.standard_fields(), **r} for r in odd])
+		wanted = [str(n) for n in range(0, len(texts), 7)] + ["50%", "it's", "%s", "no such id"]
+		found = rows_in(
+			"Xero Import Invoice", "invoice_id, batch", "invoice_id", wanted, "batch = %s", (name,)
+		)
+		unfiltered = rows_in("Xero Import Invoice", "name", "name", [f"{name}-50%", f"{name}-%s", "none"])
 		frappe.db.rollback()
 		self.assertEqual([stored[str(n)] or "" for n in range(len(texts))], texts)
+		self.assertEqual(sorted(found), sorted((n, name) for n in wanted[:-1]))
+		self.assertEqual(sorted(unfiltered), [(f"{name}-%s",), (f"{name}-50%",)])
 
 
 def remove_batch(name: str) -> None:
