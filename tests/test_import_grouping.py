@@ -735,6 +735,89 @@ def test_streamed_grouping_equals_grouping_everything_at_once(
 	assert max(held) <= max(read_size, 2 * largest)
 
 
+# ---- a preview's proposal kept for the import = proposing again at the import ------------------------------
+
+
+def same_proposal(kept, fresh):
+	"""Everything the import writes or shows of a proposal (the kept one's invoices have no lines)."""
+	assert [i.invoice_id for i in kept.invoices] == [i.invoice_id for i in fresh.invoices]
+	for name in ("key", "contact_id", "contact_name", "currency", "line_amount_type", "order_date"):
+		assert getattr(kept, name) == getattr(fresh, name), name
+	assert (kept.lines, kept.line_of, kept.left_out, kept.totals) == (
+		fresh.lines,
+		fresh.line_of,
+		fresh.left_out,
+		fresh.totals,
+	)
+	assert kept.flags == fresh.flags and kept.importable == fresh.importable
+	assert import_grouping.preview_row(kept) == import_grouping.preview_row(fresh)
+
+
+@settings(max_examples=300, deadline=None)
+@given(fetched_invoices(), fetched_invoices(), st.booleans(), st.booleans())
+def test_a_kept_plan_with_the_sites_records_checked_again_equals_proposing_again(
+	data, later, voided_as_demand, contacts_known
+):
+	invoices, imported, taken = data
+	# Between the preview and the import other invoices were imported, numbers taken, contacts synced.
+	_, imported_later, taken_later = later
+	at_import = import_grouping.Rules.of(
+		RATES,
+		imported={**imported, **dict.fromkeys(imported_later, "XSO-00010")},
+		taken_numbers=[*taken, *taken_later],
+		known_contacts={CONTACT[0]} if contacts_known else set(),
+		voided_as_demand=voided_as_demand,
+	)
+	at_preview = import_grouping.Rules.of(
+		RATES, imported=imported, taken_numbers=taken, voided_as_demand=voided_as_demand
+	)
+	assert at_preview.digest == at_import.digest  # the site's records are not part of it
+	for group in import_grouping.group_invoices(invoices, import_grouping.GROUP_BY_REFERENCE):
+		previewed = import_grouping.propose(dataclasses.replace(group, flags=[], lines=[]), at_preview)
+		plan = json.loads(json.dumps(import_grouping.plan_of(previewed, at_preview.digest)))
+		lineless = [dataclasses.replace(i, lines=()) for i in reversed(group.invoices)]
+		kept = import_grouping.from_plan(plan, lineless, at_import.digest)
+		import_grouping.flag_site(kept, at_import)
+		fresh = import_grouping.propose(
+			import_grouping.ProposedOrder(group.key, list(group.invoices)), at_import
+		)
+		same_proposal(kept, fresh)
+
+
+@settings(max_examples=200, deadline=None)
+@given(invoice_groups(), st.booleans())
+def test_a_kept_plan_keeps_carried_lines_and_every_figure_exactly(data, voided_as_demand):
+	_, invoices = data
+	rules = import_grouping.Rules.of(GST, voided_as_demand=voided_as_demand)
+	group = import_grouping.group_invoices(invoices, import_grouping.GROUP_BY_REFERENCE)[0]
+	previewed = import_grouping.propose(dataclasses.replace(group, flags=[], lines=[]), rules)
+	plan = json.loads(json.dumps(import_grouping.plan_of(previewed, rules.digest)))
+	kept = import_grouping.from_plan(plan, group.invoices, rules.digest)
+	import_grouping.flag_site(kept, rules)
+	same_proposal(
+		kept, import_grouping.propose(import_grouping.ProposedOrder(group.key, list(group.invoices)), rules)
+	)
+
+
+def test_a_plan_made_under_other_rules_or_for_other_invoices_is_not_used():
+	invoices = [invoice("INV-1", "PO-1"), invoice("INV-2", "PO-1")]
+	rules = import_grouping.Rules.of(RATES)
+	group = import_grouping.build_proposed_orders(invoices, import_grouping.GROUP_BY_REFERENCE, None, RATES)[
+		0
+	]
+	plan = import_grouping.plan_of(group, rules.digest)
+	assert import_grouping.from_plan(plan, invoices, rules.digest) is not None
+	changed_rate = import_grouping.Rules.of({**RATES, "OUTPUT2": D("12.5")})
+	as_demand = import_grouping.Rules.of(RATES, voided_as_demand=True)
+	shorter = import_grouping.Rules.of(RATES, text_limits={"item_code": 10})
+	assert len({rules.digest, changed_rate.digest, as_demand.digest, shorter.digest}) == 4
+	for other in (changed_rate, as_demand, shorter):
+		assert import_grouping.from_plan(plan, invoices, other.digest) is None
+	assert import_grouping.from_plan(plan, invoices[:1], rules.digest) is None
+	assert import_grouping.from_plan(plan, [*invoices, invoice("INV-3", "PO-1")], rules.digest) is None
+	assert import_grouping.from_plan(plan, [invoices[0], invoices[0]], rules.digest) is None
+
+
 def test_group_ids_are_equal_for_equal_keys_and_apart_otherwise():
 	pattern = import_grouping.compile_po_pattern(r"PO-(\d+)")
 	same = [invoice("INV-1", "Order PO-7 part 2"), invoice("INV-2", "po-7")]

@@ -590,6 +590,13 @@ class Rules:
 	limits: Mapping[str, int] = field(default_factory=lambda: dict(TEXT_LIMITS))
 	voided_as_demand: bool = False
 
+	@property
+	def digest(self) -> str:
+		"""What a proposal depends on besides its invoices and the site's records: the tax rates, the columns'
+		lengths and whether voided invoices are demand (a kept proposal is used only under the same)."""
+		text = repr((sorted(self.tax_rates.items()), sorted(self.limits.items()), self.voided_as_demand))
+		return hashlib.sha1(text.encode()).hexdigest()[:16]
+
 	@classmethod
 	def of(
 		cls,
@@ -665,7 +672,6 @@ def _propose_all(groups: list[ProposedOrder], rules_for) -> Iterator[ProposedOrd
 
 def propose(group: ProposedOrder, rules: Rules) -> ProposedOrder:
 	"""Flags the group with the reasons it cannot be imported and works out the order it would become."""
-	imported, taken = rules.imported, rules.taken
 	first = group.invoices[0]
 	group.contact_id, group.contact_name = first.contact_id, first.contact_name
 	group.currency, group.line_amount_type = first.currency, first.line_amount_type
@@ -678,21 +684,8 @@ def propose(group: ProposedOrder, rules: Rules) -> ProposedOrder:
 			else f"Reference {first.reference!r} has no PO number matching the pattern",
 		)
 	_flag_dead(group, rules.voided_as_demand)
-	linked = {i.number: imported[i.invoice_id] for i in group.invoices if i.invoice_id in imported}
-	if linked:
-		orders = _names(linked.values())
-		group.flag(ALREADY_IMPORTED, f"Already imported: {_names(linked)} (order {orders})")
-	clashes = [
-		i.number
-		for index, i in enumerate(group.invoices)
-		if index not in group.left_out and i.invoice_id not in imported and i.number.casefold() in taken
-	]
-	if clashes:
-		group.flag(NUMBER_TAKEN, f"Invoice number already used here by another invoice: {_names(clashes)}")
 	_flag_mixtures(group)
 	_flag_out_of_range(group, rules.limits)
-	if rules.known_contacts is not None and group.contact_id not in rules.known_contacts:
-		group.flag(UNKNOWN_CONTACT, f"Contact {group.contact_name} is not in the synced Xero contacts")
 	_merge_lines(group, rules.tax_rates, rules.voided_as_demand)
 	if not group.lines and not any(f.code in (ALL_DEAD, BAD_LINE, UNKNOWN_TAX) for f in group.flags):
 		group.flag(BAD_LINE, "No line orders anything")
@@ -704,6 +697,124 @@ def propose(group: ProposedOrder, rules: Rules) -> ProposedOrder:
 		except LineValidationError as e:  # merged quantities or totals the columns cannot hold
 			group.totals = None
 			group.flag(OUT_OF_RANGE, f"The order would be too large: {e}")
+	flag_site(group, rules)
+	return group
+
+
+# What a proposal owes to the site's records (its invoices imported or their numbers taken here since, its
+# contact synced), checked again at the import; the rest of it depends only on the invoices and ``Rules.digest``.
+SITE_FLAGS = frozenset({ALREADY_IMPORTED, NUMBER_TAKEN, UNKNOWN_CONTACT})
+
+
+def flag_site(group: ProposedOrder, rules: Rules) -> None:
+	"""Flags what keeps the group out because of the site's records (``SITE_FLAGS``)."""
+	imported, taken = rules.imported, rules.taken
+	linked = {i.number: imported[i.invoice_id] for i in group.invoices if i.invoice_id in imported}
+	if linked:
+		orders = _names(linked.values())
+		group.flag(ALREADY_IMPORTED, f"Already imported: {_names(linked)} (order {orders})")
+	clashes = [
+		i.number
+		for index, i in enumerate(group.invoices)
+		if index not in group.left_out and i.invoice_id not in imported and i.number.casefold() in taken
+	]
+	if clashes:
+		group.flag(NUMBER_TAKEN, f"Invoice number already used here by another invoice: {_names(clashes)}")
+	if rules.known_contacts is not None and group.contact_id not in rules.known_contacts:
+		group.flag(UNKNOWN_CONTACT, f"Contact {group.contact_name} is not in the synced Xero contacts")
+
+
+# ---- a preview's proposal kept for its import -------------------------------------------------------------
+
+# An order line as a plan keeps it: these fields in this order, the figures as their exact text.
+PLAN_LINE_FIELDS = (
+	"item_code",
+	"description",
+	"unit_price",
+	"discount_rate",
+	"tax_type",
+	"tax_rate",
+	"account_code",
+	"qty",
+	"invoiced_qty",
+	"line_amount",
+	"tax_amount",
+	"discount_amount",
+	"carried",
+	"tracking",
+)
+_PLAN_FIGURES = frozenset(
+	{
+		"unit_price",
+		"discount_rate",
+		"tax_rate",
+		"qty",
+		"invoiced_qty",
+		"line_amount",
+		"tax_amount",
+		"discount_amount",
+	}
+)
+_TOTALS_FIELDS = ("subtotal", "total_discount", "total_tax", "grand_total")
+
+
+def _plan_value(line: OrderLine, name: str):
+	value = getattr(line, name)
+	if name in _PLAN_FIGURES:
+		return str(value)
+	return list(value) if name == "tracking" else value
+
+
+def _line_value(name: str, value):
+	if name in _PLAN_FIGURES:
+		return Decimal(value)
+	return tuple(value) if name == "tracking" else value
+
+
+def plan_of(group: ProposedOrder, digest: str) -> dict:
+	"""What the import needs of a proposal, JSON-ready (figures as their exact text), under the digest of the
+	rules it was made with: the import takes it as it is (``from_plan``) instead of proposing again, and
+	checks only the site's records again (``flag_site``)."""
+	return {
+		"rules": digest,
+		"invoices": [i.invoice_id for i in group.invoices],
+		"key": group.key,
+		"contact": [group.contact_id, group.contact_name],
+		"currency": group.currency,
+		"amount_type": group.line_amount_type,
+		"date": group.order_date,
+		"left_out": [[index, reason] for index, reason in group.left_out.items()],
+		"flags": [[f.code, f.reason] for f in group.flags if f.code not in SITE_FLAGS],
+		"lines": [[_plan_value(line, name) for name in PLAN_LINE_FIELDS] for line in group.lines],
+		"line_of": [[invoice, line, position] for (invoice, line), position in group.line_of.items()],
+		"totals": [str(getattr(group.totals, f)) for f in _TOTALS_FIELDS] if group.totals else None,
+	}
+
+
+def from_plan(plan: dict, invoices: Sequence[SourceInvoice], digest: str) -> ProposedOrder | None:
+	"""The proposal ``plan_of`` kept, over the group's invoices (in any order; their lines are not read), or
+	None when it no longer applies: made under other rules, or for other invoices. Without the site's flags,
+	which ``flag_site`` adds."""
+	by_id = {invoice.invoice_id: invoice for invoice in invoices}
+	if plan.get("rules") != digest or len(invoices) != len(by_id) or set(by_id) != set(plan["invoices"]):
+		return None
+	group = ProposedOrder(plan["key"], [by_id[invoice_id] for invoice_id in plan["invoices"]])
+	group.contact_id, group.contact_name = plan["contact"]
+	group.currency, group.line_amount_type = plan["currency"], plan["amount_type"]
+	group.order_date = plan["date"]
+	group.left_out = {index: reason for index, reason in plan["left_out"]}
+	group.flags = [Flag(code, reason) for code, reason in plan["flags"]]
+	group.lines = [
+		OrderLine(
+			**{name: _line_value(name, value) for name, value in zip(PLAN_LINE_FIELDS, values, strict=True)}
+		)
+		for values in plan["lines"]
+	]
+	group.line_of = {(invoice, line): position for invoice, line, position in plan["line_of"]}
+	if plan["totals"] is not None:  # priced, as _price leaves a group
+		for line in group.lines:
+			line.priced = PricedLine(line.line_amount, line.tax_amount, line.discount_amount)
+		group.totals = Totals(*(Decimal(figure) for figure in plan["totals"]))
 	return group
 
 
