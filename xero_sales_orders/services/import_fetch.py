@@ -133,22 +133,29 @@ def line_values(values: list) -> list:
 	return [*values, []] if len(values) == 10 else values
 
 
+def _header(compact: dict) -> dict:
+	"""The grouping rules' invoice fields of a compact invoice, other than its lines."""
+	return {
+		"raw": compact,
+		"invoice_id": compact["id"],
+		"number": compact["number"],
+		"reference": compact["reference"],
+		"contact_id": compact["contact_id"],
+		"contact_name": compact["contact"],
+		"currency": compact["currency"],
+		"line_amount_type": compact["amount_type"],
+		"status": compact["status"],
+		"date": compact["date"],
+		"total": Decimal(compact["total"]),
+		"subtotal": Decimal(compact["subtotal"]),
+		"total_tax": Decimal(compact["tax"]),
+	}
+
+
 def source_invoice(compact: dict) -> SourceInvoice:
 	"""The grouping rules' invoice, carrying the compact form (``raw``) for the writer."""
 	return SourceInvoice(
-		raw=compact,
-		invoice_id=compact["id"],
-		number=compact["number"],
-		reference=compact["reference"],
-		contact_id=compact["contact_id"],
-		contact_name=compact["contact"],
-		currency=compact["currency"],
-		line_amount_type=compact["amount_type"],
-		status=compact["status"],
-		date=compact["date"],
-		total=Decimal(compact["total"]),
-		subtotal=Decimal(compact["subtotal"]),
-		total_tax=Decimal(compact["tax"]),
+		**_header(compact),
 		lines=tuple(
 			SourceLine(
 				item_code=code,
@@ -168,6 +175,12 @@ def source_invoice(compact: dict) -> SourceInvoice:
 			)
 		),
 	)
+
+
+def source_header(compact: dict) -> SourceInvoice:
+	"""``source_invoice`` without the lines, for a group whose kept plan holds its order's lines (the writer
+	reads the invoice lines from ``raw``)."""
+	return SourceInvoice(**_header(compact), lines=())
 
 
 def fetch_page(client, statuses: list[str], where: str, cursor: Cursor) -> tuple[list[dict], dict, Cursor]:

@@ -1,5 +1,6 @@
 """The groups of a batch's preview (Xero Import Group rows): one row per proposed order with its flags, the
-row the preview table shows (JSON) and, once imported, the order it became.
+row the preview table shows (JSON), an importable one's plan (``core.import_grouping.plan_of``, which the
+import takes instead of proposing again) and, once imported, the order it became.
 
 A page of the preview is one indexed query whatever the view (each view's flag leads an index with the
 groups' order) and never reads the rest of the preview; a search scans only this batch's short search texts.
@@ -9,7 +10,13 @@ import json
 
 import frappe
 
-from xero_sales_orders.core.import_grouping import ALREADY_IMPORTED, ProposedOrder, group_id, preview_row
+from xero_sales_orders.core.import_grouping import (
+	ALREADY_IMPORTED,
+	ProposedOrder,
+	group_id,
+	plan_of,
+	preview_row,
+)
 from xero_sales_orders.services.import_sql import insert_statements, run, standard_fields
 
 GROUP = "Xero Import Group"
@@ -29,8 +36,9 @@ def row_name(batch_name: str, group: ProposedOrder) -> str:
 	return f"{batch_name}-{group_id(group.key, group.invoices[0].invoice_id)}"
 
 
-def group_row(batch_name: str, group: ProposedOrder, standard: dict) -> dict:
-	"""The stored row of one proposed order."""
+def group_row(batch_name: str, group: ProposedOrder, standard: dict, digest: str | None = None) -> dict:
+	"""The stored row of one proposed order; with the digest of the rules it was proposed under, an importable
+	one keeps its plan."""
 	gid = group_id(group.key, group.invoices[0].invoice_id)
 	label = group.label
 	# Groups with a key first, in key order, then the invoices without one by number (as the preview lists them).
@@ -54,6 +62,9 @@ def group_row(batch_name: str, group: ProposedOrder, standard: dict) -> dict:
 		"already_imported": int(any(f.code == ALREADY_IMPORTED for f in group.flags)),
 		"search": search,
 		"proposal": json.dumps(preview_row(group), separators=(",", ":")),
+		"plan": (
+			json.dumps(plan_of(group, digest), separators=(",", ":")) if digest and group.importable else None
+		),
 	}
 
 
@@ -69,13 +80,14 @@ UPDATED = (
 	"already_imported",
 	"search",
 	"proposal",
+	"plan",
 	"modified",
 )
 
 
-def group_rows(batch_name: str, groups: list[ProposedOrder]) -> list[dict]:
+def group_rows(batch_name: str, groups: list[ProposedOrder], digest: str | None = None) -> list[dict]:
 	standard = standard_fields()
-	return [group_row(batch_name, group, standard) for group in groups]
+	return [group_row(batch_name, group, standard, digest) for group in groups]
 
 
 def store_rows(rows: list[dict]) -> None:
@@ -152,10 +164,10 @@ def summary(batch_name: str) -> dict:
 
 def importable_groups(batch_name: str, after: tuple[str, str] | None, limit: int) -> list[tuple]:
 	"""Up to ``limit`` importable groups not imported yet, in the preview's order after ``after`` (the sort key
-	and name of the last one read): (name, group id, sort key)."""
+	and name of the last one read): (name, group id, sort key, plan)."""
 	sort_key, name = after or ("", "")
 	return frappe.db.sql(
-		f"""select name, group_id, sort_key from `tab{GROUP}`
+		f"""select name, group_id, sort_key, plan from `tab{GROUP}`
 		where batch = %s and importable = 1 and sales_order is null
 			and (sort_key > %s or (sort_key = %s and name > %s))
 		order by sort_key, name limit %s""",

@@ -6,8 +6,9 @@
    the pages in flight and the fetch goes on with exactly the requests it would have made.
 2. **Group**: the stored invoices read back one group at a time in group id order
    (``core.import_grouping.read_in_groups``), proposed a run at a time with the site's lookups
-   (``stream_proposed_orders``) and stored as group rows (``import_groups``) ``GROUP_CHUNK`` at a time with
-   the id of the last group stored, from which a resumed pass goes on.
+   (``stream_proposed_orders``) and stored as group rows (``import_groups``, an importable one with the plan
+   the import takes) ``GROUP_CHUNK`` at a time with the id of the last group stored, from which a resumed
+   pass goes on.
 
 Pages and groups are written by ``import_sql.BackgroundWriter`` (a thread with a connection of its own, one
 unit in flight) while the next are made, so MariaDB's work runs beside this one's.
@@ -301,6 +302,8 @@ def _group(batch, background: BackgroundWriter) -> None:
 	pattern = compile_po_pattern(batch.po_pattern) if batch.grouping == GROUP_BY_PATTERN else None
 	rates, limits = tax_rates(batch), text_limits()
 	voided_as_demand = bool(batch.get("voided_as_demand"))
+	# The import takes an importable group's plan as it is while these rules stay the same.
+	digest = Rules.of(rates, text_limits=limits, voided_as_demand=voided_as_demand).digest
 
 	def rules_for(invoices) -> Rules:
 		raws = [invoice.raw for invoice in invoices]
@@ -330,15 +333,18 @@ def _group(batch, background: BackgroundWriter) -> None:
 	for group in groups:
 		pending.append(group)
 		if len(pending) >= GROUP_CHUNK:
-			grouped = _store(batch.name, pending, grouped, fetched, background)
+			grouped = _store(batch.name, pending, grouped, fetched, background, digest)
 			pending = []
 	if pending:
-		_store(batch.name, pending, grouped, fetched, background)
+		_store(batch.name, pending, grouped, fetched, background, digest)
 
 
-def _store(batch_name: str, groups: list, grouped: int, fetched: int, background: BackgroundWriter) -> int:
-	"""Hands a run of proposed orders to the writing thread, with the group id to resume after."""
-	rows = import_groups.group_rows(batch_name, groups)
+def _store(
+	batch_name: str, groups: list, grouped: int, fetched: int, background: BackgroundWriter, digest: str
+) -> int:
+	"""Hands a run of proposed orders (with their plans) to the writing thread, with the group id to resume
+	after."""
+	rows = import_groups.group_rows(batch_name, groups, digest)
 	statements = import_groups.row_statements(rows)
 	done = grouped + sum(len(group.invoices) for group in groups)
 	cursor = rows[-1]["group_id"]

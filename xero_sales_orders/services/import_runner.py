@@ -6,8 +6,9 @@ run on the long queue, commit as they go and record where they are, so a stopped
 it stopped: the preview without fetching again what it stored, the import without creating anything twice.
 
 The import works on the invoices the preview stored (``import_staging``), a chunk of ``CHUNK`` groups at a
-time in the preview's order: each chunk's proposals are made again with the site's current lookups (so an
-invoice imported meanwhile by another batch is not imported twice), prepared with
+time in the preview's order: each group's proposal is the plan the preview kept (or, where the rules it was
+made under changed since, made again), checked again against the site's current records (so an invoice
+imported meanwhile by another batch is not imported twice), prepared with
 ``import_writer.OrderWriter`` and written by a thread of its own (``import_sql.BackgroundWriter``, while the
 next chunk is prepared) with their group rows marked in the same transaction, which a re-run skips.
 """
@@ -25,6 +26,8 @@ from xero_sales_orders.core.import_grouping import (
 	GROUP_BY_PATTERN,
 	Rules,
 	compile_po_pattern,
+	flag_site,
+	from_plan,
 	new_group,
 	propose,
 )
@@ -36,7 +39,7 @@ from xero_sales_orders.exceptions import (
 	throw,
 )
 from xero_sales_orders.services import import_groups, import_staging
-from xero_sales_orders.services.import_fetch import fetch_failure, source_invoice
+from xero_sales_orders.services.import_fetch import fetch_failure, source_header, source_invoice
 from xero_sales_orders.services.import_lookups import (
 	imported_invoices,
 	known_contacts,
@@ -265,6 +268,11 @@ def run_import(batch_name: str) -> dict:
 			"text_limits": text_limits(),
 			"voided_as_demand": bool(batch.get("voided_as_demand")),
 		}
+		lookups["digest"] = Rules.of(
+			lookups["tax_rates"],
+			text_limits=lookups["text_limits"],
+			voided_as_demand=lookups["voided_as_demand"],
+		).digest
 		writer = OrderWriter(batch)
 		total = batch.orders_to_create or 0
 		created = frappe.db.count(ORDER, {"import_batch": batch_name})
@@ -313,17 +321,25 @@ def run_import(batch_name: str) -> dict:
 
 
 def _prepare_chunk(batch, writer: OrderWriter, chunk: list[tuple], pattern, lookups: dict, created: int):
-	"""Proposes the chunk's groups again with the site's current lookups and prepares the rows of the
-	importable ones. Returns how many orders they make and the unit that writes them and marks every group
-	row (with its order, or with what now keeps it out) with the batch's count, in one transaction."""
-	names = {gid: name for name, gid, _ in chunk}
-	stored = import_staging.invoices_of_groups(batch.name, list(names))
-	groups = [
-		new_group([source_invoice(c) for c in stored[gid]], batch.grouping, pattern)
-		for gid in names
-		if gid in stored
-	]
-	invoices = [invoice.raw for group in groups for invoice in group.invoices]
+	"""The chunk's groups as the preview's plans (or proposed again where a plan no longer applies), checked
+	against the site's current records, and the rows of the importable ones. Returns how many orders they
+	make and the unit that writes them and marks every group row (with its order, or with what now keeps it
+	out) with the batch's count, in one transaction."""
+	plans = {gid: plan for _, gid, _, plan in chunk}
+	stored = import_staging.invoices_of_groups(batch.name, list(plans))
+	groups, kept = [], set()  # in the preview's order, which numbers the orders
+	for gid, plan in plans.items():
+		if gid not in stored:
+			continue
+		group = plan and from_plan(
+			json.loads(plan), [source_header(c) for c in stored[gid]], lookups["digest"]
+		)
+		if group:
+			kept.add(gid)
+		else:
+			group = new_group([source_invoice(c) for c in stored[gid]], batch.grouping, pattern)
+		groups.append((gid, group))
+	invoices = [invoice.raw for _, group in groups for invoice in group.invoices]
 	rules = Rules.of(
 		lookups["tax_rates"],
 		imported=imported_invoices([i["id"] for i in invoices]),
@@ -332,7 +348,13 @@ def _prepare_chunk(batch, writer: OrderWriter, chunk: list[tuple], pattern, look
 		text_limits=lookups["text_limits"],
 		voided_as_demand=lookups["voided_as_demand"],
 	)
-	proposed = [propose(group, rules) for group in groups]
+	proposed = []
+	for gid, group in groups:
+		if gid in kept:
+			flag_site(group, rules)
+		else:
+			propose(group, rules)
+		proposed.append(group)
 	importable = [g for g in proposed if g.importable]
 	blocked = import_groups.group_rows(batch.name, [g for g in proposed if not g.importable])
 	prepared = writer.prepare(importable)

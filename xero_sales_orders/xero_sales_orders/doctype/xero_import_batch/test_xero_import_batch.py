@@ -209,6 +209,68 @@ class TestXeroImportBatch(FrappeTestCase):
 		self.assertEqual(page["total"], batch.conflicts_count)
 		self.assertTrue(all(r["conflict"] for r in page["rows"]))
 
+	def test_the_import_takes_the_previewed_plans_unless_the_rules_changed_since(self):
+		batch = self.batch(grouping="Reference")
+		preview_now(batch.name)
+		previewed = {r["key"]: r for r in preview_rows(batch.name) if r["importable"]}
+		self.assertTrue(previewed)
+		with patch.object(import_runner, "propose", wraps=import_grouping.propose) as proposing:
+			self.assertEqual(self.import_now(batch.name).status, "Completed")
+		self.assertEqual(proposing.call_count, 0)  # every group as the preview kept it
+		orders = frappe.get_all("Xero Sales Order", {"import_batch": batch.name}, ["name", "po_number"])
+		self.assertEqual({o.po_number for o in orders}, set(previewed))
+		for order in orders:
+			lines = frappe.get_all(
+				"Xero Sales Order Item",
+				{"parent": order.name},
+				["item_code", "qty", "invoiced_qty", "line_amount", "tax_amount"],
+				order_by="idx",
+			)
+			shown = previewed[order.po_number]["lines"]
+			self.assertEqual(
+				[
+					(r.item_code, Decimal(str(r.qty)), money(r.line_amount), money(r.tax_amount))
+					for r in lines
+				],
+				[
+					(s["item_code"], Decimal(s["qty"]), money(s["line_amount"]), money(s["tax_amount"]))
+					for s in shown
+				],
+			)
+		assert_refresh_changes_nothing(self, [o.name for o in orders])
+		self.forget(batch.name)
+
+		# A tax rate changed since the preview (synced again): the groups are proposed again with it.
+		batch = self.batch(grouping="Reference")
+		preview_now(batch.name)
+		tax_type = next(r["lines"][0]["tax_type"] for r in preview_rows(batch.name) if r["importable"])
+		rate = {"connection": CONNECTION, "tenant_id": self.tenant, "tax_type": tax_type}
+		before = frappe.db.get_value("Xero Tax Rate", rate, "effective_rate")
+		frappe.db.set_value("Xero Tax Rate", rate, "effective_rate", 7.25)
+		frappe.db.commit()
+		importable = frappe.db.count("Xero Import Group", {"batch": batch.name, "importable": 1})
+		try:
+			with patch.object(import_runner, "propose", wraps=import_grouping.propose) as proposing:
+				self.assertEqual(self.import_now(batch.name).status, "Completed")
+			self.assertEqual(proposing.call_count, importable)
+			rates = frappe.get_all(
+				"Xero Sales Order Item",
+				{
+					"parent": [
+						"in",
+						frappe.get_all("Xero Sales Order", {"import_batch": batch.name}, pluck="name"),
+					],
+					"tax_type": tax_type,
+				},
+				pluck="tax_rate",
+			)
+			self.assertTrue(rates)
+			self.assertEqual({money(r) for r in rates}, {money(7.25)})
+		finally:
+			frappe.db.set_value("Xero Tax Rate", rate, "effective_rate", before)
+			frappe.db.commit()
+		self.forget(batch.name)
+
 	def test_import_creates_orders_with_derived_statuses_and_never_twice(self):
 		batch = self.batch(grouping="Reference")
 		preview_now(batch.name)
@@ -382,11 +444,11 @@ class TestXeroImportBatch(FrappeTestCase):
 		real_rows = import_groups.group_rows
 		stores = []
 
-		def crash_on_third_store(batch_name, groups):
+		def crash_on_third_store(batch_name, groups, digest=None):
 			stores.append(len(groups))
 			if len(stores) == 3:
 				raise RuntimeError("worker killed")
-			return real_rows(batch_name, groups)
+			return real_rows(batch_name, groups, digest)
 
 		with (
 			patch.object(import_preview, "GROUP_CHUNK", 4),
