@@ -184,8 +184,9 @@ def source_header(compact: dict) -> SourceInvoice:
 
 
 def fetch_page(client, statuses: list[str], where: str, cursor: Cursor) -> tuple[list[dict], dict, Cursor]:
-	"""One page of invoices at ``cursor``: the compact invoices, Xero's pagination and the cursor of the next
-	page. Touches nothing of Frappe (the preview calls it from its fetching thread)."""
+	"""One page of invoices at ``cursor``: Xero's invoices as they came (``compact_invoice`` makes the form
+	the batch keeps), Xero's pagination and the cursor of the next page. Touches nothing of Frappe (the
+	preview calls it from its fetching thread, which asks for the next page while the page is compacted)."""
 	records, pagination = client.invoice_page(
 		cursor.page,
 		statuses=statuses,
@@ -195,11 +196,7 @@ def fetch_page(client, statuses: list[str], where: str, cursor: Cursor) -> tuple
 		page_size=PAGE_SIZE,
 	)
 	updated = [parse_xero_date(raw["UpdatedDateUTC"]) for raw in records]
-	return (
-		[compact_invoice(raw) for raw in records],
-		pagination,
-		next_cursor(cursor, updated, pagination, PAGE_SIZE),
-	)
+	return records, pagination, next_cursor(cursor, updated, pagination, PAGE_SIZE)
 
 
 class TokenRejected(Exception):

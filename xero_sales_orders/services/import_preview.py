@@ -37,6 +37,7 @@ from xero_sales_orders.core.import_grouping import (
 from xero_sales_orders.services import import_groups, import_staging
 from xero_sales_orders.services.import_fetch import (
 	TokenRejected,
+	compact_invoice,
 	fetch_page,
 	source_invoice,
 	thread_client,
@@ -151,9 +152,9 @@ def _start_over(batch) -> dict:
 
 
 def _fetch(batch, state: dict, cursor: Cursor, background: BackgroundWriter) -> None:
-	"""Three at once: a thread fetches the next page from Xero, this one makes the page's rows and a third
-	writes and commits the page before, with the cursor of the page after it (``BackgroundWriter``). Only the
-	fetching thread calls Xero, only the writing one writes; a stop or a crash at most loses a page fetched
+	"""Three at once: a thread fetches the next page from Xero, this one compacts the page and makes its rows
+	and a third writes and commits the page before, with the cursor of the page after it
+	(``BackgroundWriter``). Only the fetching thread calls Xero, only the writing one writes; a stop or a crash at most loses a page fetched
 	ahead or not yet committed, never stored, which the resumed fetch asks for again."""
 	pattern = compile_po_pattern(batch.po_pattern) if batch.grouping == GROUP_BY_PATTERN else None
 	pages, total = batch.pages_fetched or 0, batch.invoices_total or 0
@@ -162,7 +163,9 @@ def _fetch(batch, state: dict, cursor: Cursor, background: BackgroundWriter) -> 
 	while not cursor.done:
 		fetcher = _Fetcher(batch, statuses, where, cursor)
 		try:
-			for page_cursor, invoices, pagination, following in fetcher.pages():
+			for page_cursor, records, pagination, following in fetcher.pages():
+				invoices = [compact_invoice(raw) for raw in records]
+				del records  # one page held in Xero's form at a time
 				statements = import_staging.page_statements(
 					batch.name,
 					invoices,
