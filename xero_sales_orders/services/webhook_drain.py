@@ -4,10 +4,11 @@ commit, by a manager's retry and every minute by the scheduler (hooks.py).
 A delivery, once its events are committed, raises the "pending" flag and enqueues a drain only if the flag
 was down, so a burst of deliveries costs one Redis command each and one job. A drain lowers the flag before
 it reads the events and looks at it again after each pass, so no committed event is left waiting for the
-next delivery; a drain that finds another one running leaves the work to it. Passes are at least
-PASS_INTERVAL apart and make at most CALLS_PER_PASS calls per organisation, so that events arriving in a
-stream share Xero calls and the drain uses half of Xero's 60 calls a minute, leaving the rest for pushes
-and syncs, and spreads its work instead of loading the server in bursts.
+next delivery; a drain that finds another one running leaves the work to it. A pass makes at most
+CALLS_PER_PASS calls per organisation and starts PASS_INTERVAL after the last pass ended (whichever job ran
+it: the end is kept in Redis), so that events arriving in a stream share Xero calls and the drain's calls
+reach Xero at least PASS_INTERVAL apart — at most half of Xero's 60 calls in any minute, however long a call
+takes, leaving the rest for pushes and syncs — and spreads its work instead of loading the server in bursts.
 """
 
 import time
@@ -20,12 +21,14 @@ from xero_sales_orders.services.webhook_processing import EVENT, process_queued
 DRAIN_JOB = "xero_sales_orders.services.webhook_drain.drain"
 PENDING_KEY = "xso:webhook-drain-pending"
 RUNNING_KEY = "xso:webhook-drain-running"
+LAST_PASS_KEY = "xso:webhook-drain-last-pass"  # when the last pass ended (epoch seconds)
 PENDING_TTL = 60  # a lost job (a flushed queue) stops new ones for at most this long
 PASS_INTERVAL = 2.0
 CALLS_PER_PASS = 1
 PASS_EVENTS = 250  # the oldest first; a pass reads no more than it can use
 DRAIN_SECONDS = 120  # then a fresh job carries on, well inside the short queue's timeout
 RUNNING_TTL = DRAIN_SECONDS + 5 * 60  # a drain killed mid-pass stops others for at most this long
+LAST_PASS_TTL = 60
 
 
 def request_drain() -> None:
@@ -44,11 +47,14 @@ def drain(batch: int = PASS_EVENTS, retry_failed: bool = False) -> None:
 		try:
 			while True:
 				frappe.cache.delete(pending)
-				pass_started = time.monotonic()
-				if retry_failed:
-					process_queued(batch, statuses=("Failed",), calls_per_organisation=CALLS_PER_PASS)
+				_rest_after_last_pass()
+				if retry_failed:  # a pass of its own: its calls count against the drain's half too
+					done = process_queued(batch, statuses=("Failed",), calls_per_organisation=CALLS_PER_PASS)
 					retry_failed = False
-				done = process_queued(batch, calls_per_organisation=CALLS_PER_PASS)
+					done["more"] = True  # the Queued events' pass comes next
+				else:
+					done = process_queued(batch, calls_per_organisation=CALLS_PER_PASS)
+				frappe.cache.set(frappe.cache.make_key(LAST_PASS_KEY), time.time(), ex=LAST_PASS_TTL)
 				if done["deferred"]:
 					# Xero is limiting an organisation: rest with the flag up, so that deliveries start
 					# no drain meanwhile; its expiry or the per-minute drain resumes.
@@ -60,9 +66,16 @@ def drain(batch: int = PASS_EVENTS, retry_failed: bool = False) -> None:
 					frappe.cache.set(pending, 1, ex=PENDING_TTL)
 					frappe.enqueue(DRAIN_JOB, queue="short")
 					return
-				time.sleep(max(0.0, pass_started + PASS_INTERVAL - time.monotonic()))
 		finally:
 			frappe.cache.delete(running)
+
+
+def _rest_after_last_pass() -> None:
+	"""Waits until PASS_INTERVAL after the last pass ended, in this job or the one before it. From the end:
+	the last pass's calls had reached Xero by then, so this pass's reach it at least that much later."""
+	last = frappe.cache.get(frappe.cache.make_key(LAST_PASS_KEY))
+	if last is not None:
+		time.sleep(min(PASS_INTERVAL, max(0.0, float(last) + PASS_INTERVAL - time.time())))
 
 
 def drain_scheduled() -> None:

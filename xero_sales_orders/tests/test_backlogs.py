@@ -6,6 +6,8 @@ organisations' events interleave."""
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
+from unittest.mock import patch
 
 import frappe
 import requests
@@ -128,9 +130,9 @@ class TestBacklogs(FrappeTestCase):
 				client.close()
 			self.assertEqual(sorted(held), sorted(own))  # each once, in its own organisation
 
-	def test_each_organisation_gets_full_calls_of_50_ids_however_their_events_interleave(self):
-		# 240 invoices of the first organisation changed, and 40 of the second among them: Xero's events
-		# arrive mixed, the second organisation's one in seven.
+	def deliver_interleaved_events(self) -> list[dict]:
+		"""280 invoice events as Xero delivers them: 240 of the first organisation, 40 of the second among
+		them (one in seven), stored and committed, the call log reset."""
 		first, second = self.orgs
 		now = datetime.now(timezone.utc)
 		events = []
@@ -154,7 +156,10 @@ class TestBacklogs(FrappeTestCase):
 		self.assertEqual(webhook_receiver.receive(body, sign(body, WEBHOOK_KEY)), 280)
 		frappe.db.commit()
 		reset_calls(self.sandbox)
+		return events
 
+	def test_each_organisation_gets_full_calls_of_50_ids_however_their_events_interleave(self):
+		events = self.deliver_interleaved_events()
 		webhook_drain.request_drain()
 		webhook_drain.drain()
 
@@ -168,3 +173,28 @@ class TestBacklogs(FrappeTestCase):
 		)
 		self.assertEqual(statuses, ["Ignored"])  # none of them exists in Xero: fetched, then let go
 		self.assertEqual(sum(sandbox_calls(self.sandbox)["rejected"].values()), 0)
+
+	def test_the_drains_calls_reach_xero_a_pass_interval_apart_even_across_jobs(self):
+		# The drain's share of Xero's minute (60 / PASS_INTERVAL calls) must hold however long a call takes
+		# and when a drain hands over to the next job: here every job makes one pass, then the next starts.
+		self.deliver_interleaved_events()
+		interval = 0.4
+		pending = frappe.cache.make_key(webhook_drain.PENDING_KEY)
+		with (
+			patch.object(webhook_drain, "PASS_INTERVAL", interval),
+			patch.object(webhook_drain, "DRAIN_SECONDS", 0),
+		):
+			webhook_drain.request_drain()
+			jobs = 0
+			while frappe.cache.get(pending) and jobs < 20:
+				webhook_drain.drain()  # as the job each drain queues before it returns
+				jobs += 1
+		self.assertGreater(jobs, 4)
+		self.assertEqual(self.calls_per_organisation(GETS), [5, 1])
+		log = requests.get(f"{self.sandbox.url}/_sandbox/calls/log", timeout=10).json()["calls"]
+		first = [
+			moment for moment, tenant, called in log if tenant == self.orgs[0].tenant_id and called == GETS
+		]
+		gaps = [later - earlier for earlier, later in pairwise(first)]
+		self.assertEqual(len(gaps), 4)
+		self.assertGreaterEqual(min(gaps), interval - 0.002, gaps)  # the log keeps milliseconds
