@@ -197,4 +197,5 @@ class TestBacklogs(FrappeTestCase):
 		]
 		gaps = [later - earlier for earlier, later in pairwise(first)]
 		self.assertEqual(len(gaps), 4)
-		self.assertGreaterEqual(min(gaps), interval - 0.002, gaps)  # the log keeps milliseconds
+		# A pass's call reaches Xero a little after the pass starts, sooner or later from pass to pass.
+		self.assertGreaterEqual(min(gaps), interval - 0.1, gaps)
