@@ -25,6 +25,7 @@ from xero_sales_orders.core.links import safe_link
 from xero_sales_orders.core.money import ZERO, round_money, round_qty, to_decimal
 from xero_sales_orders.core.xero_totals import compare_totals, xero_totals
 from xero_sales_orders.services import order_timeline
+from xero_sales_orders.services.invoice_terms import tracking_of
 from xero_sales_orders.services.invoice_updates import apply_xero_invoices
 from xero_sales_orders.services.order_invoicing import (
 	CREDIT_NOTE,
@@ -33,6 +34,7 @@ from xero_sales_orders.services.order_invoicing import (
 	refresh_order_invoicing,
 	with_order_locked,
 )
+from xero_sales_orders.services.order_org_settings import TRACKING_FIELDS
 from xero_sales_orders.services.push_claims import (
 	CALL_BUDGET,
 	batch_key,
@@ -160,8 +162,31 @@ def _send_batch(client, batch: list, short_code: str | None, claim: str) -> None
 			_failed([note], " ".join(errors), transient=False, claim=claim)
 
 
+def _credited_tracking(note) -> dict[str, list[dict]]:
+	"""``LineItem.Tracking`` of each credited line (by row name): the tracking of the invoice line it credits,
+	so that Xero reports the credit under the same categories as the sale (an option no longer active in
+	Xero is left off, and the order's timeline says so)."""
+	invoice_rows = [row.invoice_item for row in note.items if row.get("invoice_item")]
+	rows = (
+		frappe.get_all("Xero Invoice Item", {"name": ["in", invoice_rows]}, ["name", *TRACKING_FIELDS])
+		if invoice_rows
+		else []
+	)
+	chosen = {r.name: tuple(r.get(f) for f in TRACKING_FIELDS) for r in rows}
+	tracking, left_off = tracking_of(chosen)
+	if left_off and note.get("sales_order") and not note.get("earlier_attempts"):  # once, not per retry
+		frappe.get_doc(ORDER, note.sales_order).add_comment(
+			"Info",
+			_("Credit note {0}: tracking {1} is no longer active in Xero and was left off").format(
+				note.name, left_off
+			),
+		)
+	return {row.name: tracking[row.invoice_item] for row in note.items if row.get("invoice_item") in tracking}
+
+
 def _payload(note) -> dict:
 	contact_id = frappe.db.get_value("Xero Contact", note.customer, "contact_id") or note.customer
+	tracking = _credited_tracking(note)
 	lines = []
 	for row in note.items:
 		line = {
@@ -181,6 +206,8 @@ def _payload(note) -> dict:
 		):
 			if row.get(field):
 				line[key] = row.get(field)
+		if tracking.get(row.name):
+			line["Tracking"] = tracking[row.name]
 		lines.append(line)
 	payload = {
 		"Type": "ACCRECCREDIT",

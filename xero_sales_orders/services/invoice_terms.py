@@ -96,22 +96,28 @@ def header_terms(invoice, tenant) -> dict:
 
 def line_tracking(invoice) -> dict[str, list[dict]]:
 	"""``LineItem.Tracking`` of each of the invoice's lines (by row name) that has any."""
-	rows = [(row, tuple(row.get(f) for f in TRACKING_FIELDS)) for row in invoice.items]
-	options = tracking_options(name for _row, names in rows for name in names)
-	tracking, left_off = {}, []
-	for row, names in rows:
-		sent, dropped = xero_tracking(names, options)
-		if sent:
-			tracking[row.name] = sent
-		left_off += [getattr(o, "label", o) for o in dropped]
+	tracking, left_off = tracking_of(
+		{row.name: tuple(row.get(f) for f in TRACKING_FIELDS) for row in invoice.items}
+	)
 	if left_off:
 		_note(
 			invoice,
-			_("tracking {0} is no longer active in Xero and was left off the invoice").format(
-				", ".join(dict.fromkeys(left_off))
-			),
+			_("tracking {0} is no longer active in Xero and was left off the invoice").format(left_off),
 		)
 	return tracking
+
+
+def tracking_of(chosen: dict[str, tuple]) -> tuple[dict[str, list[dict]], str]:
+	"""``LineItem.Tracking`` of each line (key -> its tracking option names) that has any still active in
+	Xero, and the options left off because they are not (as one text, empty when none)."""
+	options = tracking_options(name for names in chosen.values() for name in names)
+	tracking, left_off = {}, []
+	for key, names in chosen.items():
+		sent, dropped = xero_tracking(names, options)
+		if sent:
+			tracking[key] = sent
+		left_off += [getattr(o, "label", o) for o in dropped]
+	return tracking, ", ".join(dict.fromkeys(left_off))
 
 
 def _note(invoice, what: str) -> None:

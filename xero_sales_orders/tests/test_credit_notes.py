@@ -174,6 +174,30 @@ class TestCreditNotes(FrappeTestCase):
 			money(invoice.total) + money(again.total) - money(note["total"]), money(order.grand_total)
 		)
 
+	def test_credited_lines_carry_the_invoice_lines_tracking_to_xero(self):
+		org = {"connection": CONNECTION, "tenant_id": self.tenant}
+		options = frappe.get_all(
+			"Xero Tracking Option",
+			{**org, "status": "ACTIVE", "category_status": "ACTIVE"},
+			["name", "category_name", "option_name"],
+			order_by="category_name, option_name",
+		)
+		self.assertTrue(options, "the sandbox's organisation has active tracking options")
+		option = options[0]
+		order = self.order(
+			[{"item": self.items[0], "qty": 10, "unit_price": 12.5, "tracking_option_1": option.name}]
+		)
+		invoice = self.invoiced(order)
+		self.assertEqual(invoice.items[0].tracking_option_1, option.name)
+		note = self.credit(invoice, 3, returns=0)
+		self.assertEqual(note["push_state"], "Pushed", note["last_error"])
+		[remote] = self.xero_credit_notes(note["credit_note_number"])
+		[line] = remote["LineItems"]
+		self.assertEqual(
+			[(t["TrackingOptionID"].lower(), t["Name"], t["Option"]) for t in line.get("Tracking") or []],
+			[(option.name, option.category_name, option.option_name)],
+		)
+
 	def test_only_credited_quantities_stay_invoiced(self):
 		order = self.order()
 		invoice = self.invoiced(order)
