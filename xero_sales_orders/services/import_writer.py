@@ -93,7 +93,7 @@ class OrderWriter:
 		for group in groups:
 			order = self._order_row(group, contact_names)
 			rows = [self._order_item_row(order["name"], idx, line) for idx, line in enumerate(group.lines, 1)]
-			paid = credited = ZERO
+			paid = credited = due = ZERO
 			first_invoice = len(invoices)  # this order's invoices are the ones appended from here
 			for invoice_index, source in enumerate(group.invoices):
 				if invoice_index in group.left_out:
@@ -114,7 +114,9 @@ class OrderWriter:
 				if source.is_live:
 					paid += Decimal(raw["paid"])
 					credited += Decimal(raw["credited"])
+					due += Decimal(raw["due"])
 			self._derive(order, rows, paid, credited)
+			order["due_amount"] = round_money(due)
 			self._base_figures(order, invoices[first_invoice:])
 			orders.append(order)
 			order_items.extend(rows)

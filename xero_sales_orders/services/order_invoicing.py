@@ -295,14 +295,16 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 		invoiced_total += invoiced_amount + (invoiced_tax if order.line_amount_type == "Exclusive" else ZERO)
 		invoiced_tax_total += invoiced_tax
 
-	paid, credited = frappe.db.sql(
-		"""select coalesce(sum(amount_paid), 0), coalesce(sum(amount_credited), 0) from `tabXero Invoice`
-		where sales_order = %s and status not in %s""",
+	paid, credited, due = frappe.db.sql(
+		"""select coalesce(sum(amount_paid), 0), coalesce(sum(amount_credited), 0),
+			coalesce(sum(amount_due), 0)
+		from `tabXero Invoice` where sales_order = %s and status not in %s""",
 		(order.name, list(DEAD_INVOICE_STATUSES)),
 	)[0]
 	grand_total = money(order.grand_total)
 	order.paid_amount = money(paid)
 	order.credited_amount = money(credited)
+	order.due_amount = money(due)
 	order.invoiced_amount = invoiced_total
 	order.invoiced_tax = invoiced_tax_total  # the lines' sum, so reports need not read every line
 	order.outstanding_amount = grand_total - invoiced_total
@@ -318,6 +320,7 @@ def refresh_order_invoicing(order, notify: bool = True) -> None:
 			"per_invoiced": order.per_invoiced,
 			"paid_amount": flt(order.paid_amount, 2),
 			"credited_amount": flt(order.credited_amount, 2),
+			"due_amount": flt(order.due_amount, 2),
 			"status": order.status,
 		},
 	)

@@ -210,6 +210,26 @@ class TestCreditNotes(FrappeTestCase):
 		self.assertEqual(
 			money(note["invoice_figures"]["amount_due"]), money(invoice.total) - money(note["total"])
 		)
+		# What the order's invoices still owe follows Xero's Amount Due, the credit taken off.
+		self.assertEqual(money(order.due_amount), money(invoice.total) - money(note["total"]))
+		[row] = [
+			r
+			for r in frappe.get_attr(
+				"xero_sales_orders.xero_sales_orders.report.order_book_by_customer.order_book_by_customer.execute"
+			)({"customer": self.customer})[1]
+			if r["currency"] == self.currency
+		]
+		orders = frappe.get_all(
+			"Xero Sales Order",
+			{"customer": self.customer, "currency": self.currency, "docstatus": 1},
+			pluck="name",
+		)
+		due = frappe.db.sql(
+			"""select coalesce(sum(amount_due), 0) from `tabXero Invoice`
+			where sales_order in %s and status not in ('VOIDED', 'DELETED')""",
+			(orders,),
+		)[0][0]
+		self.assertEqual(money(row["unpaid"]), money(due))
 
 	def test_a_line_credited_in_parts_is_credited_to_the_cent_as_xero_computes_it(self):
 		# 3 x 0.3333 at the item's tax: the line is 1.00; a third is credited at 0.33, the rest takes 0.67.

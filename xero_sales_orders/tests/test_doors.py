@@ -498,6 +498,7 @@ class TestOrderDoors(DoorTests):
 			outstanding_amount=999,
 			per_invoiced=-500,
 			paid_amount=1000,
+			due_amount=-50,
 			invoice_counter=41,
 			items=[
 				{
@@ -520,7 +521,8 @@ class TestOrderDoors(DoorTests):
 		self.assertEqual(order.docstatus, docstatus)
 		self.assertEqual(order.status, "Open" if docstatus == 1 else "Draft")
 		self.assertEqual(
-			(order.is_closed, order.invoiced_amount, order.per_invoiced, order.paid_amount), (0, 0, 0, 0)
+			(order.is_closed, order.invoiced_amount, order.per_invoiced, order.paid_amount, order.due_amount),
+			(0, 0, 0, 0, 0),
 		)
 		self.assertEqual((order.invoice_counter, order.import_batch), (0, None))
 		self.assertEqual(order.outstanding_amount, order.grand_total)
@@ -643,6 +645,7 @@ class TestOrderDoors(DoorTests):
 			(ORDER, order.name, "outstanding_amount", 0),
 			(ORDER, order.name, "per_invoiced", 100),
 			(ORDER, order.name, "paid_amount", 1000),
+			(ORDER, order.name, "due_amount", 0),
 			(ORDER, order.name, "invoice_counter", 0),
 			*[("Xero Sales Order Item", line, field, -10) for field in LINE_FIGURES],
 		]
@@ -744,6 +747,7 @@ class TestOrderDoors(DoorTests):
 			"status": "Closed",
 			"is_closed": 1,
 			"paid_amount": 500,
+			"due_amount": 400,
 			"invoice_counter": 77,
 			"items.description": "Imported line",
 			"items.qty": 2,

@@ -48,6 +48,7 @@ DERIVED_FIELDS = (
 	"per_invoiced",
 	"paid_amount",
 	"credited_amount",
+	"due_amount",
 	"invoice_counter",
 	"import_batch",
 	*QUOTE_FIELDS,
@@ -263,6 +264,7 @@ class XeroSalesOrder(Document):
 			row.outstanding_qty = row.qty
 			row.outstanding_amount = row.line_amount
 		self.invoiced_amount = self.invoiced_tax = self.paid_amount = self.credited_amount = ZERO
+		self.due_amount = ZERO
 		self.outstanding_amount = self.grand_total
 		self.per_invoiced = 0
 		self.deposit_amount = self.deposit_paid = self.deposit_deducted = self.deposit_remaining = ZERO

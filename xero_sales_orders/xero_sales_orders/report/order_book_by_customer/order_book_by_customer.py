@@ -1,4 +1,5 @@
-"""Order Book by Customer: per customer and currency, what was ordered, invoiced, is outstanding and is paid."""
+"""Order Book by Customer: per customer and currency, what was ordered, invoiced, is outstanding and is paid,
+and what the invoices still owe in Xero (their Amount Due: invoiced less paid and credited)."""
 
 import frappe
 from frappe import _
@@ -17,7 +18,7 @@ from xero_sales_orders.services.reporting import (
 
 AMOUNTS = f"""sum({ORDER_TABLE}.grand_total) as ordered, sum({ORDER_TABLE}.invoiced_amount) as invoiced,
 	sum({OUTSTANDING_ORDER_AMOUNT}) as outstanding, sum({ORDER_TABLE}.paid_amount) as paid,
-	sum({ORDER_TABLE}.invoiced_amount - {ORDER_TABLE}.paid_amount) as unpaid"""
+	sum({ORDER_TABLE}.due_amount) as unpaid"""
 
 
 def execute(filters=None):
