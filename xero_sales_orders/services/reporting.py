@@ -48,7 +48,7 @@ ORDER_BOOK_INDEXES = {
 		# cards, Outstanding by Customer) is read from this index alone, never from the table's rows.
 		"xso_order_book": (
 			"docstatus", "status", "currency", "customer", "line_amount_type", "customer_name", "subtotal",
-			"grand_total", "invoiced_amount", "invoiced_tax", "outstanding_amount", "paid_amount",
+			"grand_total", "invoiced_amount", "invoiced_tax", "outstanding_amount", "paid_amount", "due_amount",
 		),
 		# The reports' first pages, newest (or oldest) orders first: a walk along the index, no sort.
 		"xso_order_date": ("docstatus", "order_date"),
