@@ -25,6 +25,7 @@ from xero_sales_orders.services import (
 )
 from xero_sales_orders.tests.factories import make_user
 from xero_sales_orders.xero.webhooks import sign
+from xero_sales_orders.xero_sales_orders.report.order_book_by_customer import order_book_by_customer
 from xso_devkit.sandbox import WEBHOOK_KEY, reset_calls, sandbox_calls, start_sandbox, synced_organisation
 
 CONNECTION = "Credit Test"
@@ -214,9 +215,7 @@ class TestCreditNotes(FrappeTestCase):
 		self.assertEqual(money(order.due_amount), money(invoice.total) - money(note["total"]))
 		[row] = [
 			r
-			for r in frappe.get_attr(
-				"xero_sales_orders.xero_sales_orders.report.order_book_by_customer.order_book_by_customer.execute"
-			)({"customer": self.customer})[1]
+			for r in order_book_by_customer.execute({"customer": self.customer})[1]
 			if r["currency"] == self.currency
 		]
 		orders = frappe.get_all(
