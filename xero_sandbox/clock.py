@@ -9,13 +9,18 @@ class SandboxClock:
 	def __init__(self):
 		self._offset = 0.0
 		self._lock = threading.Lock()
+		self._last = 0.0
 
 	def time(self) -> float:
 		"""Epoch seconds on the sandbox clock."""
 		return time.time() + self._offset
 
 	def now(self) -> datetime:
-		return datetime.fromtimestamp(self.time(), timezone.utc)
+		"""The moment of a request: each one at least a millisecond after the last (Xero's UpdatedDateUTC keeps
+		milliseconds, and two changes a request apart never share one there)."""
+		with self._lock:
+			self._last = max(self.time(), self._last + 0.001)
+			return datetime.fromtimestamp(self._last, timezone.utc)
 
 	def advance(self, seconds: float) -> float:
 		with self._lock:
@@ -28,4 +33,4 @@ class SandboxClock:
 
 	def reset(self) -> None:
 		with self._lock:
-			self._offset = 0.0
+			self._offset = self._last = 0.0
